@@ -1,0 +1,163 @@
+"""CIFAR-10: fetch the python-batch archive, verify it, unpack it once into
+raw uint8 arrays, and write normalised float32 splits that training jobs
+memory-map."""
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import shutil
+import tarfile
+import tempfile
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+ARCHIVE_DIR = "cifar-10-batches-py"
+D = 3072
+
+
+class ChecksumError(RuntimeError):
+    pass
+
+
+def md5sum(path, chunk=1 << 20):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_target(dest):
+    """A temporary file beside ``dest``; renamed onto it only when complete."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    return Path(tmp)
+
+
+def fetch(url, md5, dest):
+    """Copy ``url`` (https://, http://, file:// or a plain path) to ``dest``.
+
+    A checksum mismatch raises ChecksumError and leaves nothing at ``dest``.
+    """
+    tmp = _atomic_target(dest)
+    try:
+        parsed = urllib.parse.urlparse(str(url))
+        if parsed.scheme in ("http", "https", "ftp"):
+            with urllib.request.urlopen(url) as response, open(tmp, "wb") as out:
+                shutil.copyfileobj(response, out)
+        else:
+            source = urllib.parse.unquote(parsed.path) if parsed.scheme == "file" else str(url)
+            if not os.path.isfile(source):
+                raise FileNotFoundError(f"data.url points to {source!r}, which is not a file")
+            shutil.copyfile(source, tmp)
+        got = md5sum(tmp)
+        if md5 and got != md5.lower():
+            raise ChecksumError(f"md5 of {url} is {got}, but config data.md5 says {md5}: "
+                                "the download is corrupt or truncated, or data.md5 is wrong")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def _save_atomic(path, array):
+    tmp = _atomic_target(path)
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_archive(archive):
+    """{batch name: (uint8 images (n, 3072), int labels (n,))} and the label names."""
+    batches, label_names = {}, None
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            name = Path(member.name).name
+            if name not in BATCHES and name != "batches.meta":
+                continue
+            content = pickle.load(io.BytesIO(tar.extractfile(member).read()), encoding="bytes")
+            if name == "batches.meta":
+                label_names = [s.decode() for s in content[b"label_names"]]
+                continue
+            images = np.asarray(content[b"data"], dtype=np.uint8)
+            labels = np.asarray(content[b"labels"], dtype=np.int64)
+            if images.ndim != 2 or images.shape[1] != D or len(labels) != len(images):
+                raise ValueError(f"{archive}: batch {name} has data of shape {images.shape} and "
+                                 f"{len(labels)} labels; expected (n, {D}) and n labels")
+            batches[name] = (images, labels)
+    missing = [b for b in BATCHES if b not in batches]
+    if missing or label_names is None:
+        raise ValueError(f"{archive} is not a CIFAR-10 python archive: missing "
+                         f"{missing + ([] if label_names else ['batches.meta'])}")
+    return batches, label_names
+
+
+def extract(archive, out_dir):
+    """Unpack every batch into ``out_dir/<batch>_{X,y}.npy`` plus ``meta.json``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    batches, label_names = read_archive(archive)
+    for name, (images, labels) in batches.items():
+        _save_atomic(out_dir / f"{name}_X.npy", images)
+        _save_atomic(out_dir / f"{name}_y.npy", labels)
+    meta = {"label_names": label_names, "sizes": {k: len(v[1]) for k, v in batches.items()}}
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+
+
+def _load_batches(raw_dir, names):
+    raw_dir = Path(raw_dir)
+    X = np.concatenate([np.load(raw_dir / f"{n}_X.npy", mmap_mode="r") for n in names])
+    y = np.concatenate([np.load(raw_dir / f"{n}_y.npy") for n in names])
+    return X, y
+
+
+def make_split(raw_dir, spec, out_dir):
+    """Write normalised float32 train/val/test arrays for one split spec.
+
+    ``spec``: ``train`` (batch names), then either ``val`` (batch names) or
+    ``val_size`` (the last images of the training pool), and ``test``.
+    Mean and std are per input dimension, from the training part only.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    X_train, y_train = _load_batches(raw_dir, spec["train"])
+    if spec.get("val"):
+        X_val, y_val = _load_batches(raw_dir, spec["val"])
+    else:
+        k = int(spec["val_size"])
+        if not 0 < k < len(y_train):
+            raise ValueError(f"val_size {k} must be between 1 and the training pool {len(y_train)} - 1")
+        X_train, X_val, y_train, y_val = X_train[:-k], X_train[-k:], y_train[:-k], y_train[-k:]
+    X_test, y_test = _load_batches(raw_dir, spec["test"])
+    X32 = X_train.astype(np.float32) / 255
+    mean = X32.mean(axis=0, dtype=np.float64)
+    std = X32.std(axis=0, dtype=np.float64)
+    std[std == 0] = 1.0
+    for part, Xp, yp in (("train", X32, y_train), ("val", X_val, y_val), ("test", X_test, y_test)):
+        Xn = ((np.asarray(Xp, dtype=np.float32) / (1 if Xp is X32 else 255) - mean) / std)
+        _save_atomic(out_dir / f"{part}_X.npy", np.ascontiguousarray(Xn, dtype=np.float32))
+        _save_atomic(out_dir / f"{part}_y.npy", yp)
+    stats = {"mean": float(mean.mean()), "std": float(std.mean()),
+             "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)}}
+    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
+
+
+def load_split(split_dir, part, n=None):
+    """(X memory map, y) of one part (train/val/test) of a prepared split."""
+    split_dir = Path(split_dir)
+    X = np.load(split_dir / f"{part}_X.npy", mmap_mode="r")
+    y = np.load(split_dir / f"{part}_y.npy")
+    if n:
+        X, y = X[:n], y[:n]
+    return X, y

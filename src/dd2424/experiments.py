@@ -1,0 +1,112 @@
+"""From the config to flat run specs, and from earlier results to derived ones.
+
+An experiment (under ``assignments.<a>.experiments.<name>``) is one of:
+
+- ``runs``: named runs, each a set of overrides of the defaults;
+- ``grid``: the cartesian product of value lists, one run per point;
+- ``random``: ``count`` points sampled from ``sample`` ranges;
+- ``refine``: like ``random``, but the ranges are computed by the workflow
+  from the best points of an earlier search (``refine.from``);
+
+and any of them may take ``best_of``: keys copied from the best point of an
+earlier search.  A run spec is flat: one value per hyper-parameter, so that
+it is also a row of ``summary.csv``.
+"""
+
+import itertools
+import json
+
+import numpy as np
+
+SEARCH_KINDS = ("grid", "random", "refine")
+META_KEYS = ("published",)
+
+
+def experiment_kind(exp):
+    kinds = [k for k in ("runs",) + SEARCH_KINDS if k in exp]
+    if len(kinds) != 1:
+        raise ValueError(f"an experiment needs exactly one of runs/grid/random/refine, got {kinds}")
+    return kinds[0]
+
+
+def seeds_of(config, exp):
+    kind = experiment_kind(exp)
+    which = exp.get("seeds", "first" if kind in SEARCH_KINDS else "all")
+    return list(config["seeds"]) if which == "all" else list(config["seeds"][:1])
+
+
+def _base(config, assignment, exp):
+    spec = dict(config["defaults"])
+    spec.update(config["assignments"][assignment].get("defaults", {}))
+    spec.update(exp.get("base", {}))
+    return spec
+
+
+def static_runs(config, assignment, name):
+    """{run name: spec} as far as the config alone determines it."""
+    exp = config["assignments"][assignment]["experiments"][name]
+    base = _base(config, assignment, exp)
+    kind = experiment_kind(exp)
+    runs = {}
+    if kind == "runs":
+        for run, overrides in exp["runs"].items():
+            spec = dict(base)
+            spec.update({k: v for k, v in (overrides or {}).items() if k not in META_KEYS})
+            runs[str(run)] = spec
+    elif kind == "grid":
+        keys = list(exp["grid"])
+        for i, values in enumerate(itertools.product(*(exp["grid"][k] for k in keys))):
+            runs[f"g{i:03d}"] = {**base, **dict(zip(keys, values))}
+    elif kind == "random":
+        r = exp["random"]
+        points = sample_points(r["sample"], r["count"], r.get("sample_seed", 0))
+        for i, point in enumerate(points):
+            runs[f"p{i:03d}"] = {**base, **point}
+    else:  # refine: the sampled values exist only once the range is computed
+        for i in range(exp["refine"]["count"]):
+            runs[f"p{i:03d}"] = dict(base)
+    for run, spec in runs.items():
+        spec.update(assignment=assignment, experiment=name, run=run)
+    return runs
+
+
+def published(config, assignment, name, run):
+    exp = config["assignments"][assignment]["experiments"][name]
+    if experiment_kind(exp) != "runs":
+        return {}
+    return (exp["runs"][run] or {}).get("published", {})
+
+
+def sample_points(ranges, count, seed):
+    """``count`` points; each key's range is ``[lo, hi]`` with ``scale`` log10 or linear."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for key, r in ranges.items():
+        u = rng.uniform(r["low"], r["high"], count)
+        columns[key] = 10.0 ** u if r.get("scale", "log10") == "log10" else u
+    return [{k: float(columns[k][i]) for k in ranges} for i in range(count)]
+
+
+def derived_source(config, assignment, name):
+    """(kind, experiment) whose results this experiment's runs need, or None."""
+    exp = config["assignments"][assignment]["experiments"][name]
+    if "refine" in exp:
+        return ("range", name)
+    if "best_of" in exp:
+        return ("best", exp["best_of"]["experiment"])
+    return None
+
+
+def resolve(spec, exp, derived_path=None):
+    """The final spec of a run: the static spec plus what earlier results decide."""
+    spec = dict(spec)
+    if derived_path is None:
+        return spec
+    derived = json.loads(open(derived_path).read())
+    if "refine" in exp:
+        r = exp["refine"]
+        points = sample_points(derived["ranges"], r["count"], r.get("sample_seed", 1))
+        spec.update(points[int(spec["run"][1:])])
+    if "best_of" in exp:
+        spec.update({k: derived["best"][k] for k in exp["best_of"]["keys"]})
+    return spec

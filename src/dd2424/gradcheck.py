@@ -1,0 +1,94 @@
+"""Analytic gradients against centred finite differences, in float64."""
+
+import numpy as np
+
+from .model import Network
+
+
+def relative_error(g_a, g_n, eps):
+    return np.abs(g_a - g_n) / np.maximum(eps, np.abs(g_a) + np.abs(g_n))
+
+
+def numerical_gradient(f, param, h, entries):
+    """Fourth-order centred difference of scalar f() w.r.t. the flat ``entries`` of ``param``.
+
+    (-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h: its truncation error is
+    O(h^4), so a step large enough to keep round-off small is still exact
+    enough for the 1e-6 relative-error bar.
+    """
+    flat = param.reshape(-1)
+    grad = np.empty(len(entries))
+    for j, i in enumerate(entries):
+        old = flat[i]
+        values = []
+        for step in (2 * h, h, -h, -2 * h):
+            flat[i] = old + step
+            values.append(f())
+        flat[i] = old
+        grad[j] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
+    return grad
+
+
+def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
+    """One row per parameter tensor comparing analytic and numerical gradients.
+
+    With ``max_entries``, a random subset of that many entries per tensor is
+    compared (the full 3072-dimensional weights have 10^5 entries and more).
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    # Batch norm in training mode updates the moving averages on every
+    # forward pass; they do not enter the training-mode cost, so that is harmless.
+    _, _, grads = net.loss_and_grads(X, y, lam)
+    rows = []
+    for name, param in net.params.items():
+        size = param.size
+        if max_entries and size > max_entries:
+            entries = np.sort(rng.choice(size, max_entries, replace=False))
+        else:
+            entries = np.arange(size)
+        g_n = numerical_gradient(lambda: net.cost(X, y, lam, train=True), param, h, entries)
+        g_a = grads[name].reshape(-1)[entries]
+        rel = relative_error(g_a, g_n, eps)
+        rows.append({"parameter": name, "shape": "x".join(map(str, param.shape)),
+                     "entries_checked": len(entries), "max_abs_error": float(np.abs(g_a - g_n).max()),
+                     "max_rel_error": float(rel.max()), "mean_rel_error": float(rel.mean()),
+                     "max_abs_gradient": float(np.abs(g_a).max()), "h": h, "eps": eps})
+    return rows
+
+
+def run_check(check, X, y, n_classes=10):
+    """Build the float64 network a check spec describes on the first dims/samples of X, y."""
+    dims, samples = check["dims"], check["samples"]
+    Xs = np.asarray(X[:samples, :dims], dtype=np.float64)
+    ys = np.asarray(y[:samples])
+    rng = np.random.default_rng(check.get("seed", 0))
+    net = Network([dims, *check["hidden"], n_classes], loss=check["loss"], batch_norm=check["batch_norm"],
+                  init=check["init"], sigma=check["init_sigma"], bias_init=check["bias_init"],
+                  dtype=np.float64, rng=rng)
+    rows = check_network(net, Xs, ys, check["lambda"], h=check["h"], eps=check["eps"],
+                         max_entries=check.get("max_entries"), rng=rng)
+    for row in rows:
+        row.update({"check": check["name"], "loss": check["loss"], "dims": dims, "samples": samples,
+                    "hidden": "-".join(map(str, check["hidden"])) or "none",
+                    "batch_norm": check["batch_norm"], "lambda": check["lambda"]})
+    return rows
+
+
+def check_all(checks, split_X_path, log=print):
+    """Run every check spec on training images of a prepared split; one table."""
+    import pandas as pd
+
+    from .data import load_split
+    from pathlib import Path
+
+    X, y = load_split(Path(split_X_path).parent, "train")
+    rows = []
+    for check in checks:
+        found = run_check(check, X, y)
+        worst = max(r["max_rel_error"] for r in found)
+        log(f"{check['name']} {check['loss']}: dims {check['dims']}, samples {check['samples']}, "
+            f"hidden {check['hidden']}, worst max_rel_error {worst:.2e}")
+        rows.extend(found)
+    columns = ["check", "loss", "parameter", "shape", "dims", "samples", "hidden", "batch_norm", "lambda",
+               "entries_checked", "max_abs_error", "max_rel_error", "mean_rel_error", "max_abs_gradient", "h", "eps"]
+    return pd.DataFrame(rows)[columns]

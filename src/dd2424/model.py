@@ -1,0 +1,149 @@
+"""One network for all three assignments: k linear layers, ReLU between them,
+optional batch norm after every hidden linear layer, and a choice of loss.
+
+Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
+``hidden=[50, 50, ...]`` with ``batch_norm=True``.
+"""
+
+import numpy as np
+
+from . import layers
+from .losses import get_loss, softmax
+
+INITS = ("normal", "he", "xavier")
+
+
+class Network:
+    def __init__(self, sizes, loss="softmax", batch_norm=False, init="normal", sigma=0.01,
+                 bias_init="zero", bn_alpha=0.9, dtype=np.float32, rng=None):
+        if len(sizes) < 2:
+            raise ValueError(f"a network needs an input and an output size, got sizes={sizes}")
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
+        self.sizes = list(sizes)
+        self.loss_name = loss
+        self.loss_fn = get_loss(loss)
+        self.batch_norm = bool(batch_norm)
+        self.bn_alpha = bn_alpha
+        self.dtype = np.dtype(dtype)
+        self.n_layers = len(sizes) - 1
+        rng = np.random.default_rng() if rng is None else rng
+        self.params = {}
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
+            self.params[f"W{i}"] = rng.normal(0.0, std, (fan_out, fan_in))
+            self.params[f"b{i}"] = (rng.normal(0.0, sigma, fan_out) if bias_init == "normal"
+                                    else np.zeros(fan_out))
+            if self.batch_norm and i < self.n_layers:
+                self.params[f"gamma{i}"] = np.ones(fan_out)
+                self.params[f"beta{i}"] = np.zeros(fan_out)
+        self.params = {k: v.astype(self.dtype) for k, v in self.params.items()}
+        # Moving averages of the batch-norm statistics, used at test time.
+        self.running = {}
+
+    # ------------------------------------------------------------------ passes
+    def forward(self, X, train=True):
+        """Scores for X (n, d) and the caches the backward pass needs."""
+        h = X
+        caches = []
+        for i in range(1, self.n_layers + 1):
+            s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            if i == self.n_layers:
+                caches.append((lin_cache, None, None))
+                return s, caches
+            bn_cache = None
+            if self.batch_norm:
+                gamma, beta = self.params[f"gamma{i}"], self.params[f"beta{i}"]
+                if train:
+                    s, bn_cache, mean, var = layers.batchnorm_forward(s, gamma, beta)
+                    self._update_running(i, mean, var)
+                else:
+                    s = layers.batchnorm_inference(s, gamma, beta, self.running[f"mean{i}"],
+                                                   self.running[f"var{i}"])
+            h, relu_cache = layers.relu_forward(s)
+            caches.append((lin_cache, bn_cache, relu_cache))
+        raise AssertionError("unreachable")
+
+    def _update_running(self, i, mean, var):
+        a = self.bn_alpha
+        if f"mean{i}" not in self.running:
+            # Started from the first mini-batch rather than from zero.
+            self.running[f"mean{i}"], self.running[f"var{i}"] = mean, var
+        else:
+            self.running[f"mean{i}"] = a * self.running[f"mean{i}"] + (1 - a) * mean
+            self.running[f"var{i}"] = a * self.running[f"var{i}"] + (1 - a) * var
+
+    def backward(self, dscores, caches, lam):
+        grads = {}
+        dh = dscores
+        for i in range(self.n_layers, 0, -1):
+            lin_cache, bn_cache, relu_cache = caches[i - 1]
+            if relu_cache is not None:
+                dh = layers.relu_backward(dh, relu_cache)
+                if bn_cache is not None:
+                    dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
+            dh, dW, db = layers.linear_backward(dh, lin_cache)
+            grads[f"W{i}"] = dW + 2 * lam * self.params[f"W{i}"]
+            grads[f"b{i}"] = db
+        return grads
+
+    def regularisation(self, lam):
+        return lam * sum(float((self.params[f"W{i}"].astype(np.float64) ** 2).sum())
+                         for i in range(1, self.n_layers + 1))
+
+    def loss_and_grads(self, X, y, lam):
+        """Training-mode (loss, cost, grads) on one mini-batch."""
+        scores, caches = self.forward(X, train=True)
+        loss, dscores, _ = self.loss_fn(scores, y)
+        grads = self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
+        return loss, loss + self.regularisation(lam), grads
+
+    def cost(self, X, y, lam, train=True):
+        """The scalar cost alone; what a numerical gradient differentiates."""
+        scores, _ = self.forward(X, train=train)
+        loss, _, _ = self.loss_fn(scores, y)
+        return loss + self.regularisation(lam)
+
+    # -------------------------------------------------------------- inference
+    def probabilities(self, X, chunk=10000):
+        """Class probabilities in inference mode: softmax, or per-class sigmoids for bce."""
+        out = []
+        for start in range(0, X.shape[0], chunk):
+            scores, _ = self.forward(np.asarray(X[start:start + chunk], dtype=self.dtype), train=False)
+            out.append(softmax(scores) if self.loss_name == "softmax" else 1 / (1 + np.exp(-scores)))
+        return np.concatenate(out)
+
+    def evaluate(self, X, y, lam, chunk=10000):
+        """Inference-mode loss, cost and accuracy over a whole split, in chunks."""
+        total, correct = 0.0, 0
+        for start in range(0, X.shape[0], chunk):
+            xb = np.asarray(X[start:start + chunk], dtype=self.dtype)
+            yb = np.asarray(y[start:start + chunk])
+            scores, _ = self.forward(xb, train=False)
+            loss, _, _ = self.loss_fn(scores, yb)
+            total += loss * len(yb)
+            correct += int((scores.argmax(axis=1) == yb).sum())
+        loss = total / X.shape[0]
+        return {"loss": loss, "cost": loss + self.regularisation(lam), "accuracy": correct / X.shape[0]}
+
+    # -------------------------------------------------------------- persistence
+    def state(self):
+        arrays = {f"param_{k}": v for k, v in self.params.items()}
+        arrays.update({f"running_{k}": v for k, v in self.running.items()})
+        return arrays
+
+    def save(self, path):
+        meta = dict(sizes=self.sizes, loss=self.loss_name, batch_norm=self.batch_norm,
+                    bn_alpha=self.bn_alpha, dtype=self.dtype.name)
+        np.savez(path, __meta__=np.array(repr(meta)), **self.state())
+
+    @classmethod
+    def load(cls, path):
+        import ast
+        with np.load(path) as f:
+            meta = ast.literal_eval(str(f["__meta__"]))
+            net = cls(meta["sizes"], loss=meta["loss"], batch_norm=meta["batch_norm"],
+                      bn_alpha=meta["bn_alpha"], dtype=meta["dtype"], rng=np.random.default_rng(0))
+            net.params = {k[6:]: f[k] for k in f.files if k.startswith("param_")}
+            net.running = {k[8:]: f[k] for k in f.files if k.startswith("running_")}
+        return net

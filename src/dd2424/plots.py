@@ -1,0 +1,91 @@
+"""Figures drawn from results/: training curves, weight images, histograms, searches."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DPI = 150
+COLOURS = {"train": "tab:blue", "val": "tab:orange"}
+
+
+def _mean_band(ax, histories, x, column, label, colour):
+    """Mean over seeds with a ±1 std band; diverged (non-finite) points are left out."""
+    frame = pd.concat([h.set_index(x)[column] for h in histories], axis=1)
+    mean, std = frame.mean(axis=1), frame.std(axis=1).fillna(0)
+    ax.plot(mean.index, mean.values, color=colour, label=label)
+    if len(histories) > 1:
+        ax.fill_between(mean.index, (mean - std).values, (mean + std).values, color=colour, alpha=0.25)
+
+
+def training_curves(histories, out, x="epoch", titles=None):
+    """One row per run (``{run: [history DataFrame per seed]}``): cost, loss, accuracy."""
+    runs = list(histories)
+    fig, axes = plt.subplots(len(runs), 3, figsize=(11, 2.6 * len(runs)), squeeze=False)
+    for row, run in zip(axes, runs):
+        for ax, metric in zip(row, ("cost", "loss", "accuracy")):
+            for part in ("train", "val"):
+                label = "training" if part == "train" else "validation"
+                _mean_band(ax, histories[run], x, f"{part}_{metric}", label, COLOURS[part])
+            ax.set_title(f"{(titles or {}).get(run, run)}: {metric}", fontsize=9)
+            ax.set_xlabel("update" if x == "update" else "epoch", fontsize=8)
+            ax.tick_params(labelsize=7)
+            if metric != "accuracy" and np.nanmax(histories[run][0][f"train_{metric}"]) > 20:
+                ax.set_yscale("log")
+        row[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+
+
+def weight_images(weights, label_names, out):
+    """Rows of ten 32x32 class templates, one row per run (``{run: W (10, 3072)}``)."""
+    runs = list(weights)
+    fig, axes = plt.subplots(len(runs), 10, figsize=(10, 1.25 * len(runs) + 0.3), squeeze=False)
+    for row, run in zip(axes, runs):
+        W = weights[run]
+        for k, ax in enumerate(row):
+            img = W[k].reshape(3, 32, 32).transpose(1, 2, 0)
+            span = img.max() - img.min()
+            ax.imshow((img - img.min()) / (span if span > 0 else 1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row is axes[0]:
+                ax.set_title(label_names[k], fontsize=8)
+        row[0].set_ylabel(run, fontsize=7, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+
+
+def true_class_histograms(predictions, out):
+    """For each model (``{label: (y_true, y_pred, p_true)}``): the probability given to
+    the true class, for correctly and incorrectly classified test images."""
+    fig, axes = plt.subplots(1, len(predictions), figsize=(4.5 * len(predictions), 3.2), squeeze=False)
+    bins = np.linspace(0, 1, 41)
+    for ax, (label, (y_true, y_pred, p_true)) in zip(axes[0], predictions.items()):
+        correct = y_pred == y_true
+        ax.hist(p_true[correct], bins=bins, alpha=0.6, label=f"correct ({correct.sum()})", color="tab:green")
+        ax.hist(p_true[~correct], bins=bins, alpha=0.6, label=f"incorrect ({(~correct).sum()})", color="tab:red")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("probability of the true class", fontsize=8)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("test images", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+
+
+def search_scatter(tables, key, out, metric="val_accuracy"):
+    """Validation accuracy against log10 of ``key`` for one or more search stages."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for label, table in tables.items():
+        ax.scatter(np.log10(table[key].astype(float)), table[metric], label=label, s=18)
+    ax.set_xlabel(f"log10 {key}")
+    ax.set_ylabel("validation accuracy")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)

@@ -1,0 +1,184 @@
+"""The PDF report: a context built from results/, Jinja2 LaTeX templates, latexmk."""
+
+import glob
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from .summary import aggregate, mean_std
+
+TEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended lmodern"
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex(value):
+    """Escape text for LaTeX; '±' becomes $\\pm$."""
+    text = "".join(_TEX_SPECIALS.get(c, c) for c in str(value))
+    return text.replace("±", r"$\pm$")
+
+
+def pct(value, digits=2):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    return f"{100 * value:.{digits}f}"
+
+
+def num(value, digits=3):
+    """Compact number: 0.001 -> 0.001, 1.5e-05 -> 1.5e-05, 0.0 -> 0."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    return f"{value:.{digits}g}"
+
+
+def environment(template_dir):
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dir),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string=r"\#{", comment_end_string="}",
+        line_comment_prefix="%#", trim_blocks=True, lstrip_blocks=True,
+        autoescape=False, undefined=jinja2.StrictUndefined)
+    env.filters.update(tex=tex, pct=pct, num=num)
+    return env
+
+
+def runs_table(summary, experiment, published_of):
+    """One row per run of an experiment: its hyper-parameters, mean ± std over seeds, published."""
+    table = summary[summary.experiment == experiment]
+    agg = aggregate(table)
+    first = table.groupby("run", sort=False).first()
+    worst = table.groupby("run", sort=False)[["test_loss", "test_cost", "diverged"]].agg(
+        {"test_loss": "mean", "test_cost": "mean", "diverged": "sum"})
+    rows = []
+    for _, r in agg.iterrows():
+        row = first.loc[r.run].to_dict()
+        row.update(run=r.run, seeds=int(r.test_accuracy_count),
+                   test=mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count),
+                   val=mean_std(r.val_accuracy_mean, r.val_accuracy_std, r.val_accuracy_count),
+                   train=mean_std(r.train_accuracy_mean, r.train_accuracy_std, r.train_accuracy_count),
+                   test_mean=r.test_accuracy_mean,
+                   test_loss=worst.loc[r.run, "test_loss"], test_cost=worst.loc[r.run, "test_cost"],
+                   diverged=int(worst.loc[r.run, "diverged"]),
+                   published=published_of(experiment, r.run))
+        rows.append(row)
+    return rows
+
+
+def benchmarks(bench_dir):
+    """Wall time and peak memory per rule group, from Snakemake's benchmark files."""
+    rows = {}
+    for path in sorted(glob.glob(os.path.join(bench_dir, "**", "*.tsv"), recursive=True)):
+        rel = Path(path).relative_to(bench_dir)
+        group = "/".join(rel.parts[:2]) if len(rel.parts) > 2 else str(rel.with_suffix(""))
+        b = pd.read_csv(path, sep="\t")
+        entry = rows.setdefault(group, {"group": group, "jobs": 0, "seconds": 0.0, "max_rss_mb": 0.0})
+        entry["jobs"] += 1
+        entry["seconds"] += float(b["s"].iloc[0])
+        rss = pd.to_numeric(b["max_rss"], errors="coerce").iloc[0]
+        if np.isfinite(rss):
+            entry["max_rss_mb"] = max(entry["max_rss_mb"], float(rss))
+    return list(rows.values())
+
+
+def provenance(config, workflow_dir, bench_dir, config_checksum):
+    try:
+        commit = subprocess.run(["git", "-C", str(workflow_dir), "rev-parse", "--short=12", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(workflow_dir), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        commit += " (with uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "not a git checkout"
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "pandas", "matplotlib", "jinja2", "snakemake", "dd2424"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    bench = benchmarks(bench_dir)
+    return {"commit": commit, "config_checksum": config_checksum, "versions": versions,
+            "data_url": config["data"]["url"], "data_md5": config["data"]["md5"],
+            "benchmarks": bench, "total_seconds": sum(b["seconds"] for b in bench),
+            "seeds": config["seeds"]}
+
+
+def render(template_dir, context, out):
+    env = environment(template_dir)
+    text = env.get_template("report.tex.j2").render(**context)
+    Path(out).write_text(text)
+
+
+def build_pdf(tex_path, pdf_path, log_path):
+    """latexmk the rendered .tex; a missing TeX installation is named, not a traceback."""
+    if shutil.which("latexmk") is None or shutil.which("pdflatex") is None:
+        raise SystemExit(f"latexmk/pdflatex not found: install TeX Live to build the PDF "
+                         f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)")
+    tex_path = Path(tex_path)
+    with open(log_path, "a") as log:
+        done = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+                               tex_path.name], cwd=tex_path.parent, stdout=log, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise SystemExit(f"latexmk failed on {tex_path}; see {log_path} and {tex_path.with_suffix('.log')}")
+    shutil.copyfile(tex_path.with_suffix(".pdf"), pdf_path)
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def assignment_context(config, assignment, summary, results_dir, report_dir, figures):
+    """Everything a section template shows for one assignment, read from results/."""
+    from .experiments import experiment_kind, published
+
+    experiments_cfg = config["assignments"][assignment]["experiments"]
+    results_dir, report_dir = Path(results_dir), Path(report_dir)
+    table = summary[summary.assignment == assignment]
+    section = {"title": config["assignments"][assignment].get("title", assignment), "experiments": {}}
+    gradcheck = results_dir / assignment / "gradcheck.csv"
+    section["gradcheck"] = pd.read_csv(gradcheck).to_dict("records") if gradcheck.exists() else []
+    for name, exp in experiments_cfg.items():
+        kind = experiment_kind(exp)
+        entry = {"kind": kind, "figures": {}}
+        if kind == "runs":
+            entry["runs"] = runs_table(table, name, lambda e, r: published(config, assignment, e, r))
+            entry["sources"] = sorted({s for row in entry["runs"] for s in row["published"]})
+        else:
+            search = pd.read_csv(results_dir / assignment / name / "search.csv")
+            entry["search"] = search.to_dict("records")
+            entry["keys"] = list(exp.get("grid") or exp.get("random", {}).get("sample")
+                                 or experiments_cfg[exp["refine"]["from"]]["random"]["sample"])
+            ranges = results_dir / assignment / name / "range.json"
+            if ranges.exists():
+                entry["ranges"] = load_json(ranges)["ranges"]
+        if "best_of" in exp:
+            entry["best_of"] = load_json(results_dir / assignment / exp["best_of"]["experiment"] / "best.json")["best"]
+        section["experiments"][name] = entry
+    for path in figures:
+        path = Path(path)
+        if path.parts[-3] != assignment:
+            continue
+        experiment, _, kind = path.stem.rpartition("_")
+        section["experiments"][experiment]["figures"][kind] = os.path.relpath(path.resolve(), report_dir.resolve())
+    return section
+
+
+def build_context(config, summary_path, results_dir, report_dir, figures, provenance_info):
+    summary = pd.read_csv(summary_path)
+    return {
+        "assignments": {a: assignment_context(config, a, summary, results_dir, report_dir, figures)
+                        for a in config["assignments"]},
+        "n_models": len(summary),
+        "seeds": config["seeds"],
+        "provenance": provenance_info,
+    }

@@ -1,0 +1,72 @@
+"""Learning-rate schedules: each maps the update index t (from 0) to eta."""
+
+import math
+
+
+class Constant:
+    def __init__(self, eta):
+        self.eta = eta
+
+    def __call__(self, t):
+        return self.eta
+
+
+class StepDecay:
+    """eta multiplied by ``factor`` every ``every`` epochs (seed 003: /10 every 10)."""
+
+    def __init__(self, eta, factor, every, updates_per_epoch):
+        self.eta, self.factor = eta, factor
+        self.period = every * updates_per_epoch
+
+    def __call__(self, t):
+        return self.eta * self.factor ** (t // self.period)
+
+
+class EpochDecay:
+    """eta multiplied by ``decay`` after each epoch (seed 000: 0.92)."""
+
+    def __init__(self, eta, decay, updates_per_epoch):
+        self.eta, self.decay, self.updates_per_epoch = eta, decay, updates_per_epoch
+
+    def __call__(self, t):
+        return self.eta * self.decay ** (t // self.updates_per_epoch)
+
+
+class Cyclic:
+    """Triangular cycles of 2 * n_s updates between eta_min and eta_max."""
+
+    def __init__(self, eta_min, eta_max, n_s):
+        self.eta_min, self.eta_max, self.n_s = eta_min, eta_max, n_s
+
+    def __call__(self, t):
+        phase = t % (2 * self.n_s)
+        rise = phase if phase < self.n_s else 2 * self.n_s - phase
+        return self.eta_min + rise / self.n_s * (self.eta_max - self.eta_min)
+
+
+def updates_per_epoch(n, n_batch):
+    return math.ceil(n / n_batch)
+
+
+def resolve_n_s(spec, n_train):
+    """n_s in updates: given directly, or as ``n_s_epochs`` times floor(n / n_batch)."""
+    if spec.get("n_s"):
+        return int(spec["n_s"])
+    return int(spec["n_s_epochs"] * (n_train // spec["n_batch"]))
+
+
+def build(spec, n_train):
+    """(schedule, total number of updates) for a flat run spec."""
+    per_epoch = updates_per_epoch(n_train, spec["n_batch"])
+    kind = spec["schedule"]
+    if kind == "cyclic":
+        n_s = resolve_n_s(spec, n_train)
+        return Cyclic(spec["eta_min"], spec["eta_max"], n_s), 2 * n_s * spec["cycles"]
+    total = spec["epochs"] * per_epoch
+    if kind == "constant":
+        return Constant(spec["eta"]), total
+    if kind == "step":
+        return StepDecay(spec["eta"], spec["step_factor"], spec["step_every"], per_epoch), total
+    if kind == "exp":
+        return EpochDecay(spec["eta"], spec["decay"], per_epoch), total
+    raise ValueError(f"unknown schedule {kind!r}; choose constant, step, exp or cyclic")

@@ -1,0 +1,41 @@
+"""Tables of trained models: one row per run x seed, and mean ± std over seeds."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+ID = ["assignment", "experiment", "run", "seed"]
+HYPER = ["split", "n_train", "hidden", "batch_norm", "bn_alpha", "init", "init_sigma", "bias_init", "loss",
+         "lambda", "n_batch", "schedule", "eta", "epochs", "step_every", "step_factor", "decay", "eta_min",
+         "eta_max", "n_s", "n_s_epochs", "cycles", "momentum", "flip"]
+RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
+    "diverged", "updates", "train_seconds", "samples_per_s"]
+
+
+def from_metrics(paths):
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            m = json.load(f)
+        m["hidden"] = "-".join(map(str, m["hidden"])) or "none"
+        rows.append(m)
+    table = pd.DataFrame(rows)
+    return table[ID + HYPER + RESULTS].sort_values(ID, kind="stable").reset_index(drop=True)
+
+
+def aggregate(table, by=("experiment", "run"), metrics=("test_accuracy", "val_accuracy", "train_accuracy")):
+    """Mean, std and count over seeds for each (experiment, run)."""
+    grouped = table.groupby(list(by), sort=False)
+    out = grouped[list(metrics)].agg(["mean", "std", "count"])
+    out.columns = [f"{m}_{s}" for m, s in out.columns]
+    return out.reset_index()
+
+
+def mean_std(mean, std, n, scale=100, digits=2):
+    """'39.10 ± 0.21' as a percentage; one seed gives no spread to show."""
+    if mean is None or not np.isfinite(mean):
+        return "--"
+    if n is None or n < 2 or not np.isfinite(std):
+        return f"{mean * scale:.{digits}f}"
+    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"

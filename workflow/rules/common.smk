@@ -1,0 +1,120 @@
+# Helpers shared by the rules: paths, run specs and target lists.  No rules here.
+import glob
+
+import hashlib
+import json
+
+from dd2424 import experiments as ex
+
+
+wildcard_constraints:
+    assignment="a[0-9]+",
+    seed="[0-9]+",
+    split="|".join(config["splits"]),
+
+
+ASSIGNMENTS = list(config["assignments"])
+
+
+def experiments_of(assignment):
+    return config["assignments"][assignment]["experiments"]
+
+
+def experiment_config(wildcards):
+    return experiments_of(wildcards.assignment)[wildcards.experiment]
+
+
+# Static specs of every run, computed once at parse time.
+RUNS = {
+    (a, e): ex.static_runs(config, a, e)
+    for a in ASSIGNMENTS
+    for e in experiments_of(a)
+}
+
+
+def run_spec(wildcards):
+    return RUNS[(wildcards.assignment, wildcards.experiment)][wildcards.run]
+
+
+def split_files(split):
+    return expand("results/data/{split}/{part}_{xy}.npy", split=split,
+                  part=["train", "val", "test"], xy=["X", "y"])
+
+
+def split_of_run(wildcards):
+    return split_files(run_spec(wildcards)["split"])
+
+
+def derived_input(wildcards):
+    """The file of earlier results a run's spec depends on (a range or a best point)."""
+    source = ex.derived_source(config, wildcards.assignment, wildcards.experiment)
+    if source is None:
+        return []
+    kind, experiment = source
+    return f"results/{wildcards.assignment}/{experiment}/{kind}.json"
+
+
+def run_outputs(assignment, experiment, name="metrics.json"):
+    exp = experiments_of(assignment)[experiment]
+    return [f"results/{assignment}/{experiment}/{run}/seed{seed}/{name}"
+            for run in RUNS[(assignment, experiment)]
+            for seed in ex.seeds_of(config, exp)]
+
+
+def search_points(wildcards):
+    return run_outputs(wildcards.assignment, wildcards.experiment)
+
+
+def all_metrics(assignment):
+    return [m for e in experiments_of(assignment) for m in run_outputs(assignment, e)]
+
+
+def search_experiments(assignment):
+    return [e for e, exp in experiments_of(assignment).items()
+            if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
+
+
+def curve_figures(assignment):
+    return expand("results/{a}/figures/{e}_curves.png", a=assignment, e=experiments_of(assignment))
+
+
+def config_checksum():
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def gradcheck_specs(wildcards):
+    """Every (check, loss) of an assignment's gradient check, defaults applied."""
+    gc = config["gradcheck"][wildcards.assignment]
+    return [{**gc["defaults"], **check, "name": name, "loss": loss}
+            for name, check in gc["checks"].items() for loss in gc["losses"]]
+
+
+def gradcheck_split(wildcards):
+    return split_files(config["gradcheck"][wildcards.assignment].get("split", "batch1"))
+
+
+def figures_of(assignment):
+    """Every figure an assignment's report section shows, from its config."""
+    wanted = config["assignments"][assignment].get("figures", {})
+    runs_experiments = [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) == "runs"]
+    files = []
+    for kind, default in (("curves", runs_experiments), ("weights", []), ("histograms", [])):
+        for experiment in wanted.get(kind, default):
+            if experiment not in experiments_of(assignment):
+                raise ValueError(f"assignments.{assignment}.figures.{kind} names an unknown experiment {experiment!r}")
+            files.append(f"results/{assignment}/figures/{experiment}_{kind}.png")
+    return files
+
+
+def search_outputs(assignment):
+    files = [f"results/{assignment}/{e}/search.csv" for e in search_experiments(assignment)]
+    files += [f"results/{assignment}/{e}/range.json" for e, exp in experiments_of(assignment).items()
+              if "refine" in exp]
+    return files
+
+
+def assignment_outputs(assignment):
+    """Everything one assignment's target rule builds."""
+    gradcheck = [f"results/{assignment}/gradcheck.csv"] if assignment in config["gradcheck"] else []
+    return (gradcheck + [f"results/{assignment}/summary.csv"] + all_metrics(assignment)
+            + search_outputs(assignment) + figures_of(assignment))

@@ -1,0 +1,50 @@
+# Fetch, verify and unpack CIFAR-10 once; write each normalised split once.
+
+BATCH_FILES = expand("resources/cifar-10/{batch}_{xy}.npy",
+                     batch=[f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], xy=["X", "y"])
+
+
+rule download:
+    output:
+        archive="resources/cifar-10-python.tar.gz",
+    params:
+        url=lookup(dpath="data/url", within=config),
+        md5=lookup(dpath="data/md5", within=config),
+    log:
+        "logs/data/download.log",
+    message:
+        "Fetching CIFAR-10 from {params.url} and checking its md5"
+    script:
+        "../scripts/download.py"
+
+
+rule extract:
+    input:
+        archive=rules.download.output.archive,
+    output:
+        batches=BATCH_FILES,
+        meta="resources/cifar-10/meta.json",
+    log:
+        "logs/data/extract.log",
+    message:
+        "Unpacking the CIFAR-10 batches into uint8 arrays"
+    script:
+        "../scripts/extract.py"
+
+
+rule split:
+    input:
+        batches=rules.extract.output.batches,
+    output:
+        arrays=split_files("{split}"),
+        stats="results/data/{split}/stats.json",
+    params:
+        spec=lambda wc: config["splits"][wc.split],
+    log:
+        "logs/data/split_{split}.log",
+    resources:
+        mem_mb=4000,
+    message:
+        "Normalising split {wildcards.split} with its training mean and std"
+    script:
+        "../scripts/split.py"

@@ -1,0 +1,57 @@
+# Figures drawn from the trained models' histories, weights and predictions.
+
+
+def first_seed_outputs(name):
+    """Per run of an experiment, one file of its first seed's outputs."""
+    def inputs(wildcards):
+        exp = experiment_config(wildcards)
+        seed = ex.seeds_of(config, exp)[0]
+        return [f"results/{wildcards.assignment}/{wildcards.experiment}/{run}/seed{seed}/{name}"
+                for run in RUNS[(wildcards.assignment, wildcards.experiment)]]
+    return inputs
+
+
+rule curves:
+    input:
+        histories=lambda wc: run_outputs(wc.assignment, wc.experiment, "history.csv"),
+    output:
+        figure=report("results/{assignment}/figures/{experiment}_curves.png",
+                      caption="../../report/captions/curves.rst", category="{assignment}",
+                      subcategory="training curves"),
+    log:
+        "logs/{assignment}/figures/{experiment}_curves.log",
+    message:
+        "Plotting the training curves of {wildcards.assignment}/{wildcards.experiment}"
+    script:
+        "../scripts/plot_curves.py"
+
+
+rule weights:
+    input:
+        models=first_seed_outputs("model.npz"),
+        meta=rules.extract.output.meta,
+    output:
+        figure=report("results/{assignment}/figures/{experiment}_weights.png",
+                      caption="../../report/captions/weights.rst", category="{assignment}",
+                      subcategory="weights"),
+    log:
+        "logs/{assignment}/figures/{experiment}_weights.log",
+    message:
+        "Drawing the learned weights of {wildcards.assignment}/{wildcards.experiment} as class images"
+    script:
+        "../scripts/plot_weights.py"
+
+
+rule histograms:
+    input:
+        predictions=first_seed_outputs("predictions.npz"),
+    output:
+        figure=report("results/{assignment}/figures/{experiment}_histograms.png",
+                      caption="../../report/captions/histograms.rst", category="{assignment}",
+                      subcategory="true-class probabilities"),
+    log:
+        "logs/{assignment}/figures/{experiment}_histograms.log",
+    message:
+        "Histogramming the probability of the true class for {wildcards.assignment}/{wildcards.experiment}"
+    script:
+        "../scripts/plot_histograms.py"

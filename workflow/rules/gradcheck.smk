@@ -1,0 +1,23 @@
+# Analytic against numerical gradients, in float64, before any training.
+
+
+rule gradcheck:
+    input:
+        split=gradcheck_split,
+    output:
+        table="results/{assignment}/gradcheck.csv",
+    params:
+        checks=gradcheck_specs,
+        max_rel_error=lookup(dpath="gradcheck/max_rel_error", within=config),
+    log:
+        "logs/{assignment}/gradcheck.log",
+    benchmark:
+        "benchmarks/{assignment}/gradcheck.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    message:
+        "Checking {wildcards.assignment}'s analytic gradients against finite differences"
+    script:
+        "../scripts/gradcheck.py"

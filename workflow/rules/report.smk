@@ -1,0 +1,34 @@
+# The PDF report: Jinja2 templates rendered with numbers from results/, then LaTeX.
+
+
+rule render_report:
+    input:
+        summary=rules.summary_all.output.table,
+        assignments=[f for a in ASSIGNMENTS for f in assignment_outputs(a)],
+        templates=sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2")),
+    output:
+        tex="results/report/report.tex",
+    params:
+        templates=f"{workflow.basedir}/report",
+        workflow_dir=workflow.basedir,
+        config=config,
+        checksum=config_checksum(),
+    log:
+        "logs/report/render.log",
+    message:
+        "Rendering the report's LaTeX from the results"
+    script:
+        "../scripts/render_report.py"
+
+
+rule report:
+    input:
+        tex=rules.render_report.output.tex,
+    output:
+        pdf=report("results/report.pdf", caption="../../report/captions/pdf.rst", category="report"),
+    log:
+        "logs/report/latexmk.log",
+    message:
+        "Building results/report.pdf with latexmk"
+    script:
+        "../scripts/build_pdf.py"

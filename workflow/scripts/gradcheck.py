@@ -1,0 +1,13 @@
+import pandas as pd
+
+from dd2424.gradcheck import check_all
+from dd2424.logs import LineLog
+
+with LineLog(snakemake.log[0]) as log:
+    table = check_all(snakemake.params.checks, snakemake.input.split[0], log=log)
+    bad = table[table.max_rel_error > snakemake.params.max_rel_error]
+    if len(bad):
+        log(bad.to_string())
+        raise SystemExit(f"gradient check failed: max_rel_error above {snakemake.params.max_rel_error} "
+                         f"for {sorted(set(bad.check + '/' + bad.loss + '/' + bad.parameter))}")
+    table.to_csv(snakemake.output.table, index=False)

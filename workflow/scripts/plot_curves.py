@@ -1,0 +1,14 @@
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from dd2424.logs import LineLog
+from dd2424.plots import training_curves
+
+with LineLog(snakemake.log[0]) as log:
+    histories = defaultdict(list)
+    for path in snakemake.input.histories:
+        histories[Path(path).parent.parent.name].append(pd.read_csv(path))
+    training_curves(dict(histories), snakemake.output.figure)
+    log(f"plotted {len(histories)} runs")

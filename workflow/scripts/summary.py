@@ -1,0 +1,12 @@
+import pandas as pd
+
+from dd2424.logs import LineLog
+from dd2424.summary import from_metrics
+
+with LineLog(snakemake.log[0]) as log:
+    if "metrics" in snakemake.input.keys():
+        table = from_metrics(snakemake.input.metrics)
+    else:
+        table = pd.concat([pd.read_csv(p) for p in snakemake.input.tables], ignore_index=True)
+    table.to_csv(snakemake.output.table, index=False)
+    log(f"{len(table)} trained models in {snakemake.output.table}")
