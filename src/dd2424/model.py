@@ -32,11 +32,14 @@ class Network:
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
             self.params[f"W{i}"] = rng.normal(0.0, std, (fan_out, fan_in))
-            self.params[f"b{i}"] = (rng.normal(0.0, sigma, fan_out) if bias_init == "normal"
-                                    else np.zeros(fan_out))
             if self.batch_norm and i < self.n_layers:
+                # beta shifts the normalised scores; a bias before the
+                # normalisation would be subtracted away with the mean.
                 self.params[f"gamma{i}"] = np.ones(fan_out)
                 self.params[f"beta{i}"] = np.zeros(fan_out)
+            else:
+                self.params[f"b{i}"] = (rng.normal(0.0, sigma, fan_out) if bias_init == "normal"
+                                        else np.zeros(fan_out))
         self.params = {k: v.astype(self.dtype) for k, v in self.params.items()}
         # Moving averages of the batch-norm statistics, used at test time.
         self.running = {}
@@ -47,7 +50,7 @@ class Network:
         h = X
         caches = []
         for i in range(1, self.n_layers + 1):
-            s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}", 0.0))
             if i == self.n_layers:
                 caches.append((lin_cache, None, None))
                 return s, caches
@@ -57,6 +60,9 @@ class Network:
                 if train:
                     s, bn_cache, mean, var = layers.batchnorm_forward(s, gamma, beta)
                     self._update_running(i, mean, var)
+                elif f"mean{i}" not in self.running:
+                    # Evaluated before the first update: no averages yet, use the batch's own.
+                    s = layers.batchnorm_forward(s, gamma, beta)[0]
                 else:
                     s = layers.batchnorm_inference(s, gamma, beta, self.running[f"mean{i}"],
                                                    self.running[f"var{i}"])
@@ -84,7 +90,8 @@ class Network:
                     dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
             dh, dW, db = layers.linear_backward(dh, lin_cache)
             grads[f"W{i}"] = dW + 2 * lam * self.params[f"W{i}"]
-            grads[f"b{i}"] = db
+            if f"b{i}" in self.params:
+                grads[f"b{i}"] = db
         return grads
 
     def regularisation(self, lam):

@@ -1,0 +1,116 @@
+"""The schema's refusals, and the expansion of experiments into runs."""
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from dd2424 import experiments as ex
+from dd2424.search import refine_ranges
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
+
+
+@pytest.fixture
+def config():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def refused(config):
+    with pytest.raises(WorkflowError) as info:
+        validate(config, SCHEMA)
+    return str(info.value)
+
+
+def test_the_shipped_config_is_valid(config):
+    validate(config, SCHEMA)
+
+
+def test_wrong_type_is_refused_naming_the_key(config):
+    config["assignments"]["a1"]["experiments"]["required"]["runs"]["lam0_eta0.1"]["epochs"] = "forty"
+    assert "epochs" in refused(config)
+
+
+def test_unknown_experiment_key_is_refused_naming_it(config):
+    config["assignments"]["a1"]["experiments"]["grid"]["n_epochs"] = 20
+    assert "n_epochs" in refused(config)
+
+
+def test_unknown_hyper_parameter_is_refused_naming_it(config):
+    config["defaults"]["learning_rate"] = 0.1
+    assert "learning_rate" in refused(config)
+
+
+def test_negative_learning_rate_is_refused(config):
+    config["assignments"]["a1"]["experiments"]["required"]["runs"]["lam0_eta0.1"]["eta"] = -0.1
+    message = refused(config)
+    assert "eta" in message and "-0.1" in message
+
+
+def test_bad_md5_is_refused(config):
+    config["data"]["md5"] = "not-a-checksum"
+    assert "md5" in refused(config)
+
+
+def test_snakemake_stops_on_a_bad_config_before_running_anything(tmp_path):
+    (tmp_path / "bad.yaml").write_text("defaults: {n_batch: 0}\n")
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-n",
+                           "--configfile", str(tmp_path / "bad.yaml")],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "n_batch" in done.stdout + done.stderr
+
+
+def test_runs_grid_and_seeds(config):
+    runs = ex.static_runs(config, "a1", "required")
+    assert set(runs) == {"lam0_eta0.1", "lam0_eta0.001", "lam0.1_eta0.001", "lam1_eta0.001"}
+    assert runs["lam0.1_eta0.001"]["lambda"] == 0.1 and runs["lam0.1_eta0.001"]["epochs"] == 40
+    assert runs["lam0.1_eta0.001"]["bias_init"] == "normal"  # the assignment's default
+    assert "published" not in runs["lam0.1_eta0.001"]
+    grid = ex.static_runs(config, "a1", "grid")
+    assert len(grid) == 3 * 2 * 3
+    assert {(r["n_batch"], r["eta"], r["lambda"]) for r in grid.values()} == {
+        (n, e, lam) for n in (10, 50, 500) for e in (0.001, 0.01) for lam in (0.0, 0.1, 0.5)}
+    experiments = config["assignments"]["a1"]["experiments"]
+    assert ex.seeds_of(config, experiments["required"]) == config["seeds"]
+    assert ex.seeds_of(config, experiments["grid"]) == config["seeds"][:1]
+
+
+def test_best_of_takes_the_searched_values(config, tmp_path):
+    exp = config["assignments"]["a1"]["experiments"]["grid_best"]
+    spec = ex.static_runs(config, "a1", "grid_best")["best"]
+    best = tmp_path / "best.json"
+    best.write_text(json.dumps({"best": {"n_batch": 50, "eta": 0.01, "lambda": 0.5, "epochs": 2}}))
+    resolved = ex.resolve(spec, exp, best)
+    assert (resolved["n_batch"], resolved["eta"], resolved["lambda"]) == (50, 0.01, 0.5)
+    assert resolved["epochs"] == 40  # only the listed keys are taken
+
+
+def test_refine_samples_inside_the_range_derived_from_the_best_points(config, tmp_path):
+    config = copy.deepcopy(config)
+    exps = config["assignments"]["a1"]["experiments"]
+    exps["coarse"] = {"random": {"sample": {"lambda": {"low": -5, "high": -1}}, "count": 6, "sample_seed": 0}}
+    exps["fine"] = {"refine": {"from": "coarse", "count": 4, "top": 2, "margin": 0.1}}
+    coarse = ex.static_runs(config, "a1", "coarse")
+    lambdas = sorted(r["lambda"] for r in coarse.values())
+    assert all(1e-5 <= v <= 1e-1 for v in lambdas)
+    table = pd.DataFrame({"run": list(coarse), "lambda": [r["lambda"] for r in coarse.values()],
+                          "val_accuracy": [0.1, 0.5, 0.2, 0.45, 0.3, 0.05]})
+    ranges = refine_ranges(table, exps["coarse"]["random"]["sample"], top=2, margin=0.1)
+    import math
+    best_two = sorted(math.log10(coarse[r]["lambda"]) for r in ("p001", "p003"))
+    assert ranges["lambda"]["low"] == pytest.approx(max(-5, best_two[0] - 0.1))
+    assert ranges["lambda"]["high"] == pytest.approx(min(-1, best_two[1] + 0.1))
+    (tmp_path / "range.json").write_text(json.dumps({"ranges": ranges}))
+    fine = ex.static_runs(config, "a1", "fine")
+    values = [ex.resolve(s, exps["fine"], tmp_path / "range.json")["lambda"] for s in fine.values()]
+    assert len(set(values)) == 4
+    assert all(10 ** ranges["lambda"]["low"] <= v <= 10 ** ranges["lambda"]["high"] for v in values)

@@ -1,0 +1,89 @@
+"""The data reader on a synthetic archive in the official layout."""
+
+import tarfile
+
+import numpy as np
+import pytest
+
+from dd2424 import data
+from dd2424.synthetic import write_archive
+
+
+def test_fetch_accepts_file_url_and_plain_path(archive, tmp_path):
+    path, md5 = archive
+    for source in (path.as_uri(), str(path)):
+        dest = tmp_path / "copy.tar.gz"
+        data.fetch(source, md5, dest)
+        assert data.md5sum(dest) == md5
+        dest.unlink()
+
+
+def test_checksum_mismatch_leaves_nothing_behind(archive, tmp_path):
+    path, _ = archive
+    dest = tmp_path / "dl" / "cifar-10-python.tar.gz"
+    with pytest.raises(data.ChecksumError, match="md5"):
+        data.fetch(path.as_uri(), "0" * 32, dest)
+    assert list(dest.parent.iterdir()) == []
+
+
+def test_truncated_download_is_a_checksum_error(tmp_path):
+    full = tmp_path / "full.tar.gz"
+    md5 = write_archive(full, per_batch=20)
+    truncated = tmp_path / "truncated.tar.gz"
+    write_archive(truncated, per_batch=20, corrupt=True)
+    with pytest.raises(data.ChecksumError):
+        data.fetch(str(truncated), md5, tmp_path / "out" / "a.tar.gz")
+    assert not (tmp_path / "out" / "a.tar.gz").exists()
+
+
+def test_missing_source_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.tar.gz"):
+        data.fetch(str(tmp_path / "nowhere.tar.gz"), "0" * 32, tmp_path / "x")
+
+
+def test_extract_reads_every_batch(archive, tmp_path):
+    path, _ = archive
+    data.extract(path, tmp_path)
+    X = np.load(tmp_path / "data_batch_3_X.npy")
+    y = np.load(tmp_path / "data_batch_3_y.npy")
+    assert X.shape == (60, 3072) and X.dtype == np.uint8
+    assert y.shape == (60,) and 0 <= y.min() and y.max() <= 9
+
+
+def test_archive_without_a_batch_is_refused(tmp_path):
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bad, "w:gz"):
+        pass
+    with pytest.raises(ValueError, match="data_batch_1"):
+        data.read_archive(bad)
+
+
+@pytest.fixture
+def raw(archive, tmp_path):
+    data.extract(archive[0], tmp_path / "raw")
+    return tmp_path / "raw"
+
+
+def test_split_normalises_with_training_statistics(raw, tmp_path):
+    spec = {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]}
+    data.make_split(raw, spec, tmp_path / "s")
+    Xtr, ytr = data.load_split(tmp_path / "s", "train")
+    assert isinstance(Xtr, np.memmap) and Xtr.dtype == np.float32 and Xtr.flags.c_contiguous
+    np.testing.assert_allclose(Xtr.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(Xtr.std(axis=0), 1, atol=1e-4)
+    # validation data uses the training mean/std, not its own
+    raw_train = np.load(raw / "data_batch_1_X.npy") / 255
+    raw_val = np.load(raw / "data_batch_2_X.npy") / 255
+    Xval, _ = data.load_split(tmp_path / "s", "val")
+    expected = (raw_val - raw_train.mean(axis=0)) / raw_train.std(axis=0)
+    np.testing.assert_allclose(Xval, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(ytr, np.load(raw / "data_batch_1_y.npy"))
+
+
+def test_split_carves_validation_from_the_training_pool(raw, tmp_path):
+    spec = {"train": [f"data_batch_{i}" for i in range(1, 6)], "val_size": 25, "test": ["test_batch"]}
+    data.make_split(raw, spec, tmp_path / "s")
+    assert len(data.load_split(tmp_path / "s", "train")[1]) == 5 * 60 - 25
+    _, yval = data.load_split(tmp_path / "s", "val")
+    np.testing.assert_array_equal(yval, np.load(raw / "data_batch_5_y.npy")[-25:])
+    assert data.load_split(tmp_path / "s", "train", n=10)[0].shape == (10, 3072)

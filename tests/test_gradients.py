@@ -1,0 +1,72 @@
+"""Analytic gradients against finite differences, for every loss and layer kind."""
+
+import numpy as np
+import pytest
+
+from dd2424 import layers
+from dd2424.gradcheck import check_network, numerical_gradient, relative_error
+from dd2424.model import Network
+
+BAR = 1e-6
+
+
+def make(rng, hidden, loss, batch_norm=False, d=12, init="normal"):
+    return Network([d, *hidden, 10], loss=loss, batch_norm=batch_norm, init=init, sigma=0.5,
+                   bias_init="normal", dtype=np.float64, rng=rng)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "bce"])
+@pytest.mark.parametrize("lam", [0.0, 0.3])
+def test_linear_classifier_gradients(rng, loss, lam):
+    X, y = rng.normal(size=(7, 12)), rng.integers(0, 10, 7)
+    rows = check_network(make(rng, [], loss), X, y, lam)
+    assert {r["parameter"] for r in rows} == {"W1", "b1"}
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
+
+
+@pytest.mark.parametrize("loss", ["softmax", "bce"])
+@pytest.mark.parametrize("hidden,batch_norm", [([8], False), ([8, 6], True)])
+def test_hidden_layer_gradients(rng, loss, hidden, batch_norm):
+    X, y = rng.normal(size=(9, 12)), rng.integers(0, 10, 9)
+    rows = check_network(make(rng, hidden, loss, batch_norm, init="he"), X, y, 0.1, h=1e-4)
+    names = {r["parameter"] for r in rows}
+    assert ("gamma1" in names) == batch_norm
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
+
+
+def test_the_check_catches_a_wrong_gradient(rng):
+    """A backward pass that forgets the L2 term must fail the bar."""
+    net = make(rng, [], "softmax")
+    X, y = rng.normal(size=(5, 12)), rng.integers(0, 10, 5)
+    right = net.backward
+    net.backward = lambda dscores, caches, lam: right(dscores, caches, 0.0)
+    rows = check_network(net, X, y, lam=0.5)
+    assert max(r["max_rel_error"] for r in rows if r["parameter"] == "W1") > 1e-2
+
+
+def test_numerical_gradient_of_a_known_function():
+    x = np.array([0.3, -1.2, 2.0])
+    g = numerical_gradient(lambda: float(np.sum(np.sin(x) * x**2)), x, 1e-3, np.arange(3))
+    np.testing.assert_allclose(g, np.cos(x) * x**2 + 2 * x * np.sin(x), rtol=1e-10)
+
+
+def test_relative_error_formula():
+    assert relative_error(np.array(1.0), np.array(3.0), 1e-9) == pytest.approx(0.5)
+    assert relative_error(np.array(0.0), np.array(1e-12), 1e-6) == pytest.approx(1e-6)
+
+
+def test_batchnorm_normalises_and_its_backward_matches_differences(rng):
+    x = rng.normal(3.0, 2.0, size=(16, 5))
+    gamma, beta = rng.normal(size=5), rng.normal(size=5)
+    out, cache, mean, var = layers.batchnorm_forward(x, gamma, beta)
+    x_hat = cache[0]
+    np.testing.assert_allclose(x_hat.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(x_hat.var(axis=0), 1, atol=1e-6)
+    w = rng.normal(size=out.shape)
+    dx, dgamma, dbeta = layers.batchnorm_backward(w, cache)
+    f = lambda: float((layers.batchnorm_forward(x, gamma, beta)[0] * w).sum())  # noqa: E731
+    np.testing.assert_allclose(dx.ravel(), numerical_gradient(f, x, 1e-4, np.arange(x.size)), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(dgamma, numerical_gradient(f, gamma, 1e-4, np.arange(5)), rtol=1e-6)
+    np.testing.assert_allclose(dbeta, numerical_gradient(f, beta, 1e-4, np.arange(5)), rtol=1e-6)

@@ -1,0 +1,49 @@
+import pytest
+
+from dd2424 import schedules
+
+
+def test_cyclic_triangle():
+    c = schedules.Cyclic(1e-5, 1e-1, n_s=500)
+    assert c(0) == pytest.approx(1e-5)
+    assert c(250) == pytest.approx((1e-5 + 1e-1) / 2)
+    assert c(500) == pytest.approx(1e-1)
+    assert c(750) == pytest.approx((1e-5 + 1e-1) / 2)
+    assert c(1000) == pytest.approx(1e-5)
+    assert c(1500) == pytest.approx(1e-1)
+
+
+def test_step_decay_divides_every_period():
+    s = schedules.StepDecay(0.05, 0.1, every=10, updates_per_epoch=100)
+    assert s(999) == pytest.approx(0.05)
+    assert s(1000) == pytest.approx(0.005)
+    assert s(2500) == pytest.approx(0.0005)
+
+
+def test_epoch_decay():
+    s = schedules.EpochDecay(0.1, 0.92, updates_per_epoch=10)
+    assert s(9) == pytest.approx(0.1) and s(30) == pytest.approx(0.1 * 0.92**3)
+
+
+def base(**kw):
+    spec = dict(n_batch=100, schedule="constant", eta=0.01, epochs=3, step_factor=0.1, step_every=1, decay=0.9,
+                eta_min=1e-5, eta_max=0.1, n_s=None, n_s_epochs=None, cycles=2)
+    spec.update(kw)
+    return spec
+
+
+def test_build_counts_updates():
+    assert schedules.build(base(), 1000)[1] == 30
+    assert schedules.build(base(), 1050)[1] == 33  # a last partial batch is still an update
+    sched, total = schedules.build(base(schedule="cyclic", n_s=800), 10000)
+    assert total == 3200 and sched(800) == pytest.approx(0.1)
+
+
+def test_n_s_from_epochs():
+    # seed 001's search: n_s = 2 * floor(n / n_batch) for n = 45,000
+    assert schedules.resolve_n_s(base(n_s_epochs=2), 45000) == 900
+
+
+def test_unknown_schedule():
+    with pytest.raises(ValueError, match="cosine"):
+        schedules.build(base(schedule="cosine"), 100)

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from dd2424.augment import flip_horizontally
+from dd2424.run import build_network
+from dd2424.trainer import train
+
+SPEC = dict(hidden=[], batch_norm=False, bn_alpha=0.9, init="normal", init_sigma=0.01, bias_init="normal",
+            loss="softmax", n_batch=20, schedule="constant", eta=0.01, epochs=5, step_every=1, step_factor=0.5,
+            decay=0.9, eta_min=1e-5, eta_max=0.1, n_s=None, n_s_epochs=None, cycles=1, evals_per_cycle=4,
+            momentum=0.0, flip=False, **{"lambda": 0.01})
+
+
+def blobs(rng, means, n=200):
+    y = rng.integers(0, 10, n)
+    return (means[y] + rng.normal(0, 3, (n, means.shape[1]))).astype(np.float32), y
+
+
+def fit(spec, seed=0):
+    data_rng = np.random.default_rng(99)
+    means = data_rng.normal(0, 1, (10, 3072))
+    train_set, val_set = blobs(data_rng, means), blobs(data_rng, means)
+    rng = np.random.default_rng(seed)
+    net = build_network(spec, 3072, rng)
+    history, info = train(net, train_set, val_set, spec, rng)
+    return net, history, info
+
+
+def test_training_lowers_the_cost_and_learns():
+    _, history, info = fit(SPEC)
+    assert len(history) == SPEC["epochs"] + 1  # before training, then once per epoch
+    assert history[-1]["train_cost"] < 0.5 * history[0]["train_cost"]
+    assert history[-1]["val_accuracy"] > 0.5
+    assert info["updates"] == 5 * 10 and not info["diverged"]
+
+
+def test_same_seed_same_model_other_seed_other_model():
+    a, _, _ = fit(SPEC, seed=3)
+    b, _, _ = fit(SPEC, seed=3)
+    c, _, _ = fit(SPEC, seed=4)
+    np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
+    assert not np.array_equal(a.params["W1"], c.params["W1"])
+
+
+def test_training_is_float32():
+    net, _, _ = fit(SPEC)
+    assert all(p.dtype == np.float32 for p in net.params.values())
+
+
+def test_divergence_is_recorded_not_raised():
+    _, history, info = fit({**SPEC, "eta": 1e30, "hidden": [20], "init": "he"})
+    assert info["diverged"]
+    assert info["updates"] < 50
+
+
+def test_cyclic_run_stops_at_the_end_of_its_cycles_and_evaluates_per_cycle():
+    spec = {**SPEC, "schedule": "cyclic", "n_s": 7, "cycles": 2, "momentum": 0.9}
+    _, history, info = fit(spec)
+    assert info["updates"] == 28
+    assert [h["update"] for h in history] == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28]
+
+
+def test_flip_mirrors_only_selected_images(rng):
+    X = rng.normal(size=(3, 3072)).astype(np.float32)
+    out = flip_horizontally(X, np.array([True, False, True]))
+    img = X[0].reshape(3, 32, 32)
+    np.testing.assert_array_equal(out[0].reshape(3, 32, 32), img[:, :, ::-1])
+    np.testing.assert_array_equal(out[1], X[1])
+    np.testing.assert_array_equal(flip_horizontally(out, np.array([True, False, True])), X)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    net, _, _ = fit({**SPEC, "hidden": [10], "batch_norm": True, "init": "he", "epochs": 1})
+    net.save(tmp_path / "m.npz")
+    back = type(net).load(tmp_path / "m.npz")
+    X = np.random.default_rng(0).normal(size=(5, 3072)).astype(np.float32)
+    np.testing.assert_allclose(back.probabilities(X), net.probabilities(X))
+    assert back.running.keys() == net.running.keys()
+
+
+def test_network_refuses_bad_options():
+    with pytest.raises(ValueError, match="init"):
+        build_network({**SPEC, "init": "glorot"}, 10, np.random.default_rng(0))

@@ -1,0 +1,128 @@
+"""The whole workflow, as a subprocess, on a tiny synthetic archive served as file://."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from dd2424 import experiments as ex
+from dd2424.summary import aggregate, mean_std
+from dd2424.synthetic import write_archive
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests/data/tiny.yaml"
+
+pytestmark = pytest.mark.e2e
+
+
+def snakemake(workdir, *args, check=True):
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+                           "--configfile", str(TINY), str(workdir / "data.yaml"), *args],
+                          cwd=workdir, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"snakemake {args} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+def job_counts(dry_run_output):
+    """{rule: count} from the 'Job stats' table of a dry run."""
+    table = dry_run_output.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+def merged_config(workdir):
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    tiny = yaml.safe_load(TINY.read_text())
+
+    def merge(a, b):
+        for k, v in b.items():
+            a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+        return a
+    return merge(config, tiny)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    if shutil.which("latexmk") is None:
+        pytest.fail("latexmk is not installed: `make test` installs TeX (or see README)")
+    workdir = tmp_path_factory.mktemp("run")
+    md5 = write_archive(workdir / "cifar-10-python.tar.gz", per_batch=100)
+    (workdir / "data.yaml").write_text(
+        f"data: {{url: '{(workdir / 'cifar-10-python.tar.gz').as_uri()}', md5: {md5}}}\n")
+    snakemake(workdir, "-j2")
+    return workdir
+
+
+def test_report_and_summary_are_built(workdir):
+    pdf = workdir / "results/report.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    summary = pd.read_csv(workdir / "results/summary.csv")
+    config = merged_config(workdir)
+    expected = {(e, run, seed)
+                for e, exp in config["assignments"]["a1"]["experiments"].items()
+                for run in ex.static_runs(config, "a1", e)
+                for seed in ex.seeds_of(config, exp)}
+    assert set(zip(summary.experiment, summary.run, summary.seed)) == expected
+    assert len(summary) == len(expected)
+    for column in ("assignment", "lambda", "eta", "n_batch", "epochs", "hidden", "batch_norm",
+                   "train_accuracy", "val_accuracy", "test_accuracy"):
+        assert column in summary.columns
+    assert summary.test_accuracy.between(0, 1).all()
+    # the synthetic classes are separable: the good runs learn far above chance
+    assert summary[summary.experiment == "required"].test_accuracy.max() > 0.5
+
+
+def test_gradient_check_passes_the_bar(workdir):
+    table = pd.read_csv(workdir / "results/a1/gradcheck.csv")
+    assert set(table.loss) == {"softmax", "bce"}
+    assert set(table.parameter) == {"W1", "b1"}
+    assert (table.max_rel_error < 1e-6).all()
+    assert table[table.check == "full"].dims.eq(3072).all()
+
+
+def test_report_numbers_come_from_the_results(workdir):
+    tex = (workdir / "results/report/report.tex").read_text()
+    summary = pd.read_csv(workdir / "results/summary.csv")
+    agg = aggregate(summary[summary.experiment == "required"])
+    for _, r in agg.iterrows():
+        text = mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count)
+        assert text.replace("±", r"$\pm$") in tex
+    best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
+    assert f"$n_\\text{{batch}} = {best.n_batch}$" in tex
+    for figure in ("required_curves", "required_weights", "bce_histograms"):
+        assert f"../a1/figures/{figure}.png" in tex
+        assert (workdir / f"results/a1/figures/{figure}.png").stat().st_size > 1000
+
+
+def test_the_best_grid_point_is_what_grid_best_trained(workdir):
+    best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
+    summary = pd.read_csv(workdir / "results/summary.csv")
+    trained = summary[summary.experiment == "grid_best"].iloc[0]
+    assert (trained.n_batch, trained.eta, trained["lambda"]) == (best.n_batch, best.eta, best["lambda"])
+
+
+def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):
+    assert "Nothing to be done" in snakemake(workdir, "-n").stdout
+    (workdir / "change.yaml").write_text("assignments: {a1: {experiments: {flip: {base: {lambda: 0.2}}}}}\n")
+    out = snakemake(workdir, "-n", "--configfile", str(TINY), str(workdir / "data.yaml"),
+                    str(workdir / "change.yaml")).stdout
+    counts = job_counts(out)
+    assert counts["train"] == 4  # flip's two runs x two seeds
+    assert re.findall(r"Training a1/(\w+)/", out) and set(re.findall(r"Training a1/(\w+)/", out)) == {"flip"}
+    assert "gradcheck" not in counts and "split" not in counts
+
+
+def test_a_bad_checksum_stops_the_download_and_leaves_nothing(tmp_path):
+    write_archive(tmp_path / "archive.tar.gz", per_batch=10)
+    (tmp_path / "data.yaml").write_text(f"data: {{url: '{tmp_path / 'archive.tar.gz'}', md5: {'0' * 32}}}\n")
+    done = snakemake(tmp_path, "-j1", "resources/cifar-10-python.tar.gz", check=False)
+    assert done.returncode != 0
+    log = (tmp_path / "logs/data/download.log").read_text() if (tmp_path / "logs/data/download.log").exists() else ""
+    assert "md5" in done.stdout + done.stderr + log
+    assert not (tmp_path / "resources/cifar-10-python.tar.gz").exists()
+    assert not list((tmp_path / "resources").glob("*.part"))
