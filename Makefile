@@ -1,0 +1,47 @@
+# Two entry points: `make report` (set up, then run the whole pipeline) and
+# `make test` (set up, then run the test suite).  Both are idempotent.
+
+PYTHON ?= python3
+VENV ?= .venv
+JOBS ?= 8
+SNAKEMAKE_ARGS ?=
+PYTEST_ARGS ?=
+TEX_PACKAGES = latexmk texlive-latex-base texlive-latex-recommended lmodern
+
+BIN = $(VENV)/bin
+
+.PHONY: setup tex report dry-run test clean
+
+$(BIN)/snakemake: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/snakemake
+
+# TeX Live for the PDF: installed with apt-get when we may, otherwise named.
+tex:
+	@if command -v latexmk >/dev/null && command -v pdflatex >/dev/null; then \
+		echo "TeX: latexmk and pdflatex found"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); \
+	elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); \
+	else \
+		echo "LaTeX is missing and cannot be installed from here."; \
+		echo "Install TeX Live with latexmk, e.g. on Debian/Ubuntu: sudo apt-get install $(TEX_PACKAGES)"; \
+		exit 1; \
+	fi
+
+report: setup tex
+	$(BIN)/snakemake -j$(JOBS) $(SNAKEMAKE_ARGS)
+
+dry-run: setup
+	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
+
+test: setup tex
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf results logs benchmarks .snakemake
