@@ -10,7 +10,7 @@ HYPER = ["split", "n_train", "hidden", "batch_norm", "bn_alpha", "init", "init_s
          "lambda", "n_batch", "schedule", "eta", "epochs", "step_every", "step_factor", "decay", "eta_min",
          "eta_max", "n_s", "n_s_epochs", "cycles", "momentum", "flip"]
 RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
-    "diverged", "updates", "train_seconds", "samples_per_s"]
+    "diverged", "updates", "train_seconds", "eval_seconds", "samples_per_s"]
 
 
 def from_metrics(paths):
@@ -21,7 +21,8 @@ def from_metrics(paths):
         m["hidden"] = "-".join(map(str, m["hidden"])) or "none"
         rows.append(m)
     table = pd.DataFrame(rows)
-    return table[ID + HYPER + RESULTS].sort_values(ID, kind="stable").reset_index(drop=True)
+    # reindex: metrics written by an older version may lack a newer column.
+    return table.reindex(columns=ID + HYPER + RESULTS).sort_values(ID, kind="stable").reset_index(drop=True)
 
 
 def aggregate(table, by=("experiment", "run"), metrics=("test_accuracy", "val_accuracy", "train_accuracy")):

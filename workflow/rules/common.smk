@@ -118,3 +118,12 @@ def assignment_outputs(assignment):
     gradcheck = [f"results/{assignment}/gradcheck.csv"] if assignment in config["gradcheck"] else []
     return (gradcheck + [f"results/{assignment}/summary.csv"] + all_metrics(assignment)
             + search_outputs(assignment) + figures_of(assignment))
+
+
+def package_sources(*modules):
+    return [f"{workflow.basedir}/src/dd2424/{m}.py" for m in modules]
+
+
+# Editing the numerical code retrains the models; editing plots or the report does not.
+NETWORK_CODE = package_sources("layers", "losses", "model")
+TRAINING_CODE = NETWORK_CODE + package_sources("optim", "augment", "schedules", "trainer", "run", "experiments")

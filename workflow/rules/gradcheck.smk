@@ -4,6 +4,7 @@
 rule gradcheck:
     input:
         split=gradcheck_split,
+        code=NETWORK_CODE + package_sources("gradcheck"),
     output:
         table="results/{assignment}/gradcheck.csv",
     params:

@@ -5,6 +5,7 @@ rule train:
     input:
         split=split_of_run,
         derived=derived_input,
+        code=TRAINING_CODE,
     output:
         model="results/{assignment}/{experiment}/{run}/seed{seed}/model.npz",
         history="results/{assignment}/{experiment}/{run}/seed{seed}/history.csv",
