@@ -31,7 +31,7 @@ def test_training_lowers_the_cost_and_learns():
     assert len(history) == SPEC["epochs"] + 1  # before training, then once per epoch
     assert history[-1]["train_cost"] < 0.5 * history[0]["train_cost"]
     assert history[-1]["val_accuracy"] > 0.5
-    assert info["updates"] == 5 * 10 and not info["diverged"]
+    assert info["updates"] == 5 * 10 and info["epochs_trained"] == 5 and not info["diverged"]
 
 
 def test_same_seed_same_model_other_seed_other_model():

@@ -73,6 +73,15 @@ def test_report_and_summary_are_built(workdir):
                    "train_accuracy", "val_accuracy", "test_accuracy"):
         assert column in summary.columns
     assert summary.test_accuracy.between(0, 1).all()
+    # each row carries the hyper-parameters its run was configured with
+    for row in summary.itertuples():
+        exp = config["assignments"]["a1"]["experiments"][row.experiment]
+        if "best_of" in exp:
+            continue
+        spec = ex.static_runs(config, "a1", row.experiment)[row.run]
+        assert (row.epochs, row.n_batch, row.eta, row.loss) == (
+            spec["epochs"], spec["n_batch"], spec["eta"], spec["loss"])
+    assert (summary.set_index(["experiment", "run"]).loc[("required", "lam1_eta0.001"), "lambda"] == 1.0).all()
     # the synthetic classes are separable: the good runs learn far above chance
     assert summary[summary.experiment == "required"].test_accuracy.max() > 0.5
 

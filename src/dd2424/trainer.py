@@ -73,7 +73,7 @@ def train(model, train_set, val_set, spec, rng, log=lambda line: None):
     seconds = time.perf_counter() - start
     # Throughput of the updates alone; evaluations are timed separately.
     update_seconds = seconds - eval_seconds
-    info = {"updates": t, "epochs": t / per_epoch, "diverged": diverged, "train_seconds": seconds,
+    info = {"updates": t, "epochs_trained": t / per_epoch, "diverged": diverged, "train_seconds": seconds,
             "eval_seconds": eval_seconds,
             "samples_per_s": t * n_batch / update_seconds if update_seconds > 0 else float("nan")}
     return history, info

@@ -12,6 +12,8 @@ rule download:
         md5=lookup(dpath="data/md5", within=config),
     log:
         "logs/data/download.log",
+    benchmark:
+        "benchmarks/data/download.tsv"
     message:
         "Fetching CIFAR-10 from {params.url} and checking its md5"
     script:
@@ -26,6 +28,8 @@ rule extract:
         meta="resources/cifar-10/meta.json",
     log:
         "logs/data/extract.log",
+    benchmark:
+        "benchmarks/data/extract.tsv"
     message:
         "Unpacking the CIFAR-10 batches into uint8 arrays"
     script:
@@ -42,6 +46,8 @@ rule split:
         spec=lambda wc: config["splits"][wc.split],
     log:
         "logs/data/split_{split}.log",
+    benchmark:
+        "benchmarks/data/split_{split}.tsv"
     resources:
         mem_mb=4000,
     message:
