@@ -21,6 +21,7 @@ include: "workflow/rules/gradcheck.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/assignment1.smk"
+include: "workflow/rules/assignment2.smk"
 include: "workflow/rules/report.smk"
 
 

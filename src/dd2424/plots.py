@@ -78,13 +78,27 @@ def true_class_histograms(predictions, out):
     plt.close(fig)
 
 
-def search_scatter(tables, key, out, metric="val_accuracy"):
-    """Validation accuracy against log10 of ``key`` for one or more search stages."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    for label, table in tables.items():
-        ax.scatter(np.log10(table[key].astype(float)), table[metric], label=label, s=18)
-    ax.set_xlabel(f"log10 {key}")
-    ax.set_ylabel("validation accuracy")
+def search_scatter(tables, keys, out, metric="val_accuracy"):
+    """Validation accuracy against log10 of each searched key, one colour per stage."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for label, table in tables.items():
+            ax.scatter(np.log10(table[key].astype(float)), table[metric], label=label, s=18)
+        ax.set_xlabel(f"log10 {key}")
+        ax.set_ylabel("validation accuracy")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+
+
+def learning_rates(schedules, out):
+    """eta against the update step for each run (``{run: (steps, etas)}``)."""
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    for run, (steps, etas) in schedules.items():
+        ax.plot(steps, etas, label=run)
+    ax.set_xlabel("update step")
+    ax.set_ylabel("learning rate")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=DPI)

@@ -40,6 +40,14 @@ def num(value, digits=3):
     return f"{value:.{digits}g}"
 
 
+SYMBOLS = {"lambda": r"$\lambda$", "eta": r"$\eta$", "n_batch": r"$n_\text{batch}$", "momentum": r"$\rho$"}
+
+
+def symbol(key):
+    """A hyper-parameter's name as the assignments write it."""
+    return SYMBOLS.get(key, tex(key))
+
+
 def environment(template_dir):
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir),
@@ -48,7 +56,8 @@ def environment(template_dir):
         comment_start_string=r"\#{", comment_end_string="}",
         line_comment_prefix="%#", trim_blocks=True, lstrip_blocks=True,
         autoescape=False, undefined=jinja2.StrictUndefined)
-    env.filters.update(tex=tex, pct=pct, num=num)
+    env.filters.update(tex=tex, pct=pct, num=num, log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
+                       symbol=symbol)
     return env
 
 
@@ -161,6 +170,8 @@ def assignment_context(config, assignment, summary, results_dir, report_dir, fig
             ranges = results_dir / assignment / name / "range.json"
             if ranges.exists():
                 entry["ranges"] = load_json(ranges)["ranges"]
+            elif kind == "random":
+                entry["ranges"] = exp["random"]["sample"]
         if "best_of" in exp:
             entry["best_of"] = load_json(results_dir / assignment / exp["best_of"]["experiment"] / "best.json")["best"]
         section["experiments"][name] = entry

@@ -98,7 +98,8 @@ def figures_of(assignment):
     wanted = config["assignments"][assignment].get("figures", {})
     runs_experiments = [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) == "runs"]
     files = []
-    for kind, default in (("curves", runs_experiments), ("weights", []), ("histograms", [])):
+    for kind, default in (("curves", runs_experiments), ("weights", []), ("histograms", []),
+                          ("schedule", []), ("search", [])):
         for experiment in wanted.get(kind, default):
             if experiment not in experiments_of(assignment):
                 raise ValueError(f"assignments.{assignment}.figures.{kind} names an unknown experiment {experiment!r}")
@@ -127,3 +128,25 @@ def package_sources(*modules):
 # Editing the numerical code retrains the models; editing plots or the report does not.
 NETWORK_CODE = package_sources("layers", "losses", "model")
 TRAINING_CODE = NETWORK_CODE + package_sources("optim", "augment", "schedules", "trainer", "run", "experiments")
+
+
+def curves_axis(wildcards):
+    """Cyclic runs are read against update steps (as the seeds plot them), others per epoch."""
+    specs = RUNS[(wildcards.assignment, wildcards.experiment)].values()
+    return "update" if any(s["schedule"] == "cyclic" for s in specs) else "epoch"
+
+
+def search_stages(assignment, experiment):
+    """The stages a search figure shows: a refined search with the coarse one it came from."""
+    exp = experiments_of(assignment)[experiment]
+    return ([exp["refine"]["from"]] if "refine" in exp else []) + [experiment]
+
+
+def search_stage_tables(wildcards):
+    return [f"results/{wildcards.assignment}/{e}/search.csv"
+            for e in search_stages(wildcards.assignment, wildcards.experiment)]
+
+
+def searched_keys(assignment, experiment):
+    exp = experiments_of(assignment)[search_stages(assignment, experiment)[0]]
+    return list(exp.get("grid") or exp["random"]["sample"])

@@ -14,6 +14,8 @@ def first_seed_outputs(name):
 rule curves:
     input:
         histories=lambda wc: run_outputs(wc.assignment, wc.experiment, "history.csv"),
+    params:
+        x=curves_axis,
     output:
         figure=report("results/{assignment}/figures/{experiment}_curves.png",
                       caption="../../report/captions/curves.rst", category="{assignment}",
@@ -55,3 +57,36 @@ rule histograms:
         "Histogramming the probability of the true class for {wildcards.assignment}/{wildcards.experiment}"
     script:
         "../scripts/plot_histograms.py"
+
+
+rule schedule_figure:
+    input:
+        metrics=first_seed_outputs("metrics.json"),
+    output:
+        figure=report("results/{assignment}/figures/{experiment}_schedule.png",
+                      caption="../../report/captions/schedule.rst", category="{assignment}",
+                      subcategory="learning rates"),
+    log:
+        "logs/{assignment}/figures/{experiment}_schedule.log",
+    message:
+        "Plotting the learning-rate schedules of {wildcards.assignment}/{wildcards.experiment}"
+    script:
+        "../scripts/plot_schedule.py"
+
+
+rule search_figure:
+    input:
+        tables=search_stage_tables,
+    output:
+        figure=report("results/{assignment}/figures/{experiment}_search.png",
+                      caption="../../report/captions/search.rst", category="{assignment}",
+                      subcategory="searches"),
+    params:
+        stages=lambda wc: search_stages(wc.assignment, wc.experiment),
+        searched=lambda wc: searched_keys(wc.assignment, wc.experiment),
+    log:
+        "logs/{assignment}/figures/{experiment}_search.log",
+    message:
+        "Plotting validation accuracy against the searched values of {wildcards.assignment}/{wildcards.experiment}"
+    script:
+        "../scripts/plot_search.py"

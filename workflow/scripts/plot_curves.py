@@ -10,5 +10,5 @@ with LineLog(snakemake.log[0]) as log:
     histories = defaultdict(list)
     for path in snakemake.input.histories:
         histories[Path(path).parent.parent.name].append(pd.read_csv(path))
-    training_curves(dict(histories), snakemake.output.figure)
+    training_curves(dict(histories), snakemake.output.figure, x=snakemake.params.x)
     log(f"plotted {len(histories)} runs")

@@ -1,0 +1,18 @@
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dd2424 import schedules
+from dd2424.logs import LineLog
+from dd2424.plots import learning_rates
+
+with LineLog(snakemake.log[0]) as log:
+    curves = {}
+    for path in snakemake.input.metrics:
+        spec = json.loads(Path(path).read_text())
+        schedule, total = schedules.build(spec, spec["train_images"])
+        steps = np.arange(total)
+        curves[spec["run"]] = (steps, [schedule(t) for t in steps])
+    learning_rates(curves, snakemake.output.figure)
+    log(f"plotted the schedules of {len(curves)} runs")
