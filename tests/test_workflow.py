@@ -1,11 +1,13 @@
 """The whole workflow, as a subprocess, on a tiny synthetic archive served as file://."""
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -63,11 +65,13 @@ def test_report_and_summary_are_built(workdir):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     summary = pd.read_csv(workdir / "results/summary.csv")
     config = merged_config(workdir)
-    expected = {(e, run, seed)
-                for e, exp in config["assignments"]["a1"]["experiments"].items()
-                for run in ex.static_runs(config, "a1", e)
+    expected = {(a, e, run, seed)
+                for a in config["assignments"]
+                for e, exp in config["assignments"][a]["experiments"].items()
+                for run in ex.static_runs(config, a, e)
                 for seed in ex.seeds_of(config, exp)}
-    assert set(zip(summary.experiment, summary.run, summary.seed)) == expected
+    assert set(zip(summary.assignment, summary.experiment, summary.run, summary.seed)) == expected
+    assert {"a1", "a2"} <= set(summary.assignment)
     assert len(summary) == len(expected)
     for column in ("assignment", "lambda", "eta", "n_batch", "epochs", "hidden", "batch_norm",
                    "train_accuracy", "val_accuracy", "test_accuracy"):
@@ -75,15 +79,16 @@ def test_report_and_summary_are_built(workdir):
     assert summary.test_accuracy.between(0, 1).all()
     # each row carries the hyper-parameters its run was configured with
     for row in summary.itertuples():
-        exp = config["assignments"]["a1"]["experiments"][row.experiment]
-        if "best_of" in exp:
+        exp = config["assignments"][row.assignment]["experiments"][row.experiment]
+        if "best_of" in exp or "refine" in exp:
             continue
-        spec = ex.static_runs(config, "a1", row.experiment)[row.run]
+        spec = ex.static_runs(config, row.assignment, row.experiment)[row.run]
         assert (row.epochs, row.n_batch, row.eta, row.loss) == (
             spec["epochs"], spec["n_batch"], spec["eta"], spec["loss"])
     assert (summary.set_index(["experiment", "run"]).loc[("required", "lam1_eta0.001"), "lambda"] == 1.0).all()
     # the synthetic classes are separable: the good runs learn far above chance
     assert summary[summary.experiment == "required"].test_accuracy.max() > 0.5
+    assert summary[summary.assignment == "a2"].hidden.eq("50").all()
 
 
 def test_gradient_check_passes_the_bar(workdir):
@@ -97,15 +102,16 @@ def test_gradient_check_passes_the_bar(workdir):
 def test_report_numbers_come_from_the_results(workdir):
     tex = (workdir / "results/report/report.tex").read_text()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    agg = aggregate(summary[summary.experiment == "required"])
+    agg = aggregate(summary[summary.experiment.isin(["required", "cyclic", "final"])])
     for _, r in agg.iterrows():
         text = mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count)
         assert text.replace("±", r"$\pm$") in tex
     best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
     assert f"$n_\\text{{batch}} = {best.n_batch}$" in tex
-    for figure in ("required_curves", "required_weights", "bce_histograms"):
-        assert f"../a1/figures/{figure}.png" in tex
-        assert (workdir / f"results/a1/figures/{figure}.png").stat().st_size > 1000
+    for figure in ("a1/figures/required_curves", "a1/figures/required_weights", "a1/figures/bce_histograms",
+                   "a2/figures/cyclic_schedule", "a2/figures/lambda_fine_search", "a2/figures/final_curves"):
+        assert f"../{figure}.png" in tex
+        assert (workdir / f"results/{figure}.png").stat().st_size > 1000
 
 
 def test_the_best_grid_point_is_what_grid_best_trained(workdir):
@@ -113,6 +119,24 @@ def test_the_best_grid_point_is_what_grid_best_trained(workdir):
     summary = pd.read_csv(workdir / "results/summary.csv")
     trained = summary[summary.experiment == "grid_best"].iloc[0]
     assert (trained.n_batch, trained.eta, trained["lambda"]) == (best.n_batch, best.eta, best["lambda"])
+
+
+def test_fine_search_is_derived_from_the_coarse_results(workdir):
+    coarse = pd.read_csv(workdir / "results/a2/lambda_coarse/search.csv")
+    fine = pd.read_csv(workdir / "results/a2/lambda_fine/search.csv")
+    ranges = json.loads((workdir / "results/a2/lambda_fine/range.json").read_text())["ranges"]["lambda"]
+    top = np.log10(coarse["lambda"].head(3))
+    assert ranges["low"] == pytest.approx(max(-5, top.min() - 0.25))
+    assert ranges["high"] == pytest.approx(min(-1, top.max() + 0.25))
+    assert np.log10(fine["lambda"]).between(ranges["low"], ranges["high"]).all()
+    summary = pd.read_csv(workdir / "results/summary.csv")
+    final = summary[(summary.assignment == "a2") & (summary.experiment == "final")]
+    assert np.isclose(final["lambda"], fine["lambda"].iloc[0], rtol=1e-12).all()
+    assert final.seed.nunique() == 2
+    momentum_final = summary[summary.experiment == "momentum_final"]
+    best = pd.read_csv(workdir / "results/a2/momentum_fine/search.csv").iloc[0]
+    assert np.isclose(momentum_final.eta, best.eta, rtol=1e-12).all()
+    assert np.isclose(momentum_final["lambda"], best["lambda"], rtol=1e-12).all()
 
 
 def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):

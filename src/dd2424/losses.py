@@ -1,5 +1,8 @@
 """Data losses on class scores: each returns ``(mean loss, dscores, probabilities)``.
 
+The loss is a numpy scalar of the scores' precision (so a gradient check in
+extended precision keeps its digits); callers convert it where they need to.
+
 The L2 term on the weights belongs to the model, which owns the weights;
 ``cost = loss + lambda * sum ||W||^2`` is assembled there.
 """
@@ -22,7 +25,7 @@ def softmax_cross_entropy(scores, y):
     loss = -log_p[np.arange(n), y].mean()
     dscores = p.copy()
     dscores[np.arange(n), y] -= 1
-    return float(loss), dscores / n, p
+    return loss, dscores / n, p
 
 
 def _log_sigmoid(s):
@@ -38,7 +41,7 @@ def multiple_binary_cross_entropy(scores, y):
     per_sample = -(onehot * _log_sigmoid(scores) + (1 - onehot) * _log_sigmoid(-scores)).sum(axis=1) / k
     p = np.exp(_log_sigmoid(scores))
     dscores = (p - onehot) / (k * n)
-    return float(per_sample.mean()), dscores, p
+    return per_sample.mean(), dscores, p
 
 
 LOSSES = {

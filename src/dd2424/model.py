@@ -95,15 +95,16 @@ class Network:
         return grads
 
     def regularisation(self, lam):
-        return lam * sum(float((self.params[f"W{i}"].astype(np.float64) ** 2).sum())
-                         for i in range(1, self.n_layers + 1))
+        # Summed in at least float64, whatever the training precision.
+        wide = np.promote_types(self.dtype, np.float64)
+        return lam * sum((self.params[f"W{i}"].astype(wide) ** 2).sum() for i in range(1, self.n_layers + 1))
 
     def loss_and_grads(self, X, y, lam):
         """Training-mode (loss, cost, grads) on one mini-batch."""
         scores, caches = self.forward(X, train=True)
         loss, dscores, _ = self.loss_fn(scores, y)
         grads = self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
-        return loss, loss + self.regularisation(lam), grads
+        return float(loss), float(loss + self.regularisation(lam)), grads
 
     def cost(self, X, y, lam, train=True):
         """The scalar cost alone; what a numerical gradient differentiates."""
@@ -128,10 +129,19 @@ class Network:
             yb = np.asarray(y[start:start + chunk])
             scores, _ = self.forward(xb, train=False)
             loss, _, _ = self.loss_fn(scores, yb)
-            total += loss * len(yb)
+            total += float(loss) * len(yb)
             correct += int((scores.argmax(axis=1) == yb).sum())
         loss = total / X.shape[0]
-        return {"loss": loss, "cost": loss + self.regularisation(lam), "accuracy": correct / X.shape[0]}
+        return {"loss": loss, "cost": loss + float(self.regularisation(lam)), "accuracy": correct / X.shape[0]}
+
+    def astype(self, dtype):
+        """A copy computing in ``dtype`` (e.g. np.longdouble for reference differences)."""
+        import copy
+        other = copy.copy(self)
+        other.dtype = np.dtype(dtype)
+        other.params = {k: v.astype(dtype) for k, v in self.params.items()}
+        other.running = {k: v.astype(dtype) for k, v in self.running.items()}
+        return other
 
     # -------------------------------------------------------------- persistence
     def state(self):
