@@ -48,6 +48,16 @@ def symbol(key):
     return SYMBOLS.get(key, tex(key))
 
 
+def mnum(value, digits=3):
+    """A number in LaTeX, in text or math mode: 2.5e-05 -> 2.5 x 10^{-5} (in \\ensuremath)."""
+    text = num(value, digits)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return "\\ensuremath{" + (power if mantissa == "1" else f"{mantissa} \\times {power}") + "}"
+
+
 def environment(template_dir):
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir),
@@ -56,7 +66,7 @@ def environment(template_dir):
         comment_start_string=r"\#{", comment_end_string="}",
         line_comment_prefix="%#", trim_blocks=True, lstrip_blocks=True,
         autoescape=False, undefined=jinja2.StrictUndefined)
-    env.filters.update(tex=tex, pct=pct, num=num, log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
+    env.filters.update(tex=tex, pct=pct, num=num, mnum=mnum, log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
                        symbol=symbol)
     return env
 
@@ -190,6 +200,7 @@ def build_context(config, summary_path, results_dir, report_dir, figures, proven
         "assignments": {a: assignment_context(config, a, summary, results_dir, report_dir, figures)
                         for a in config["assignments"]},
         "n_models": len(summary),
+        "gradcheck_bar": config["gradcheck"]["max_rel_error"],
         "seeds": config["seeds"],
         "provenance": provenance_info,
     }

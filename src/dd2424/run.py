@@ -29,7 +29,7 @@ def train_run(spec, split_dir, seed, out, log=print):
         f"on {len(train_set[1])} images: sizes {net.sizes}, loss {spec['loss']}, lambda {spec['lambda']}")
     history, info = trainer.train(net, train_set, val_set, spec, rng, log=log)
 
-    metrics = {**spec, "seed": seed, "train_images": len(train_set[1]), **info}
+    metrics = {**spec, "seed": seed, "train_images": len(train_set[1]), "val_images": len(val_set[1]), **info}
     for part, (X, y) in (("train", train_set), ("val", val_set), ("test", (X_test, y_test))):
         for k, v in net.evaluate(X, y, spec["lambda"]).items():
             metrics[f"{part}_{k}"] = v
