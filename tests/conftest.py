@@ -1,7 +1,37 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from dd2424.synthetic import write_archive
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests/data/tiny.yaml"
+
+
+def tiny_workdir(path):
+    """A work directory with a synthetic archive and a data.yaml pointing at it as file://."""
+    path.mkdir(parents=True, exist_ok=True)
+    md5 = write_archive(path / "cifar-10-python.tar.gz", per_batch=100)
+    (path / "data.yaml").write_text(f"data: {{url: '{(path / 'cifar-10-python.tar.gz').as_uri()}', md5: {md5}}}\n")
+    return path
+
+
+def run_snakemake(workdir, *args, check=True, env=None, extra_configs=()):
+    """snakemake on the tiny configuration in ``workdir``, as a subprocess.
+
+    The config files come last: ``--configfile`` takes several values and
+    would swallow a target named after it.
+    """
+    configs = [str(TINY), str(workdir / "data.yaml"), *map(str, extra_configs)]
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *args,
+                           "--configfile", *configs],
+                          cwd=workdir, capture_output=True, text=True, env=env)
+    if check and done.returncode != 0:
+        raise AssertionError(f"snakemake {args} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
 
 
 @pytest.fixture

@@ -16,19 +16,10 @@ from dd2424 import experiments as ex
 from dd2424.summary import aggregate, mean_std
 from dd2424.synthetic import write_archive
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ROOT / "tests/data/tiny.yaml"
+from conftest import ROOT, TINY, tiny_workdir
+from conftest import run_snakemake as snakemake
 
 pytestmark = pytest.mark.e2e
-
-
-def snakemake(workdir, *args, check=True):
-    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-                           "--configfile", str(TINY), str(workdir / "data.yaml"), *args],
-                          cwd=workdir, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise AssertionError(f"snakemake {args} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return done
 
 
 def job_counts(dry_run_output):
@@ -52,10 +43,7 @@ def merged_config(workdir):
 def workdir(tmp_path_factory):
     if shutil.which("latexmk") is None:
         pytest.fail("latexmk is not installed: `make test` installs TeX (or see README)")
-    workdir = tmp_path_factory.mktemp("run")
-    md5 = write_archive(workdir / "cifar-10-python.tar.gz", per_batch=100)
-    (workdir / "data.yaml").write_text(
-        f"data: {{url: '{(workdir / 'cifar-10-python.tar.gz').as_uri()}', md5: {md5}}}\n")
+    workdir = tiny_workdir(tmp_path_factory.mktemp("run"))
     snakemake(workdir, "-j2")
     return workdir
 
@@ -142,12 +130,17 @@ def test_fine_search_is_derived_from_the_coarse_results(workdir):
 def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
     (workdir / "change.yaml").write_text("assignments: {a1: {experiments: {flip: {base: {lambda: 0.2}}}}}\n")
-    out = snakemake(workdir, "-n", "--configfile", str(TINY), str(workdir / "data.yaml"),
-                    str(workdir / "change.yaml")).stdout
+    out = snakemake(workdir, "-n", extra_configs=[workdir / "change.yaml"]).stdout
     counts = job_counts(out)
     assert counts["train"] == 4  # flip's two runs x two seeds
     assert re.findall(r"Training a1/(\w+)/", out) and set(re.findall(r"Training a1/(\w+)/", out)) == {"flip"}
     assert "gradcheck" not in counts and "split" not in counts
+
+
+def test_snakemake_html_report(workdir):
+    snakemake(workdir, "--report", "results/report.html")
+    html = (workdir / "results/report.html").read_text(errors="replace")
+    assert "required_curves.png" in html and "lambda_fine_search.png" in html
 
 
 def test_a_bad_checksum_stops_the_download_and_leaves_nothing(tmp_path):

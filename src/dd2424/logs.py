@@ -1,6 +1,8 @@
 """A line logger for pipeline jobs: each line is flushed at once, so a
 running job's progress can be followed with ``tail -f`` on its log."""
 
+import os
+import socket
 import time
 
 
@@ -8,6 +10,9 @@ class LineLog:
     def __init__(self, path):
         self.file = open(path, "a", buffering=1)
         self.start = time.perf_counter()
+        # Where the job ran: on a cluster, the SLURM job id ties the log to sacct/squeue.
+        slurm = os.environ.get("SLURM_JOB_ID")
+        self(f"host {socket.gethostname()}" + (f", SLURM job {slurm}" if slurm else ", local"))
 
     def __call__(self, line):
         self.file.write(f"[{time.perf_counter() - self.start:8.1f}s] {line}\n")

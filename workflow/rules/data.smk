@@ -1,5 +1,10 @@
 # Fetch, verify and unpack CIFAR-10 once; write each normalised split once.
 
+# Cluster compute nodes often have no internet: fetch on the submitting host.
+localrules:
+    download,
+
+
 BATCH_FILES = expand("resources/cifar-10/{batch}_{xy}.npy",
                      batch=[f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], xy=["X", "y"])
 

@@ -1,5 +1,11 @@
 # The PDF report: Jinja2 templates rendered with numbers from results/, then LaTeX.
 
+# TeX is usually installed where users log in, not on compute nodes.
+localrules:
+    render_report,
+    report,
+
+
 
 rule render_report:
     input:

@@ -1,5 +1,13 @@
 # One job per trained model (run x seed), and the bookkeeping of searches.
 
+# Bookkeeping reads a few small files: not worth a cluster job.
+localrules:
+    search_table,
+    search_range,
+    summary,
+    summary_all,
+
+
 
 rule train:
     input:

@@ -1,0 +1,96 @@
+"""The cluster path: the tiny workflow through profiles/slurm on a real,
+single-node SLURM started on 127.0.0.1 for the test (tests/slurm/)."""
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, run_snakemake, tiny_workdir
+
+pytestmark = pytest.mark.slurm
+TARGET = "assignment1"
+# Rules the workflow runs on the submitting host (localrules in workflow/rules/).
+LOCAL_LOGS = {"download", "search_table", "summary"}
+
+
+def why_no_slurm():
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        return "snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')"
+    if os.geteuid() != 0:
+        return "not root: the test starts slurmctld, slurmd and munged itself"
+    if not (shutil.which("slurmctld") or shutil.which("apt-get")):
+        return "SLURM is not installed and there is no apt-get to install it"
+    return None
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    reason = why_no_slurm()
+    if reason:
+        print(f"SLURM test skipped: {reason}")
+        pytest.skip(reason)
+    state = tmp_path_factory.mktemp("slurm-state")
+    env = {**os.environ, "SLURM_CONF": str(state / "slurm.conf")}
+    started = subprocess.run([str(ROOT / "tests/slurm/start-slurm.sh"), str(state)], capture_output=True, text=True)
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"could not start SLURM:\n{started.stdout}\n{started.stderr}")
+        yield env
+    finally:
+        subprocess.run([str(ROOT / "tests/slurm/stop-slurm.sh"), str(state)], capture_output=True)
+
+
+def job_logs(workdir):
+    """{rule-ish name: first line} of every job log the workflow wrote."""
+    logs = {}
+    for path in (workdir / "logs").rglob("*.log"):
+        if "slurm" in path.relative_to(workdir / "logs").parts:
+            continue  # sbatch's own logs
+        logs[str(path.relative_to(workdir / "logs"))] = path.read_text().splitlines()[0]
+    return logs
+
+
+def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
+    local = tiny_workdir(tmp_path / "local")
+    run_snakemake(local, "-j2", TARGET)
+
+    remote = tiny_workdir(tmp_path / "slurm")
+    done = run_snakemake(remote, TARGET, "--workflow-profile", str(ROOT / "profiles/slurm"),
+                         # this test cluster has neither accounts nor accounting (sacct)
+                         "--slurm-no-account", "--slurm-status-command", "squeue",
+                         "--slurm-init-seconds-before-status-checks", "2", env=cluster)
+
+    logs = job_logs(remote)
+    slurm_ids = {}
+    for name, first in logs.items():
+        stem = Path(name).stem.split("_")[0] if Path(name).parent == Path("data") else Path(name).stem
+        if stem in LOCAL_LOGS:
+            assert first.endswith(", local"), (name, first)
+            continue
+        match = re.search(r"SLURM job (\d+)$", first)
+        assert match, f"{name} did not run as a SLURM job: {first!r}"
+        slurm_ids[name] = match[1]
+    # one SLURM job per non-local job: every training run and seed, each with its own id
+    trained = [n for n in slurm_ids if re.search(r"seed\d+\.log$", n)]
+    summary = pd.read_csv(remote / "results/a1/summary.csv")
+    assert len(trained) == len(summary)
+    assert len(set(slurm_ids.values())) == len(slurm_ids)
+    assert "a1/gradcheck.log" in slurm_ids and "data/extract.log" in slurm_ids
+    # the executor submitted them: its own record of the SLURM job ids
+    assert len(re.findall(r"SLURM jobid (\d+)", done.stdout + done.stderr)) >= len(slurm_ids)
+
+    expected = pd.read_csv(local / "results/a1/summary.csv")
+    keys = ["experiment", "run", "seed"]
+    got = summary.sort_values(keys).reset_index(drop=True)
+    expected = expected.sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[keys], expected[keys])
+    for column in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        np.testing.assert_array_equal(got[column], expected[column])
+    np.testing.assert_allclose(got.test_cost, expected.test_cost, rtol=1e-6)
