@@ -109,15 +109,7 @@ def benchmarks(bench_dir):
     return list(rows.values())
 
 
-def provenance(config, workflow_dir, bench_dir, config_checksum):
-    try:
-        commit = subprocess.run(["git", "-C", str(workflow_dir), "rev-parse", "--short=12", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(workflow_dir), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
-        commit += " (with uncommitted changes)" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "not a git checkout"
+def provenance(config, commit, bench_dir, config_checksum):
     versions = {"python": platform.python_version()}
     for package in ("numpy", "pandas", "matplotlib", "jinja2", "snakemake", "dd2424"):
         try:

@@ -1,8 +1,9 @@
 # Helpers shared by the rules: paths, run specs and target lists.  No rules here.
-import glob
 
+import glob
 import hashlib
 import json
+import os
 
 from dd2424 import experiments as ex
 
@@ -150,3 +151,27 @@ def search_stage_tables(wildcards):
 def searched_keys(assignment, experiment):
     exp = experiments_of(assignment)[search_stages(assignment, experiment)[0]]
     return list(exp.get("grid") or exp["random"]["sample"])
+
+
+def first_seed_outputs(name):
+    """Per run of an experiment, one file of its first seed's outputs."""
+    def inputs(wildcards):
+        exp = experiment_config(wildcards)
+        seed = ex.seeds_of(config, exp)[0]
+        return [f"results/{wildcards.assignment}/{wildcards.experiment}/{run}/seed{seed}/{name}"
+                for run in RUNS[(wildcards.assignment, wildcards.experiment)]]
+    return inputs
+
+
+def git_commit():
+    """The workflow's commit, for the report's provenance table."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", "-C", workflow.basedir, *args], capture_output=True, text=True)
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    if head.returncode != 0:
+        return "not a git checkout"
+    dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    return head.stdout.strip() + (" (with uncommitted changes)" if dirty else "")

@@ -1,16 +1,6 @@
 # Figures drawn from the trained models' histories, weights and predictions.
 
 
-def first_seed_outputs(name):
-    """Per run of an experiment, one file of its first seed's outputs."""
-    def inputs(wildcards):
-        exp = experiment_config(wildcards)
-        seed = ex.seeds_of(config, exp)[0]
-        return [f"results/{wildcards.assignment}/{wildcards.experiment}/{run}/seed{seed}/{name}"
-                for run in RUNS[(wildcards.assignment, wildcards.experiment)]]
-    return inputs
-
-
 rule curves:
     input:
         histories=lambda wc: run_outputs(wc.assignment, wc.experiment, "history.csv"),

@@ -15,8 +15,8 @@ rule render_report:
     output:
         tex="results/report/report.tex",
     params:
-        templates=f"{workflow.basedir}/report",
-        workflow_dir=workflow.basedir,
+        templates=lambda wildcards, input: os.path.dirname(input.templates[0]),
+        commit=git_commit(),
         config=config,
         checksum=config_checksum(),
     log:

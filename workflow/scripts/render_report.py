@@ -7,7 +7,7 @@ with LineLog(snakemake.log[0]) as log:
     config = snakemake.params.config
     figures = [f for f in snakemake.input.assignments if f.endswith(".png")]
     report_dir = Path(snakemake.output.tex).parent
-    info = provenance(config, snakemake.params.workflow_dir, "benchmarks", snakemake.params.checksum)
+    info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum)
     context = build_context(config, snakemake.input.summary, "results", report_dir, figures, info)
     render(snakemake.params.templates, context, snakemake.output.tex)
     log(f"rendered {snakemake.output.tex} from {context['n_models']} trained models")
