@@ -59,7 +59,7 @@ def test_report_and_summary_are_built(workdir):
                 for run in ex.static_runs(config, a, e)
                 for seed in ex.seeds_of(config, exp)}
     assert set(zip(summary.assignment, summary.experiment, summary.run, summary.seed)) == expected
-    assert {"a1", "a2"} <= set(summary.assignment)
+    assert {"a1", "a2", "a3"} <= set(summary.assignment)
     assert len(summary) == len(expected)
     for column in ("assignment", "lambda", "eta", "n_batch", "epochs", "hidden", "batch_norm",
                    "train_accuracy", "val_accuracy", "test_accuracy"):
@@ -85,19 +85,24 @@ def test_gradient_check_passes_the_bar(workdir):
     assert set(table.parameter) == {"W1", "b1"}
     assert (table.max_rel_error < 1e-6).all()
     assert table[table.check == "full"].dims.eq(3072).all()
+    deep = pd.read_csv(workdir / "results/a3/gradcheck.csv")
+    assert (deep.max_rel_error < 1e-6).all()
+    four_bn = set(deep[deep.check == "four_layer_bn"].parameter)
+    assert four_bn == {"W1", "W2", "W3", "W4", "b4", "gamma1", "gamma2", "gamma3", "beta1", "beta2", "beta3"}
 
 
 def test_report_numbers_come_from_the_results(workdir):
     tex = (workdir / "results/report/report.tex").read_text()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    agg = aggregate(summary[summary.experiment.isin(["required", "cyclic", "final"])])
+    agg = aggregate(summary[summary.experiment.isin(["required", "cyclic", "final", "layers", "sigma"])])
     for _, r in agg.iterrows():
         text = mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count)
         assert text.replace("±", r"$\pm$") in tex
     best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
     assert f"$n_\\text{{batch}} = {best.n_batch}$" in tex
     for figure in ("a1/figures/required_curves", "a1/figures/required_weights", "a1/figures/bce_histograms",
-                   "a2/figures/cyclic_schedule", "a2/figures/lambda_fine_search", "a2/figures/final_curves"):
+                   "a2/figures/cyclic_schedule", "a2/figures/lambda_fine_search", "a2/figures/final_curves",
+                   "a3/figures/layers_curves", "a3/figures/sigma_curves", "a3/figures/lambda_fine_search"):
         assert f"../{figure}.png" in tex
         assert (workdir / f"results/{figure}.png").stat().st_size > 1000
 

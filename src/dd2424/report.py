@@ -76,8 +76,9 @@ def runs_table(summary, experiment, published_of):
     table = summary[summary.experiment == experiment]
     agg = aggregate(table)
     first = table.groupby("run", sort=False).first()
-    worst = table.groupby("run", sort=False)[["test_loss", "test_cost", "diverged"]].agg(
-        {"test_loss": "mean", "test_cost": "mean", "diverged": "sum"})
+    losses = ["train_loss", "val_loss", "test_loss", "test_cost"]
+    means = table.groupby("run", sort=False)[losses + ["diverged"]].agg(
+        {**{k: "mean" for k in losses}, "diverged": "sum"})
     rows = []
     for _, r in agg.iterrows():
         row = first.loc[r.run].to_dict()
@@ -86,8 +87,9 @@ def runs_table(summary, experiment, published_of):
                    val=mean_std(r.val_accuracy_mean, r.val_accuracy_std, r.val_accuracy_count),
                    train=mean_std(r.train_accuracy_mean, r.train_accuracy_std, r.train_accuracy_count),
                    test_mean=r.test_accuracy_mean,
-                   test_loss=worst.loc[r.run, "test_loss"], test_cost=worst.loc[r.run, "test_cost"],
-                   diverged=int(worst.loc[r.run, "diverged"]),
+                   **{f"{k}_mean": means.loc[r.run, k] for k in losses},
+                   test_loss=means.loc[r.run, "test_loss"], test_cost=means.loc[r.run, "test_cost"],
+                   diverged=int(means.loc[r.run, "diverged"]),
                    published=published_of(experiment, r.run))
         rows.append(row)
     return rows
