@@ -7,10 +7,6 @@ def ranked(table, metric="val_accuracy"):
     return table.sort_values(metric, ascending=False, kind="stable").reset_index(drop=True)
 
 
-def best_point(table, metric="val_accuracy"):
-    return ranked(table, metric).iloc[0].to_dict()
-
-
 def refine_ranges(table, coarse_ranges, top, margin, metric="val_accuracy"):
     """Ranges around the ``top`` best points of a coarse search.
 
@@ -27,8 +23,3 @@ def refine_ranges(table, coarse_ranges, top, margin, metric="val_accuracy"):
                        "high": min(r["high"], max(values) + margin),
                        "scale": "log10" if log else "linear"}
     return ranges
-
-
-def top_table(table, keys, k=3, metric="val_accuracy"):
-    return ranked(table, metric).head(k)[["run", *keys, metric]]
-
