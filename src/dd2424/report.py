@@ -16,6 +16,7 @@ import pandas as pd
 
 from .summary import aggregate, mean_std
 
+CHANCE = 0.1
 TEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended lmodern"
 _TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -79,6 +80,8 @@ def runs_table(summary, experiment, published_of):
     losses = ["train_loss", "val_loss", "test_loss", "test_cost"]
     means = table.groupby("run", sort=False)[losses + ["diverged"]].agg(
         {**{k: "mean" for k in losses}, "diverged": "sum"})
+    # A seed that ends at chance level (10 classes) stopped learning.
+    at_chance = (table.test_accuracy <= CHANCE + 0.01).groupby(table.run, sort=False).sum()
     rows = []
     for _, r in agg.iterrows():
         row = first.loc[r.run].to_dict()
@@ -90,6 +93,7 @@ def runs_table(summary, experiment, published_of):
                    **{f"{k}_mean": means.loc[r.run, k] for k in losses},
                    test_loss=means.loc[r.run, "test_loss"], test_cost=means.loc[r.run, "test_cost"],
                    diverged=int(means.loc[r.run, "diverged"]),
+                   at_chance=int(at_chance.loc[r.run]),
                    published=published_of(experiment, r.run))
         rows.append(row)
     return rows
