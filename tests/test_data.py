@@ -36,6 +36,13 @@ def test_truncated_download_is_a_checksum_error(tmp_path):
     assert not (tmp_path / "out" / "a.tar.gz").exists()
 
 
+def test_unreachable_url_says_how_to_run_offline(tmp_path):
+    # port 9 on loopback: nothing listens, the connection is refused at once
+    with pytest.raises(ConnectionError, match="--configfile"):
+        data.fetch("http://127.0.0.1:9/cifar-10-python.tar.gz", "0" * 32, tmp_path / "a.tar.gz")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_source_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.tar.gz"):
         data.fetch(str(tmp_path / "nowhere.tar.gz"), "0" * 32, tmp_path / "x")

@@ -10,6 +10,7 @@ import pickle
 import shutil
 import tarfile
 import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -51,8 +52,13 @@ def fetch(url, md5, dest):
     try:
         parsed = urllib.parse.urlparse(str(url))
         if parsed.scheme in ("http", "https", "ftp"):
-            with urllib.request.urlopen(url) as response, open(tmp, "wb") as out:
-                shutil.copyfileobj(response, out)
+            try:
+                with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+                    shutil.copyfileobj(response, out)
+            except (urllib.error.URLError, TimeoutError) as e:
+                raise ConnectionError(f"could not download data.url {url}: {getattr(e, 'reason', e)}. "
+                                      "Without internet, point data.url and data.md5 at a local copy "
+                                      "with a --configfile override (README: Offline, or from a mirror)") from e
         else:
             source = urllib.parse.unquote(parsed.path) if parsed.scheme == "file" else str(url)
             if not os.path.isfile(source):
