@@ -37,6 +37,19 @@ def run_spec(wildcards):
     return RUNS[(wildcards.assignment, wildcards.experiment)][wildcards.run]
 
 
+def coarse_experiment(wildcards):
+    """The random search a refined search takes its ranges from."""
+    return experiment_config(wildcards)["refine"]["from"]
+
+
+def coarse_search_table(wildcards):
+    return f"results/{wildcards.assignment}/{coarse_experiment(wildcards)}/search.csv"
+
+
+def coarse_ranges(wildcards):
+    return experiments_of(wildcards.assignment)[coarse_experiment(wildcards)]["random"]["sample"]
+
+
 def split_files(split):
     return expand("results/data/{split}/{part}_{xy}.npy", split=split,
                   part=["train", "val", "test"], xy=["X", "y"])

@@ -8,7 +8,6 @@ localrules:
     summary_all,
 
 
-
 rule train:
     input:
         split=split_of_run,
@@ -52,13 +51,12 @@ rule search_table:
 
 rule search_range:
     input:
-        table=lambda wc: "results/{assignment}/{coarse}/search.csv".format(
-            assignment=wc.assignment, coarse=experiment_config(wc)["refine"]["from"]),
+        table=coarse_search_table,
     output:
         ranges="results/{assignment}/{experiment}/range.json",
     params:
         refine=lambda wc: experiment_config(wc)["refine"],
-        coarse=lambda wc: experiments_of(wc.assignment)[experiment_config(wc)["refine"]["from"]]["random"]["sample"],
+        coarse=coarse_ranges,
     log:
         "logs/{assignment}/{experiment}/search_range.log",
     message:
