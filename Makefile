@@ -13,7 +13,7 @@ BIN = $(VENV)/bin
 .PHONY: setup tex report dry-run test clean
 
 $(BIN)/snakemake: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,slurm]'
 	touch $@

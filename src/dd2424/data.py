@@ -146,12 +146,16 @@ def make_split(raw_dir, spec, out_dir):
             raise ValueError(f"val_size {k} must be between 1 and the training pool {len(y_train)} - 1")
         X_train, X_val, y_train, y_val = X_train[:-k], X_train[-k:], y_train[:-k], y_train[-k:]
     X_test, y_test = _load_batches(raw_dir, spec["test"])
-    X32 = X_train.astype(np.float32) / 255
-    mean = X32.mean(axis=0, dtype=np.float64)
-    std = X32.std(axis=0, dtype=np.float64)
+    def unit(X):
+        return np.asarray(X, dtype=np.float32) / 255
+
+    train_unit = unit(X_train)
+    mean = train_unit.mean(axis=0, dtype=np.float64)
+    std = train_unit.std(axis=0, dtype=np.float64)
     std[std == 0] = 1.0
-    for part, Xp, yp in (("train", X32, y_train), ("val", X_val, y_val), ("test", X_test, y_test)):
-        Xn = ((np.asarray(Xp, dtype=np.float32) / (1 if Xp is X32 else 255) - mean) / std)
+    del train_unit
+    for part, Xp, yp in (("train", X_train, y_train), ("val", X_val, y_val), ("test", X_test, y_test)):
+        Xn = (unit(Xp) - mean) / std
         _save_atomic(out_dir / f"{part}_X.npy", np.ascontiguousarray(Xn, dtype=np.float32))
         _save_atomic(out_dir / f"{part}_y.npy", yp)
     stats = {"mean": float(mean.mean()), "std": float(std.mean()),

@@ -15,6 +15,7 @@ it is also a row of ``summary.csv``.
 
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def resolve(spec, exp, derived_path=None):
     spec = dict(spec)
     if derived_path is None:
         return spec
-    derived = json.loads(open(derived_path).read())
+    derived = json.loads(Path(derived_path).read_text())
     if "refine" in exp:
         r = exp["refine"]
         points = sample_points(derived["ranges"], r["count"], r.get("sample_seed", 1))

@@ -1,7 +1,11 @@
 """Analytic gradients against centred finite differences, in float64."""
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from .data import load_split
 from .model import Network
 
 
@@ -83,11 +87,6 @@ def run_check(check, X, y, n_classes=10):
 
 def check_all(checks, split_X_path, log=print):
     """Run every check spec on training images of a prepared split; one table."""
-    import pandas as pd
-
-    from .data import load_split
-    from pathlib import Path
-
     X, y = load_split(Path(split_X_path).parent, "train")
     rows = []
     for check in checks:

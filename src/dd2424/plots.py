@@ -20,7 +20,7 @@ def _mean_band(ax, histories, x, column, label, colour):
         ax.fill_between(mean.index, (mean - std).values, (mean + std).values, color=colour, alpha=0.25)
 
 
-def training_curves(histories, out, x="epoch", titles=None):
+def training_curves(histories, out, x="epoch"):
     """One row per run (``{run: [history DataFrame per seed]}``): cost, loss, accuracy."""
     runs = list(histories)
     fig, axes = plt.subplots(len(runs), 3, figsize=(11, 2.6 * len(runs)), squeeze=False)
@@ -29,7 +29,7 @@ def training_curves(histories, out, x="epoch", titles=None):
             for part in ("train", "val"):
                 label = "training" if part == "train" else "validation"
                 _mean_band(ax, histories[run], x, f"{part}_{metric}", label, COLOURS[part])
-            ax.set_title(f"{(titles or {}).get(run, run)}: {metric}", fontsize=9)
+            ax.set_title(f"{run}: {metric}", fontsize=9)
             ax.set_xlabel("update" if x == "update" else "epoch", fontsize=8)
             ax.tick_params(labelsize=7)
             if metric != "accuracy" and np.nanmax(histories[run][0][f"train_{metric}"]) > 20:

@@ -14,6 +14,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from .experiments import experiment_kind, published
 from .summary import aggregate, mean_std
 
 CHANCE = 0.1
@@ -156,8 +157,6 @@ def load_json(path):
 
 def assignment_context(config, assignment, summary, results_dir, report_dir, figures):
     """Everything a section template shows for one assignment, read from results/."""
-    from .experiments import experiment_kind, published
-
     experiments_cfg = config["assignments"][assignment]["experiments"]
     results_dir, report_dir = Path(results_dir), Path(report_dir)
     table = summary[summary.assignment == assignment]

@@ -30,9 +30,13 @@ def train_run(spec, split_dir, seed, out, log=print):
     history, info = trainer.train(net, train_set, val_set, spec, rng, log=log)
 
     metrics = {**spec, "seed": seed, "train_images": len(train_set[1]), "val_images": len(val_set[1]), **info}
-    for part, (X, y) in (("train", train_set), ("val", val_set), ("test", (X_test, y_test))):
-        for k, v in net.evaluate(X, y, spec["lambda"]).items():
-            metrics[f"{part}_{k}"] = v
+    # Training and validation figures of the final weights are the history's last row.
+    final = history[-1]
+    for part in ("train", "val"):
+        for k in ("loss", "cost", "accuracy"):
+            metrics[f"{part}_{k}"] = final[f"{part}_{k}"]
+    for k, v in net.evaluate(X_test, y_test, spec["lambda"]).items():
+        metrics[f"test_{k}"] = v
     probs = net.probabilities(X_test)
     finite = np.isfinite(probs).all()
     predicted = probs.argmax(axis=1) if finite else np.full(len(y_test), -1)

@@ -16,7 +16,8 @@ def train(model, train_set, val_set, spec, rng, log=lambda line: None):
     ``spec`` is a flat run spec (see ``experiments``); ``train_set`` and
     ``val_set`` are ``(X, y)`` pairs, X may be a read-only memory map.
     The history holds one row per evaluation: per epoch for epoch-based
-    schedules, ``evals_per_cycle`` times per cycle for cyclic ones.
+    schedules, ``evals_per_cycle`` times per cycle for cyclic ones; its last
+    row is always the final weights.
     A run whose cost becomes non-finite stops and is marked diverged.
     """
     X, y = train_set
@@ -70,6 +71,9 @@ def train(model, train_set, val_set, spec, rng, log=lambda line: None):
                         break
                 if t >= total:
                     break
+        if history[-1]["update"] != t:
+            # A run stopped between evaluations (divergence): the history ends at its final weights.
+            record(t)
     seconds = time.perf_counter() - start
     # Throughput of the updates alone; evaluations are timed separately.
     update_seconds = seconds - eval_seconds

@@ -1,5 +1,3 @@
-import pandas as pd
-
 from dd2424.gradcheck import check_all
 from dd2424.logs import LineLog
 
