@@ -22,8 +22,8 @@ def fit(spec, seed=0):
     train_set, val_set = blobs(data_rng, means), blobs(data_rng, means)
     rng = np.random.default_rng(seed)
     net = build_network(spec, 3072, rng)
-    history, info = train(net, train_set, val_set, spec, rng)
-    return net, history, info
+    histories, infos = train(net, train_set, val_set, [spec], rng)
+    return net, histories[0], infos[0]
 
 
 def test_training_lowers_the_cost_and_learns():

@@ -1,22 +1,43 @@
-"""Forward/backward pairs of the network's layers.
+"""Forward/backward pairs of the network's layers, with a leading model axis.
 
-Data is row-major: a mini-batch ``x`` has shape (n, d), one sample per row,
-so that a batch gathered from the memory-mapped training matrix is a block
-of contiguous rows.  Weight matrices keep the course's (out, in) shape.
-Each ``*_forward`` returns ``(out, cache)``; the matching ``*_backward``
-takes the upstream gradient and that cache.
+A network here is a *stack* of M models of the same shape trained side by
+side on the same mini-batches (the points of a search; a single run is a
+stack of one).  Activations have shape (M, n, d): model, sample, feature.
+The input batch ``x`` (n, d) is shared by every model, so the first layer
+of all M models is one product ``x @ [W_1 ... W_M]^T``; deeper layers are
+batched products.  Weights keep the course's (out, in) shape per model:
+(M, out, in).  Each ``*_forward`` returns ``(out, cache)``; the matching
+``*_backward`` takes the upstream gradient and that cache.
 """
 
 import numpy as np
 
 
-def linear_forward(x, W, b):
-    return x @ W.T + b, (x, W)
+def linear_forward(x, W, b=None):
+    """Scores (M, n, out) of x (n, in) shared by every model, or (M, n, in).
+
+    ``b`` (M, out) is None before batch norm, whose beta takes its place.
+    """
+    M, out, d = W.shape
+    if x.ndim == 2:
+        # One GEMM for the whole stack: (n, d) @ (d, M*out).
+        s = (x @ W.reshape(M * out, d).T).reshape(x.shape[0], M, out).transpose(1, 0, 2)
+    else:
+        s = x @ W.transpose(0, 2, 1)
+    return (s if b is None else s + b[:, None, :]), (x, W)
 
 
-def linear_backward(dout, cache):
+def linear_backward(dout, cache, input_grad=True):
+    """(dx, dW, db); dx is None when ``input_grad`` is false (the data needs none)."""
     x, W = cache
-    return dout @ W, dout.T @ x, dout.sum(axis=0)
+    M, out, d = W.shape
+    if x.ndim == 2:
+        # (M*out, n) @ (n, d): the weight gradients of every model in one GEMM.
+        dW = (dout.transpose(0, 2, 1).reshape(M * out, -1) @ x).reshape(M, out, d)
+    else:
+        dW = dout.transpose(0, 2, 1) @ x
+    dx = dout @ W if input_grad else None
+    return dx, dW, dout.sum(axis=-2)
 
 
 def relu_forward(x):
@@ -28,12 +49,14 @@ def relu_backward(dout, cache):
 
 
 def batchnorm_forward(x, gamma, beta, eps=1e-8):
-    """Training-mode batch norm with the biased (divide by n) variance.
+    """Training-mode batch norm over the sample axis (-2), biased variance.
 
-    Returns ``(out, cache, mean, var)``; the caller keeps the moving averages.
+    ``gamma`` and ``beta`` broadcast against x: (d,) for x (n, d), (M, 1, d)
+    for a stack.  Returns ``(out, cache, mean, var)``, mean and var with the
+    sample axis kept; the caller keeps the moving averages.
     """
-    mean = x.mean(axis=0)
-    var = x.var(axis=0)
+    mean = x.mean(axis=-2, keepdims=True)
+    var = x.var(axis=-2, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = (x - mean) * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std), mean, var
@@ -45,10 +68,14 @@ def batchnorm_inference(x, gamma, beta, mean, var, eps=1e-8):
 
 def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
-    n = dout.shape[0]
-    dgamma = (dout * x_hat).sum(axis=0)
-    dbeta = dout.sum(axis=0)
+    n = dout.shape[-2]
+    dgamma = (dout * x_hat).sum(axis=-2)
+    dbeta = dout.sum(axis=-2)
     dx_hat = dout * gamma
     # The compact form of the chain rule through the batch mean and variance.
-    dx = inv_std / n * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+    dx = (
+        inv_std
+        / n
+        * (n * dx_hat - dx_hat.sum(axis=-2, keepdims=True) - x_hat * (dx_hat * x_hat).sum(axis=-2, keepdims=True))
+    )
     return dx, dgamma, dbeta

@@ -1,7 +1,10 @@
 """Data losses on class scores: each returns ``(mean loss, dscores, probabilities)``.
 
-The loss is a numpy scalar of the scores' precision (so a gradient check in
-extended precision keeps its digits); callers convert it where they need to.
+Scores have the classes on the last axis and the samples on the one before:
+(n, K) for one model, (M, n, K) for a stack; the loss is then one value per
+model (the mean over its samples).  It keeps the scores' precision (so a
+gradient check in extended precision keeps its digits); callers convert it
+where they need to.
 
 The L2 term on the weights belongs to the model, which owns the weights;
 ``cost = loss + lambda * sum ||W||^2`` is assembled there.
@@ -11,21 +14,27 @@ import numpy as np
 
 
 def softmax(scores):
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    shifted = scores - scores.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _true_class(n, y):
+    return np.arange(n), y
 
 
 def softmax_cross_entropy(scores, y):
-    n = scores.shape[0]
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = scores.shape[-2]
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    log_z = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     log_p = shifted - log_z
     p = np.exp(log_p)
-    loss = -log_p[np.arange(n), y].mean()
+    rows = _true_class(n, y)
+    loss = -log_p[..., rows[0], rows[1]].mean(axis=-1)
     dscores = p.copy()
-    dscores[np.arange(n), y] -= 1
-    return loss, dscores / n, p
+    dscores[..., rows[0], rows[1]] -= 1
+    dscores /= n
+    return loss, dscores, p
 
 
 def _log_sigmoid(s):
@@ -35,13 +44,13 @@ def _log_sigmoid(s):
 
 def multiple_binary_cross_entropy(scores, y):
     """Mean over samples of -(1/K) sum_k [y_k log s(s_k) + (1 - y_k) log(1 - s(s_k))]."""
-    n, k = scores.shape
-    onehot = np.zeros_like(scores)
-    onehot[np.arange(n), y] = 1
-    per_sample = -(onehot * _log_sigmoid(scores) + (1 - onehot) * _log_sigmoid(-scores)).sum(axis=1) / k
+    n, k = scores.shape[-2:]
+    onehot = np.zeros(scores.shape[-2:], dtype=scores.dtype)
+    onehot[_true_class(n, y)] = 1
+    per_sample = -(onehot * _log_sigmoid(scores) + (1 - onehot) * _log_sigmoid(-scores)).sum(axis=-1) / k
     p = np.exp(_log_sigmoid(scores))
     dscores = (p - onehot) / (k * n)
-    return per_sample.mean(), dscores, p
+    return per_sample.mean(axis=-1), dscores, p
 
 
 LOSSES = {

@@ -3,7 +3,17 @@ optional batch norm after every hidden linear layer, and a choice of loss.
 
 Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
 ``hidden=[50, 50, ...]`` with ``batch_norm=True``.
+
+Every parameter carries a leading model axis: the network is a stack of
+``n_models`` networks of the same shape that train side by side on the same
+mini-batches (the points of a search stage), each with its own lambda (a
+vector over the axis).  A single model is a stack of one.  All models of a
+stack start from the same initial weights, drawn once, so that a point of a
+stack is the single run of the same seed.
 """
+
+import ast
+import copy
 
 import numpy as np
 
@@ -14,8 +24,19 @@ INITS = ("normal", "he", "xavier")
 
 
 class Network:
-    def __init__(self, sizes, loss="softmax", batch_norm=False, init="normal", sigma=0.01,
-                 bias_init="zero", bn_alpha=0.9, dtype=np.float32, rng=None):
+    def __init__(
+        self,
+        sizes,
+        loss="softmax",
+        batch_norm=False,
+        init="normal",
+        sigma=0.01,
+        bias_init="zero",
+        bn_alpha=0.9,
+        dtype=np.float32,
+        rng=None,
+        n_models=1,
+    ):
         if len(sizes) < 2:
             raise ValueError(f"a network needs an input and an output size, got sizes={sizes}")
         if init not in INITS:
@@ -27,45 +48,59 @@ class Network:
         self.bn_alpha = bn_alpha
         self.dtype = np.dtype(dtype)
         self.n_layers = len(sizes) - 1
+        self.n_models = int(n_models)
         rng = np.random.default_rng() if rng is None else rng
-        self.params = {}
+        one = {}
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
-            self.params[f"W{i}"] = rng.normal(0.0, std, (fan_out, fan_in))
-            if self.batch_norm and i < self.n_layers:
+            one[f"W{i}"] = rng.normal(0.0, std, (fan_out, fan_in))
+            if self.has_batch_norm(i):
                 # beta shifts the normalised scores; a bias before the
                 # normalisation would be subtracted away with the mean.
-                self.params[f"gamma{i}"] = np.ones(fan_out)
-                self.params[f"beta{i}"] = np.zeros(fan_out)
+                one[f"gamma{i}"] = np.ones(fan_out)
+                one[f"beta{i}"] = np.zeros(fan_out)
             else:
-                self.params[f"b{i}"] = (rng.normal(0.0, sigma, fan_out) if bias_init == "normal"
-                                        else np.zeros(fan_out))
-        self.params = {k: v.astype(self.dtype) for k, v in self.params.items()}
-        # Moving averages of the batch-norm statistics, used at test time.
+                one[f"b{i}"] = rng.normal(0.0, sigma, fan_out) if bias_init == "normal" else np.zeros(fan_out)
+        self.params = {
+            k: np.repeat(v.astype(self.dtype)[None], self.n_models, axis=0)
+            for k, v in one.items()
+        }
+        # Moving averages of the batch-norm statistics (M, d), used at test time.
         self.running = {}
+
+    def has_batch_norm(self, i):
+        return self.batch_norm and i < self.n_layers
+
+    def weight_names(self):
+        return [f"W{i}" for i in range(1, self.n_layers + 1)]
+
+    def per_model(self, values):
+        """A scalar or one value per model, as an (M,) vector of the network's dtype."""
+        return np.broadcast_to(np.asarray(values, dtype=self.dtype), (self.n_models,))
 
     # ------------------------------------------------------------------ passes
     def forward(self, X, train=True):
-        """Scores for X (n, d) and the caches the backward pass needs."""
+        """Scores (M, n, K) for X (n, d) and the caches the backward pass needs."""
         h = X
         caches = []
         for i in range(1, self.n_layers + 1):
-            s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}", 0.0))
+            s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"))
             if i == self.n_layers:
                 caches.append((lin_cache, None, None))
                 return s, caches
             bn_cache = None
             if self.batch_norm:
-                gamma, beta = self.params[f"gamma{i}"], self.params[f"beta{i}"]
+                gamma, beta = self.params[f"gamma{i}"][:, None, :], self.params[f"beta{i}"][:, None, :]
                 if train:
                     s, bn_cache, mean, var = layers.batchnorm_forward(s, gamma, beta)
-                    self._update_running(i, mean, var)
+                    self._update_running(i, mean[:, 0, :], var[:, 0, :])
                 elif f"mean{i}" not in self.running:
                     # Evaluated before the first update: no averages yet, use the batch's own.
                     s = layers.batchnorm_forward(s, gamma, beta)[0]
                 else:
-                    s = layers.batchnorm_inference(s, gamma, beta, self.running[f"mean{i}"],
-                                                   self.running[f"var{i}"])
+                    s = layers.batchnorm_inference(
+                        s, gamma, beta, self.running[f"mean{i}"][:, None, :], self.running[f"var{i}"][:, None, :]
+                    )
             h, relu_cache = layers.relu_forward(s)
             caches.append((lin_cache, bn_cache, relu_cache))
         raise AssertionError("unreachable")
@@ -80,6 +115,11 @@ class Network:
             self.running[f"var{i}"] = a * self.running[f"var{i}"] + (1 - a) * var
 
     def backward(self, dscores, caches, lam):
+        """Gradients of the cost (data loss + lam * sum ||W||^2) for every parameter.
+
+        The first layer's input is the data: its gradient is never computed.
+        """
+        lam = self.per_model(lam)
         grads = {}
         dh = dscores
         for i in range(self.n_layers, 0, -1):
@@ -88,55 +128,80 @@ class Network:
                 dh = layers.relu_backward(dh, relu_cache)
                 if bn_cache is not None:
                     dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
-            dh, dW, db = layers.linear_backward(dh, lin_cache)
-            grads[f"W{i}"] = dW + 2 * lam * self.params[f"W{i}"]
+            dh, dW, db = layers.linear_backward(dh, lin_cache, input_grad=i > 1)
+            W = self.params[f"W{i}"]
+            dW += (2 * lam)[:, None, None] * W
+            grads[f"W{i}"] = dW
             if f"b{i}" in self.params:
                 grads[f"b{i}"] = db
         return grads
 
     def regularisation(self, lam):
-        # Summed in at least float64, whatever the training precision.
+        """lam * sum ||W||^2 per model, summed in at least float64."""
         wide = np.promote_types(self.dtype, np.float64)
-        return lam * sum((self.params[f"W{i}"].astype(wide) ** 2).sum() for i in range(1, self.n_layers + 1))
+        squares = sum(
+            np.einsum("mij,mij->m", W, W, dtype=wide) for W in (self.params[k] for k in self.weight_names())
+        )
+        return np.asarray(lam, dtype=wide) * squares
 
     def loss_and_grads(self, X, y, lam):
-        """Training-mode (loss, cost, grads) on one mini-batch."""
+        """Training-mode (data loss per model, grads) on one mini-batch.
+
+        The cost's L2 term is not summed here: the step does not need it,
+        only its gradient; ``evaluate`` adds it where a cost is recorded.
+        """
         scores, caches = self.forward(X, train=True)
         loss, dscores, _ = self.loss_fn(scores, y)
         grads = self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
-        return float(loss), float(loss + self.regularisation(lam)), grads
+        return loss, grads
 
     def cost(self, X, y, lam, train=True):
-        """The scalar cost alone; what a numerical gradient differentiates."""
+        """The cost summed over the stack; what a numerical gradient differentiates."""
         scores, _ = self.forward(X, train=train)
         loss, _, _ = self.loss_fn(scores, y)
-        return loss + self.regularisation(lam)
+        return (loss + self.regularisation(lam)).sum()
 
     # -------------------------------------------------------------- inference
     def probabilities(self, X, chunk=10000):
-        """Class probabilities in inference mode: softmax, or per-class sigmoids for bce."""
+        """Class probabilities (M, n, K) in inference mode: softmax, or per-class sigmoids for bce."""
         out = []
         for start in range(0, X.shape[0], chunk):
-            scores, _ = self.forward(np.asarray(X[start:start + chunk], dtype=self.dtype), train=False)
+            scores, _ = self.forward(np.asarray(X[start : start + chunk], dtype=self.dtype), train=False)
             out.append(softmax(scores) if self.loss_name == "softmax" else 1 / (1 + np.exp(-scores)))
-        return np.concatenate(out)
+        return np.concatenate(out, axis=1)
 
     def evaluate(self, X, y, lam, chunk=10000):
-        """Inference-mode loss, cost and accuracy over a whole split, in chunks."""
-        total, correct = 0.0, 0
+        """Inference-mode loss, cost and accuracy over a whole split, one value per model."""
+        total = np.zeros(self.n_models)
+        correct = np.zeros(self.n_models, dtype=np.int64)
         for start in range(0, X.shape[0], chunk):
-            xb = np.asarray(X[start:start + chunk], dtype=self.dtype)
-            yb = np.asarray(y[start:start + chunk])
+            xb = np.asarray(X[start : start + chunk], dtype=self.dtype)
+            yb = np.asarray(y[start : start + chunk])
             scores, _ = self.forward(xb, train=False)
             loss, _, _ = self.loss_fn(scores, yb)
-            total += float(loss) * len(yb)
-            correct += int((scores.argmax(axis=1) == yb).sum())
+            total += np.asarray(loss, dtype=np.float64) * len(yb)
+            correct += (scores.argmax(axis=-1) == yb).sum(axis=-1)
         loss = total / X.shape[0]
-        return {"loss": loss, "cost": loss + float(self.regularisation(lam)), "accuracy": correct / X.shape[0]}
+        return {"loss": loss, "cost": loss + self.regularisation(lam), "accuracy": correct / X.shape[0]}
+
+    # ------------------------------------------------------------ the stack
+    def take(self, models):
+        """A copy holding only the given models of the stack (a list of indices)."""
+        other = copy.copy(self)
+        other.n_models = len(models)
+        other.params = {k: v[models].copy() for k, v in self.params.items()}
+        other.running = {k: v[models].copy() for k, v in self.running.items()}
+        return other
+
+    def put(self, m, single):
+        """Overwrite model ``m`` of the stack with the one model of ``single``."""
+        for k, v in single.params.items():
+            self.params[k][m] = v[0]
+        for k, v in single.running.items():
+            self.running[k][m] = v[0]
 
     def astype(self, dtype):
         """A copy computing in ``dtype`` (e.g. np.longdouble for reference differences)."""
-        import copy
         other = copy.copy(self)
         other.dtype = np.dtype(dtype)
         other.params = {k: v.astype(dtype) for k, v in self.params.items()}
@@ -144,23 +209,29 @@ class Network:
         return other
 
     # -------------------------------------------------------------- persistence
-    def state(self):
-        arrays = {f"param_{k}": v for k, v in self.params.items()}
-        arrays.update({f"running_{k}": v for k, v in self.running.items()})
-        return arrays
-
     def save(self, path):
-        meta = dict(sizes=self.sizes, loss=self.loss_name, batch_norm=self.batch_norm,
-                    bn_alpha=self.bn_alpha, dtype=self.dtype.name)
-        np.savez(path, __meta__=np.array(repr(meta)), **self.state())
+        """One model's weights, without the model axis (``take`` one from a stack first)."""
+        if self.n_models != 1:
+            raise ValueError(f"save writes one model; this stack holds {self.n_models}")
+        meta = dict(
+            sizes=self.sizes, loss=self.loss_name, batch_norm=self.batch_norm, bn_alpha=self.bn_alpha, dtype=self.dtype.name
+        )
+        arrays = {f"param_{k}": v[0] for k, v in self.params.items()}
+        arrays.update({f"running_{k}": v[0] for k, v in self.running.items()})
+        np.savez(path, __meta__=np.array(repr(meta)), **arrays)
 
     @classmethod
     def load(cls, path):
-        import ast
         with np.load(path) as f:
             meta = ast.literal_eval(str(f["__meta__"]))
-            net = cls(meta["sizes"], loss=meta["loss"], batch_norm=meta["batch_norm"],
-                      bn_alpha=meta["bn_alpha"], dtype=meta["dtype"], rng=np.random.default_rng(0))
-            net.params = {k[6:]: f[k] for k in f.files if k.startswith("param_")}
-            net.running = {k[8:]: f[k] for k in f.files if k.startswith("running_")}
+            net = cls(
+                meta["sizes"],
+                loss=meta["loss"],
+                batch_norm=meta["batch_norm"],
+                bn_alpha=meta["bn_alpha"],
+                dtype=meta["dtype"],
+                rng=np.random.default_rng(0),
+            )
+            net.params = {k[6:]: f[k][None] for k in f.files if k.startswith("param_")}
+            net.running = {k[8:]: f[k][None] for k in f.files if k.startswith("running_")}
         return net

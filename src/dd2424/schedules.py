@@ -1,6 +1,11 @@
-"""Learning-rate schedules: each maps the update index t (from 0) to eta."""
+"""Learning-rate schedules: each maps the update index t (from 0) to eta.
+
+t may be an integer array: the trainer tabulates a run's whole schedule once.
+"""
 
 import math
+
+import numpy as np
 
 
 class Constant:
@@ -8,7 +13,7 @@ class Constant:
         self.eta = eta
 
     def __call__(self, t):
-        return self.eta
+        return self.eta + 0 * np.asarray(t, dtype=float)
 
 
 class StepDecay:
@@ -39,8 +44,8 @@ class Cyclic:
         self.eta_min, self.eta_max, self.n_s = eta_min, eta_max, n_s
 
     def __call__(self, t):
-        phase = t % (2 * self.n_s)
-        rise = phase if phase < self.n_s else 2 * self.n_s - phase
+        phase = np.asarray(t) % (2 * self.n_s)
+        rise = np.where(phase < self.n_s, phase, 2 * self.n_s - phase)
         return self.eta_min + rise / self.n_s * (self.eta_max - self.eta_min)
 
 

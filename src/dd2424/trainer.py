@@ -1,5 +1,11 @@
 """The one training loop: mini-batches from a seeded shuffle, a schedule, an
-update rule, optional flip augmentation, and a history of evaluations."""
+update rule, optional flip augmentation, and a history of evaluations.
+
+It trains a stack of M models (see ``model``) given M flat run specs that
+differ only in the per-model scalars of ``STACKABLE``: every model sees the
+same mini-batch sequence, each with its own learning rates, lambda and
+momentum.  A single run is a stack of one.
+"""
 
 import math
 import time
@@ -9,75 +15,174 @@ import numpy as np
 from . import optim, schedules
 from .augment import flip_horizontally
 
+# Hyper-parameters that may differ between the models of one stack: they
+# enter a step only as one scalar per model.
+STACKABLE = ("eta", "lambda", "momentum", "eta_min", "eta_max", "decay", "step_factor")
+# What names a run rather than defines it.
+IDENTITY = ("assignment", "experiment", "run")
 
-def train(model, train_set, val_set, spec, rng, log=lambda line: None):
-    """Train ``model`` in place as ``spec`` says; return ``(history, info)``.
 
-    ``spec`` is a flat run spec (see ``experiments``); ``train_set`` and
-    ``val_set`` are ``(X, y)`` pairs, X may be a read-only memory map.
-    The history holds one row per evaluation: per epoch for epoch-based
-    schedules, ``evals_per_cycle`` times per cycle for cyclic ones; its last
-    row is always the final weights.
-    A run whose cost becomes non-finite stops and is marked diverged.
-    """
-    X, y = train_set
-    n = X.shape[0]
-    lam, n_batch = spec["lambda"], spec["n_batch"]
-    schedule, total = schedules.build(spec, n)
-    per_epoch = schedules.updates_per_epoch(n, n_batch)
+def check_stackable(specs):
+    """Refuse specs that cannot share mini-batches, naming the first key that differs."""
+    first = specs[0]
+    for spec in specs[1:]:
+        for key in set(first) | set(spec):
+            if key in STACKABLE or key in IDENTITY:
+                continue
+            if first.get(key) != spec.get(key):
+                raise ValueError(
+                    f"runs {first.get('run')!r} and {spec.get('run')!r} cannot be trained as one stack: "
+                    f"they differ in {key!r} ({first.get(key)!r} vs {spec.get(key)!r}); "
+                    f"only {', '.join(STACKABLE)} may differ"
+                )
+
+
+def eta_table(specs, n):
+    """(updates, M) learning rates of every model at every update, and the number of updates."""
+    built = [schedules.build(spec, n) for spec in specs]
+    total = built[0][1]
+    t = np.arange(total)
+    return np.stack([schedule(t) for schedule, _ in built], axis=1), total
+
+
+def evaluation_every(spec, n):
+    """Updates between evaluations: per epoch, or ``evals_per_cycle`` times a cycle."""
     if spec["schedule"] == "cyclic":
-        every = max(1, (2 * schedules.resolve_n_s(spec, n)) // spec["evals_per_cycle"])
-    else:
-        every = per_epoch
-    updater = optim.build(spec["momentum"])
-    history = []
-    eval_seconds = 0.0
+        return max(1, (2 * schedules.resolve_n_s(spec, n)) // spec["evals_per_cycle"])
+    return schedules.updates_per_epoch(n, spec["n_batch"])
 
-    def record(t):
-        nonlocal eval_seconds
+
+class History:
+    """Evaluations of every model of a stack, and which of them are still training.
+
+    With ``curves`` every evaluation covers the training and the validation
+    set (the curves the report draws); without, only the validation set,
+    except the last, which always has both (search points need no curves).
+    """
+
+    def __init__(self, model, train_set, val_set, lam, etas, per_epoch, curves, log):
+        self.model, self.sets, self.lam = model, {"train": train_set, "val": val_set}, lam
+        self.etas, self.per_epoch, self.curves, self.log = etas, per_epoch, curves, log
+        self.rows = [[] for _ in range(model.n_models)]
+        self.active = np.ones(model.n_models, dtype=bool)
+        self.seconds = 0.0
+
+    def record(self, t, final=False, models=None):
+        """Evaluate ``models`` (default: every active one) at update t; return those whose cost is not finite."""
         began = time.perf_counter()
-        row = {"update": t, "epoch": t / per_epoch, "eta": schedule(max(t - 1, 0))}
-        for name, (Xs, ys) in (("train", train_set), ("val", val_set)):
-            for k, v in model.evaluate(Xs, ys, lam).items():
-                row[f"{name}_{k}"] = v
-        history.append(row)
-        eval_seconds += time.perf_counter() - began
-        log(f"update {t}/{total} epoch {row['epoch']:.2f} eta {row['eta']:.3g} "
-            f"train cost {row['train_cost']:.4f} acc {row['train_accuracy']:.4f} "
-            f"val cost {row['val_cost']:.4f} acc {row['val_accuracy']:.4f}")
-        return row
+        if models is None:
+            models, net, lam = np.flatnonzero(self.active), self.model, self.lam
+            column = models
+        else:  # a few models (that diverged): evaluate them alone
+            net, lam, column = self.model.take(models), self.lam[models], range(len(models))
+        parts = ("train", "val") if self.curves or final else ("val",)
+        results = {part: net.evaluate(*self.sets[part], lam) for part in parts}
+        for m, k in zip(models, column):
+            row = {"update": t, "epoch": t / self.per_epoch, "eta": float(self.etas[max(t - 1, 0), m])}
+            for part in ("train", "val"):
+                for key in ("loss", "cost", "accuracy"):
+                    row[f"{part}_{key}"] = float(results[part][key][k]) if part in results else math.nan
+            if self.rows[m] and self.rows[m][-1]["update"] == t:
+                self.rows[m].pop()  # evaluated again at the same weights, now with more parts
+            self.rows[m].append(row)
+        self.seconds += time.perf_counter() - began
+        if len(models) == 1 or self.model.n_models == 1:
+            row = self.rows[models[0]][-1]
+            self.log(
+                f"update {t} epoch {row['epoch']:.2f} eta {row['eta']:.3g} "
+                f"train cost {row['train_cost']:.4f} acc {row['train_accuracy']:.4f} "
+                f"val cost {row['val_cost']:.4f} acc {row['val_accuracy']:.4f}"
+            )
+        else:
+            best = max(models, key=lambda m: self.rows[m][-1]["val_accuracy"])
+            self.log(
+                f"update {t} epoch {t / self.per_epoch:.2f}: {self.active.sum()} of {self.model.n_models} "
+                f"models training, best val acc {self.rows[best][-1]['val_accuracy']:.4f} (model {best})"
+            )
+        return [m for m in models if not all(math.isfinite(self.rows[m][-1][f"{p}_cost"]) for p in parts)]
 
-    record(0)
-    t, diverged, start = 0, False, time.perf_counter()
+
+def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True):
+    """Train the stack ``model`` in place, model m as ``specs[m]`` says; return ``(histories, infos)``.
+
+    ``train_set`` and ``val_set`` are ``(X, y)`` pairs, X may be a read-only
+    memory map.  Each history holds one row per evaluation; its last row is
+    always that model's final weights.  A model whose cost becomes
+    non-finite is frozen at the weights that gave it (marked diverged)
+    while the others train on.
+    """
+    if isinstance(specs, dict):
+        specs = [specs]
+    if len(specs) != model.n_models:
+        raise ValueError(f"{len(specs)} run specs for a stack of {model.n_models} models")
+    check_stackable(specs)
+    spec = specs[0]
+    X, y = train_set
+    n, n_batch = X.shape[0], spec["n_batch"]
+    etas, total = eta_table(specs, n)
+    etas = etas.astype(model.dtype)
+    lam = model.per_model([s["lambda"] for s in specs])
+    per_epoch = schedules.updates_per_epoch(n, n_batch)
+    every = evaluation_every(spec, n)
+    updater = optim.build([s["momentum"] for s in specs])
+    history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log)
+    frozen = {}  # model -> (update, its weights when it diverged)
+
+    def freeze(models, t):
+        for m in models:
+            log(f"update {t}: model {m} ({specs[m].get('run')}) has a non-finite cost; frozen, marked diverged")
+            frozen[m] = (t, model.take([m]))
+            history.active[m] = False
+            # Finite stand-in weights that no longer move: the rest of the stack is untouched.
+            for p in model.params.values():
+                p[m] = 0
+            etas[:, m] = 0
+            if isinstance(updater, optim.Momentum):
+                updater.forget(m)
+
+    history.record(0)
+    t, samples, start = 0, 0, time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        while t < total and not diverged:
+        while t < total and history.active.any():
             order = rng.permutation(n)
             for first in range(0, n, n_batch):
                 # Sorted indices read the memory map in order; the batch is a set.
-                idx = np.sort(order[first:first + n_batch])
-                xb, yb = np.asarray(X[idx], dtype=model.dtype), np.asarray(y[idx])
+                idx = np.sort(order[first : first + n_batch])
+                xb, yb = np.asarray(X[idx], dtype=model.dtype), y[idx]
                 if spec["flip"]:
                     xb = flip_horizontally(xb, rng.random(len(idx)) < 0.5)
-                _, cost, grads = model.loss_and_grads(xb, yb, lam)
-                if not math.isfinite(cost):
-                    diverged = True
-                    log(f"update {t}: cost is {cost}; stopping, run marked diverged")
-                    break
-                updater.step(model.params, grads, schedule(t))
-                t += 1
-                if t % every == 0 or t == total:
-                    if not math.isfinite(record(t)["train_cost"]):
-                        diverged = True
+                loss, grads = model.loss_and_grads(xb, yb, lam)
+                bad = np.flatnonzero(~np.isfinite(loss) & history.active)
+                if len(bad):
+                    history.record(t, final=True, models=bad)
+                    freeze(bad, t)
+                    if not history.active.any():
                         break
-                if t >= total:
+                updater.step(model.params, grads, etas[t])
+                t += 1
+                samples += len(idx)
+                if t % every == 0 or t == total:
+                    freeze(history.record(t, final=t == total), t)
+                if t >= total or not history.active.any():
                     break
-        if history[-1]["update"] != t:
-            # A run stopped between evaluations (divergence): the history ends at its final weights.
-            record(t)
+        if history.active.any() and history.rows[np.flatnonzero(history.active)[0]][-1]["update"] != t:
+            history.record(t, final=True)
     seconds = time.perf_counter() - start
-    # Throughput of the updates alone; evaluations are timed separately.
-    update_seconds = seconds - eval_seconds
-    info = {"updates": t, "epochs_trained": t / per_epoch, "diverged": diverged, "train_seconds": seconds,
-            "eval_seconds": eval_seconds,
-            "samples_per_s": t * n_batch / update_seconds if update_seconds > 0 else float("nan")}
-    return history, info
+    for m, (_, weights) in frozen.items():
+        model.put(m, weights)
+    # Throughput of the updates alone (evaluations are timed apart), summed over the stack.
+    update_seconds = seconds - history.seconds
+    infos = []
+    for m in range(model.n_models):
+        infos.append(
+            {
+                "updates": frozen[m][0] if m in frozen else t,
+                "epochs_trained": (frozen[m][0] if m in frozen else t) / per_epoch,
+                "diverged": m in frozen,
+                "train_seconds": seconds,
+                "eval_seconds": history.seconds,
+                "stack_size": model.n_models,
+                "samples_per_s": samples * model.n_models / update_seconds if update_seconds > 0 else math.nan,
+            }
+        )
+    return history.rows, infos
