@@ -3,7 +3,8 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-JOBS ?= 8
+# One job per core unless told otherwise (make report JOBS=8).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
 TEX_PACKAGES = latexmk texlive-latex-base texlive-latex-recommended lmodern

@@ -15,9 +15,12 @@ it is also a row of ``summary.csv``.
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
+
+from .trainer import IDENTITY, STACKABLE
 
 SEARCH_KINDS = ("grid", "random", "refine")
 META_KEYS = ("published",)
@@ -98,16 +101,76 @@ def derived_source(config, assignment, name):
     return None
 
 
-def resolve(spec, exp, derived_path=None):
+def derivation(exp):
+    """What of an experiment's config turns an earlier stage's results into its specs.
+
+    Only these values (not the whole experiment, whose other entries a
+    training job does not depend on) reach the training jobs.
+    """
+    if "refine" in exp:
+        r = exp["refine"]
+        return {"refine": {"count": r["count"], "sample_seed": r.get("sample_seed", 1)}}
+    if "best_of" in exp:
+        return {"best_of": {"keys": list(exp["best_of"]["keys"])}}
+    return {}
+
+
+def resolve(spec, derived_by, derived_path=None):
     """The final spec of a run: the static spec plus what earlier results decide."""
     spec = dict(spec)
     if derived_path is None:
         return spec
     derived = json.loads(Path(derived_path).read_text())
-    if "refine" in exp:
-        r = exp["refine"]
-        points = sample_points(derived["ranges"], r["count"], r.get("sample_seed", 1))
+    if "refine" in derived_by:
+        r = derived_by["refine"]
+        points = sample_points(derived["ranges"], r["count"], r["sample_seed"])
         spec.update(points[int(spec["run"][1:])])
-    if "best_of" in exp:
-        spec.update({k: derived["best"][k] for k in exp["best_of"]["keys"]})
+    if "best_of" in derived_by:
+        spec.update({k: derived["best"][k] for k in derived_by["best_of"]["keys"]})
     return spec
+
+
+def _shape_of(spec):
+    """What models of one stack must share: everything but the per-model scalars."""
+    return json.dumps({k: v for k, v in spec.items() if k not in STACKABLE + IDENTITY}, sort_keys=True)
+
+
+def stacks(specs, chunk_size=None):
+    """Run names in stacks: runs that can share mini-batches, at most ``chunk_size`` to a stack."""
+    groups = {}
+    for run, spec in specs.items():
+        groups.setdefault(_shape_of(spec), []).append(run)
+    size = chunk_size or max(len(g) for g in groups.values())
+    return [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
+
+
+def rule_name(*parts):
+    return "_".join(re.sub(r"\W", "_", str(p)) for p in parts)
+
+
+def training_jobs(config, runs):
+    """Every training job: a search stage's points in stacks (first seed), headline runs one per seed.
+
+    ``runs`` is ``{(assignment, experiment): static_runs(...)}``.  Each job is
+    a dict: ``name`` (its rule), ``assignment``, ``experiment``, ``runs``,
+    ``specs``, ``seed`` (None: the rule takes the seed as a wildcard),
+    ``curves`` (full training curves, or the validation figures a search
+    needs) and ``chain`` (part of a search chain, scheduled first).
+    """
+    chunk_size = config.get("search", {}).get("chunk_size")
+    jobs = []
+    for (a, e), specs in runs.items():
+        exp = config["assignments"][a]["experiments"][e]
+        chain = derived_source(config, a, e) is not None
+        derived_by = derivation(exp)
+        if experiment_kind(exp) in SEARCH_KINDS:
+            for seed in seeds_of(config, exp):
+                for i, names in enumerate(stacks(specs, chunk_size)):
+                    jobs.append(dict(name=rule_name("train", a, e, f"seed{seed}", f"chunk{i}"), assignment=a,
+                                     experiment=e, runs=names, specs=[specs[r] for r in names], seed=seed,
+                                     curves=False, chain=True, derived_by=derived_by))
+        else:
+            for run, spec in specs.items():
+                jobs.append(dict(name=rule_name("train", a, e, run), assignment=a, experiment=e, runs=[run],
+                                 specs=[spec], seed=None, curves=True, chain=chain, derived_by=derived_by))
+    return jobs

@@ -10,7 +10,8 @@ HYPER = ["split", "n_train", "hidden", "batch_norm", "bn_alpha", "init", "init_s
          "lambda", "n_batch", "schedule", "eta", "epochs", "step_every", "step_factor", "decay", "eta_min",
          "eta_max", "n_s", "n_s_epochs", "cycles", "momentum", "flip"]
 RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
-    "diverged", "train_images", "val_images", "updates", "epochs_trained", "train_seconds", "eval_seconds", "samples_per_s"]
+    "diverged", "train_images", "val_images", "updates", "epochs_trained", "train_seconds", "eval_seconds", "samples_per_s",
+    "stack_size"]
 
 
 def from_metrics(paths):

@@ -33,13 +33,15 @@ RUNS = {
 }
 
 
-def run_spec(wildcards):
-    return RUNS[(wildcards.assignment, wildcards.experiment)][wildcards.run]
-
-
 def coarse_experiment(wildcards):
     """The random search a refined search takes its ranges from."""
     return experiment_config(wildcards)["refine"]["from"]
+
+
+def refine_margins(wildcards):
+    """What a fine range depends on: which search, how many best points, how much margin."""
+    refine = experiment_config(wildcards)["refine"]
+    return {k: refine[k] for k in ("from", "top", "margin") if k in refine}
 
 
 def coarse_search_table(wildcards):
@@ -55,17 +57,41 @@ def split_files(split):
                   part=["train", "val", "test"], xy=["X", "y"])
 
 
-def split_of_run(wildcards):
-    return split_files(run_spec(wildcards)["split"])
-
-
-def derived_input(wildcards):
+def derived_file(assignment, experiment):
     """The file of earlier results a run's spec depends on (a range or a best point)."""
-    source = ex.derived_source(config, wildcards.assignment, wildcards.experiment)
+    source = ex.derived_source(config, assignment, experiment)
     if source is None:
         return []
-    kind, experiment = source
-    return f"results/{wildcards.assignment}/{experiment}/{kind}.json"
+    kind, earlier = source
+    return f"results/{assignment}/{earlier}/{kind}.json"
+
+
+TRAINING_JOBS = ex.training_jobs(config, RUNS)
+
+
+def job_outputs(job, name):
+    """One file per model of a training job; a headline job leaves the seed a wildcard."""
+    seed = "{seed}" if job["seed"] is None else job["seed"]
+    return [f"results/{job['assignment']}/{job['experiment']}/{run}/seed{seed}/{name}" for run in job["runs"]]
+
+
+def job_seed(job):
+    return (lambda wildcards: int(wildcards.seed)) if job["seed"] is None else job["seed"]
+
+
+def job_file(kind, job, suffix):
+    """The log or benchmark of a training job."""
+    if job["seed"] is None:
+        return f"{kind}/{job['assignment']}/{job['experiment']}/{job['runs'][0]}/seed{{seed}}{suffix}"
+    stack = job["name"].rsplit("_", 1)[1]
+    return f"{kind}/{job['assignment']}/{job['experiment']}/seed{job['seed']}_{stack}{suffix}"
+
+
+def job_message(job):
+    where = f"{job['assignment']}/{job['experiment']}"
+    if job["seed"] is None:
+        return f"Training {where}/{job['runs'][0]} with seed {{wildcards.seed}}"
+    return f"Training {len(job['runs'])} points of {where} as one stack ({job['runs'][0]}..{job['runs'][-1]})"
 
 
 def run_outputs(assignment, experiment, name="metrics.json"):

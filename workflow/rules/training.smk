@@ -1,4 +1,10 @@
-# One job per trained model (run x seed), and the bookkeeping of searches.
+# Training jobs, and the bookkeeping of searches.
+#
+# The points of a search stage train together as one stack of models sharing
+# their mini-batches (one job per chunk: `search.chunk_size` in the config);
+# a headline run is one job per seed.  Each job is a rule of its own, written
+# out from `TRAINING_JOBS` (common.smk), so that its params are exactly its
+# own run specs and each model still has its own files.
 
 # Bookkeeping reads a few small files: not worth a cluster job.
 localrules:
@@ -8,31 +14,39 @@ localrules:
     summary_all,
 
 
-rule train:
-    input:
-        split=split_of_run,
-        derived=derived_input,
-        code=TRAINING_CODE,
-    output:
-        model="results/{assignment}/{experiment}/{run}/seed{seed}/model.npz",
-        history="results/{assignment}/{experiment}/{run}/seed{seed}/history.csv",
-        predictions="results/{assignment}/{experiment}/{run}/seed{seed}/predictions.npz",
-        metrics="results/{assignment}/{experiment}/{run}/seed{seed}/metrics.json",
-    params:
-        spec=run_spec,
-        experiment=experiment_config,
-    log:
-        "logs/{assignment}/{experiment}/{run}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{assignment}/{experiment}/{run}/seed{seed}.tsv"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=120,
-    message:
-        "Training {wildcards.assignment}/{wildcards.experiment}/{wildcards.run} with seed {wildcards.seed}"
-    script:
-        "../scripts/train.py"
+for job in TRAINING_JOBS:
+
+    rule:
+        name:
+            job["name"]
+        input:
+            split=split_files(job["specs"][0]["split"]),
+            derived=derived_file(job["assignment"], job["experiment"]),
+            code=TRAINING_CODE,
+        output:
+            model=job_outputs(job, "model.npz"),
+            history=job_outputs(job, "history.csv"),
+            predictions=job_outputs(job, "predictions.npz"),
+            metrics=job_outputs(job, "metrics.json"),
+        params:
+            specs=job["specs"],
+            derived_by=job["derived_by"],
+            curves=job["curves"],
+            seed=job_seed(job),
+        log:
+            job_file("logs", job, ".log"),
+        benchmark:
+            job_file("benchmarks", job, ".tsv")
+        # Search chains first, so that their long final runs do not start last.
+        priority: 10 if job["chain"] else 0
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=120,
+        message:
+            job_message(job)
+        script:
+            "../scripts/train.py"
 
 
 rule search_table:
@@ -43,6 +57,7 @@ rule search_table:
         best="results/{assignment}/{experiment}/best.json",
     log:
         "logs/{assignment}/{experiment}/search_table.log",
+    priority: 10
     message:
         "Ranking the points of search {wildcards.assignment}/{wildcards.experiment} by validation accuracy"
     script:
@@ -55,10 +70,11 @@ rule search_range:
     output:
         ranges="results/{assignment}/{experiment}/range.json",
     params:
-        refine=lambda wc: experiment_config(wc)["refine"],
+        refine=refine_margins,
         coarse=coarse_ranges,
     log:
         "logs/{assignment}/{experiment}/search_range.log",
+    priority: 10
     message:
         "Deriving the ranges of search {wildcards.assignment}/{wildcards.experiment} from the coarse results"
     script:

@@ -7,6 +7,6 @@ from dd2424.plots import weight_images
 
 with LineLog(snakemake.log[0]) as log:
     labels = json.loads(Path(snakemake.input.meta).read_text())["label_names"]
-    weights = {Path(p).parent.parent.name: Network.load(p).params["W1"] for p in snakemake.input.models}
+    weights = {Path(p).parent.parent.name: Network.load(p).params["W1"][0] for p in snakemake.input.models}
     weight_images(weights, labels, snakemake.output.figure)
     log(f"drew the weights of {len(weights)} runs")

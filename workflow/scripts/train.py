@@ -8,10 +8,11 @@ from pathlib import Path
 
 from dd2424.experiments import resolve
 from dd2424.logs import LineLog
-from dd2424.run import train_run
+from dd2424.run import train_stack
 
 derived = snakemake.input.get("derived") or None
-spec = resolve(snakemake.params.spec, snakemake.params.experiment, derived)
+specs = [resolve(spec, snakemake.params.derived_by, derived) for spec in snakemake.params.specs]
+outs = [dict(zip(("model", "history", "predictions", "metrics"), files)) for files in zip(
+    snakemake.output.model, snakemake.output.history, snakemake.output.predictions, snakemake.output.metrics)]
 with LineLog(snakemake.log[0]) as log:
-    train_run(spec, Path(snakemake.input.split[0]).parent, int(snakemake.wildcards.seed),
-              dict(snakemake.output.items()), log=log)
+    train_stack(specs, Path(snakemake.input.split[0]).parent, snakemake.params.seed, outs, log=log, curves=snakemake.params.curves)
