@@ -114,12 +114,12 @@ class Network:
             self.running[f"mean{i}"] = a * self.running[f"mean{i}"] + (1 - a) * mean
             self.running[f"var{i}"] = a * self.running[f"var{i}"] + (1 - a) * var
 
-    def backward(self, dscores, caches, lam):
+    def backward(self, dscores, caches, lam=None):
         """Gradients of the cost (data loss + lam * sum ||W||^2) for every parameter.
 
-        The first layer's input is the data: its gradient is never computed.
+        With ``lam`` None, of the data loss alone.  The first layer's input
+        is the data: its gradient is never computed.
         """
-        lam = self.per_model(lam)
         grads = {}
         dh = dscores
         for i in range(self.n_layers, 0, -1):
@@ -128,12 +128,12 @@ class Network:
                 dh = layers.relu_backward(dh, relu_cache)
                 if bn_cache is not None:
                     dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
-            dh, dW, db = layers.linear_backward(dh, lin_cache, input_grad=i > 1)
-            W = self.params[f"W{i}"]
-            dW += (2 * lam)[:, None, None] * W
-            grads[f"W{i}"] = dW
+            dh, grads[f"W{i}"], db = layers.linear_backward(dh, lin_cache, input_grad=i > 1)
             if f"b{i}" in self.params:
                 grads[f"b{i}"] = db
+        if lam is not None:
+            for k in self.weight_names():
+                grads[k] += (2 * self.per_model(lam))[:, None, None] * self.params[k]
         return grads
 
     def regularisation(self, lam):
@@ -145,15 +145,24 @@ class Network:
         return np.asarray(lam, dtype=wide) * squares
 
     def loss_and_grads(self, X, y, lam):
-        """Training-mode (data loss per model, grads) on one mini-batch.
+        """Training-mode (data loss per model, gradients of the cost) on one mini-batch."""
+        scores, caches = self.forward(X, train=True)
+        loss, dscores, _ = self.loss_fn(scores, y)
+        return loss, self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
 
-        The cost's L2 term is not summed here: the step does not need it,
-        only its gradient; ``evaluate`` adds it where a cost is recorded.
+    def loss_and_steps(self, X, y, eta):
+        """Training-mode data loss per model, and its gradients times each model's ``eta``.
+
+        What an update subtracts, at the price of scaling the small score
+        gradients: backpropagation is linear in them.  The L2 term is left
+        to the update rule, as weight decay (``optim``); the cost itself is
+        not summed (``evaluate`` does, where a cost is recorded).
         """
         scores, caches = self.forward(X, train=True)
         loss, dscores, _ = self.loss_fn(scores, y)
-        grads = self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
-        return loss, grads
+        dscores = dscores.astype(self.dtype, copy=False)
+        dscores *= eta[:, None, None]
+        return loss, self.backward(dscores, caches)
 
     def cost(self, X, y, lam, train=True):
         """The cost summed over the stack; what a numerical gradient differentiates."""

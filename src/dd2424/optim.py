@@ -1,7 +1,10 @@
-"""Update rules: ``step(params, grads, eta)`` changes params in place.
+"""Update rules: ``step(params, steps, decay)`` changes params in place.
 
-``eta`` (and momentum's ``rho``) hold one value per model of the stack;
-``grads`` are the step's own arrays, so they may be scaled in place.
+``steps`` are the data-loss gradients already multiplied by each model's
+learning rate (``Network.loss_and_steps``), the step's own arrays, so they
+may be changed in place.  The L2 term lam * ||W||^2 enters as weight decay:
+its gradient step eta * 2 lam * W is ``decay * W``, with ``decay`` one value
+per model, applied to the weight matrices (keys starting with ``W``) only.
 """
 
 import numpy as np
@@ -12,11 +15,17 @@ def _per_model(values, like):
     return values.reshape((-1,) + (1,) * (like.ndim - 1))
 
 
+def _is_weight(name):
+    return name.startswith("W")
+
+
 class SGD:
-    def step(self, params, grads, eta):
-        for k, g in grads.items():
-            g *= _per_model(eta, g)
-            params[k] -= g
+    def step(self, params, steps, decay):
+        for k, s in steps.items():
+            p = params[k]
+            if _is_weight(k):
+                p *= _per_model(1 - decay, p)
+            p -= s
 
 
 class Momentum:
@@ -24,16 +33,18 @@ class Momentum:
         self.rho = np.asarray(rho)
         self.velocity = {}
 
-    def step(self, params, grads, eta):
-        for k, g in grads.items():
-            g *= _per_model(-eta, g)
+    def step(self, params, steps, decay):
+        for k, s in steps.items():
+            p = params[k]
+            if _is_weight(k):
+                s += _per_model(decay, p) * p
             v = self.velocity.get(k)
             if v is None:
-                v = self.velocity[k] = g
+                v = self.velocity[k] = -s
             else:
                 v *= _per_model(self.rho.astype(v.dtype), v)
-                v += g
-            params[k] += v
+                v -= s
+            p += v
 
     def forget(self, m):
         """Model ``m`` stops moving (it diverged and is frozen)."""

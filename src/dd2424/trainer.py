@@ -122,6 +122,8 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     etas, total = eta_table(specs, n)
     etas = etas.astype(model.dtype)
     lam = model.per_model([s["lambda"] for s in specs])
+    # The L2 term's share of each update (optim): 2 * eta * lambda per update and model.
+    decays = 2 * etas * lam
     per_epoch = schedules.updates_per_epoch(n, n_batch)
     every = evaluation_every(spec, n)
     updater = optim.build([s["momentum"] for s in specs])
@@ -137,6 +139,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
             for p in model.params.values():
                 p[m] = 0
             etas[:, m] = 0
+            decays[:, m] = 0
             if isinstance(updater, optim.Momentum):
                 updater.forget(m)
 
@@ -151,14 +154,14 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
                 xb, yb = np.asarray(X[idx], dtype=model.dtype), y[idx]
                 if spec["flip"]:
                     xb = flip_horizontally(xb, rng.random(len(idx)) < 0.5)
-                loss, grads = model.loss_and_grads(xb, yb, lam)
+                loss, steps = model.loss_and_steps(xb, yb, etas[t])
                 bad = np.flatnonzero(~np.isfinite(loss) & history.active)
                 if len(bad):
                     history.record(t, final=True, models=bad)
                     freeze(bad, t)
                     if not history.active.any():
                         break
-                updater.step(model.params, grads, etas[t])
+                updater.step(model.params, steps, decays[t])
                 t += 1
                 samples += len(idx)
                 if t % every == 0 or t == total:

@@ -1,0 +1,136 @@
+"""Training speed of the assignments' networks, against the machine's GEMM and PyTorch.
+
+    python -m dd2424.bench          (or: make bench)
+
+Prints, for the Assignment 1, 2 and 3 networks at batch 100 on one thread:
+samples/s of a single model and of a stack of M models (summed over the
+stack), the useful GFLOP/s of those steps (the products a step cannot avoid:
+forward, weight gradients, and input gradients of every layer but the
+first) as a share of a plain float32 numpy GEMM measured in the same run,
+and PyTorch's samples/s for the same single model where torch is installed.
+The figures are those of ``trainer.train`` itself (updates only), on random
+data held in memory.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from .run import build_network  # noqa: E402
+from .trainer import train  # noqa: E402
+
+NETWORKS = {
+    "a1 linear": {"hidden": [], "batch_norm": False, "init": "normal", "bias_init": "normal"},
+    "a2 2-layer": {"hidden": [50], "batch_norm": False, "init": "xavier", "bias_init": "zero"},
+    "a3 3-layer BN": {"hidden": [50, 50], "batch_norm": True, "init": "he", "bias_init": "zero"},
+}
+SPEC = dict(
+    bn_alpha=0.9, init_sigma=0.01, loss="softmax", n_batch=100, schedule="constant", eta=0.001, epochs=1,
+    step_every=1, step_factor=0.1, decay=0.9, eta_min=1e-5, eta_max=0.1, n_s=None, n_s_epochs=None, cycles=1,
+    evals_per_cycle=1, momentum=0.0, flip=False, n_train=None, run="bench", **{"lambda": 0.01},
+)
+D, K = 3072, 10
+
+
+def gemm_gflops(n=2048, repeats=5):
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(f):
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
+def useful_flop_per_sample(hidden):
+    sizes = [D, *hidden, K]
+    flop = 0
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        products = 3 if i > 1 else 2  # the data needs no input gradient
+        flop += products * 2 * fan_in * fan_out
+    return flop
+
+
+def numpy_samples_per_s(shape, n_models, data, epochs):
+    train_set, val_set = data
+    spec = {**SPEC, **shape, "epochs": epochs}
+    specs = [{**spec, "eta": spec["eta"] * (1 + m / 10), "run": f"p{m}"} for m in range(n_models)]
+    rng = np.random.default_rng(0)
+    net = build_network(spec, D, rng, n_models=n_models)
+    _, infos = train(net, train_set, val_set, specs, rng, curves=False)
+    return infos[0]["samples_per_s"]
+
+
+def torch_samples_per_s(shape, data, epochs):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    layers, fan_in = [], D
+    for width in shape["hidden"]:
+        layers.append(torch.nn.Linear(fan_in, width, bias=not shape["batch_norm"]))
+        if shape["batch_norm"]:
+            layers.append(torch.nn.BatchNorm1d(width))
+        layers.append(torch.nn.ReLU())
+        fan_in = width
+    layers.append(torch.nn.Linear(fan_in, K))
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=0.001, weight_decay=2 * 0.01)
+    X, y = torch.from_numpy(np.ascontiguousarray(data[0][0])), torch.from_numpy(data[0][1])
+    n, batch, samples = X.shape[0], SPEC["n_batch"], 0
+    gen = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for first in range(0, n, batch):
+            idx = order[first : first + batch].sort().values
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(net(X[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            samples += len(idx)
+    return samples / (time.perf_counter() - start)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", type=int, default=20, help="models in the stacked measurement (default 20)")
+    parser.add_argument("--images", type=int, default=10000, help="training images (default 10,000)")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    data = (
+        (rng.standard_normal((args.images, D), dtype=np.float32), rng.integers(0, K, args.images)),
+        (rng.standard_normal((100, D), dtype=np.float32), rng.integers(0, K, 100)),
+    )
+    gemm = gemm_gflops()
+    print(f"float32 GEMM (2048^2, numpy, {os.environ['OPENBLAS_NUM_THREADS']} thread): {gemm:.1f} GFLOP/s")
+    header = f"{'network':<14} {'models':>6} {'samples/s':>11} {'GFLOP/s':>8} {'of GEMM':>8} {'torch samples/s':>16} {'numpy/torch':>11}"
+    print(header)
+    print("-" * len(header))
+    for name, shape in NETWORKS.items():
+        flop = useful_flop_per_sample(shape["hidden"])
+        reference = torch_samples_per_s(shape, data, epochs=3)
+        for n_models in (1, args.stack):
+            rate = numpy_samples_per_s(shape, n_models, data, epochs=3 if n_models == 1 else 1)
+            gflops = rate * flop / 1e9
+            torch_cols = (
+                f"{reference:>16,.0f} {rate / reference:>10.2f}x"
+                if reference and n_models == 1
+                else f"{'-' if n_models > 1 else 'not installed':>16} {'':>11}"
+            )
+            print(f"{name:<14} {n_models:>6} {rate:>11,.0f} {gflops:>8.1f} {gflops / gemm:>8.0%} {torch_cols}")
+
+
+if __name__ == "__main__":
+    main()
