@@ -89,7 +89,7 @@ def test_best_of_takes_the_searched_values(config, tmp_path):
     spec = ex.static_runs(config, "a1", "grid_best")["best"]
     best = tmp_path / "best.json"
     best.write_text(json.dumps({"best": {"n_batch": 50, "eta": 0.01, "lambda": 0.5, "epochs": 2}}))
-    resolved = ex.resolve(spec, exp, best)
+    resolved = ex.resolve(spec, ex.derivation(exp), best)
     assert (resolved["n_batch"], resolved["eta"], resolved["lambda"]) == (50, 0.01, 0.5)
     assert resolved["epochs"] == 40  # only the listed keys are taken
 
@@ -111,6 +111,6 @@ def test_refine_samples_inside_the_range_derived_from_the_best_points(config, tm
     assert ranges["lambda"]["high"] == pytest.approx(min(-1, best_two[1] + 0.1))
     (tmp_path / "range.json").write_text(json.dumps({"ranges": ranges}))
     fine = ex.static_runs(config, "a1", "fine")
-    values = [ex.resolve(s, exps["fine"], tmp_path / "range.json")["lambda"] for s in fine.values()]
+    values = [ex.resolve(s, ex.derivation(exps["fine"]), tmp_path / "range.json")["lambda"] for s in fine.values()]
     assert len(set(values)) == 4
     assert all(10 ** ranges["lambda"]["low"] <= v <= 10 ** ranges["lambda"]["high"] for v in values)

@@ -134,9 +134,40 @@ def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):
     (workdir / "change.yaml").write_text("assignments: {a1: {experiments: {flip: {base: {lambda: 0.2}}}}}\n")
     out = snakemake(workdir, "-n", extra_configs=[workdir / "change.yaml"]).stdout
     counts = job_counts(out)
-    assert counts["train"] == 4  # flip's two runs x two seeds
+    assert sum(n for rule, n in counts.items() if rule.startswith("train_")) == 4  # flip's two runs x two seeds
     assert re.findall(r"Training a1/(\w+)/", out) and set(re.findall(r"Training a1/(\w+)/", out)) == {"flip"}
     assert "gradcheck" not in counts and "split" not in counts
+
+
+def test_a_published_value_retrains_nothing(workdir):
+    (workdir / "published.yaml").write_text(
+        "assignments: {a1: {experiments: {required: {runs: {lam0_eta0.1: {published: {'002': 0.5}}}}}}}\n"
+    )
+    counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "published.yaml"]).stdout)
+    assert not [rule for rule in counts if rule.startswith("train_")], counts
+    assert "render_report" in counts
+
+
+def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
+    """One job per chunk of points; each point keeps its own files."""
+    out = snakemake(workdir, "-n", "--forceall", "results/a2/lambda_coarse/search.csv").stdout
+    assert job_counts(out)["train_a2_lambda_coarse_seed1_chunk0"] == 1
+    (workdir / "chunks.yaml").write_text("search: {chunk_size: 3}\n")
+    out = snakemake(
+        workdir, "-n", "--forceall", "results/a2/lambda_coarse/search.csv", extra_configs=[workdir / "chunks.yaml"]
+    ).stdout
+    counts = job_counts(out)
+    assert counts["train_a2_lambda_coarse_seed1_chunk0"] == counts["train_a2_lambda_coarse_seed1_chunk1"] == 1
+    assert "train_a2_lambda_coarse_seed1_chunk2" not in counts  # 4 points: 3 + 1
+    log = (workdir / "logs/a2/lambda_coarse/seed1_chunk0.log").read_text()
+    assert "a stack of 4" in log
+    for point in ("p000", "p001", "p002", "p003"):
+        metrics = json.loads((workdir / f"results/a2/lambda_coarse/{point}/seed1/metrics.json").read_text())
+        assert metrics["stack_size"] == 4 and metrics["run"] == point
+        history = pd.read_csv(workdir / f"results/a2/lambda_coarse/{point}/seed1/history.csv")
+        # A search point's history: validation figures at every evaluation, training ones at the end.
+        assert history.val_accuracy.notna().all() and history.train_accuracy.iloc[-1] >= 0
+        assert history.train_accuracy.iloc[:-1].isna().all()
 
 
 def test_snakemake_html_report(workdir):
