@@ -11,7 +11,7 @@ TEX_PACKAGES = latexmk texlive-latex-base texlive-latex-recommended lmodern
 
 BIN = $(VENV)/bin
 
-.PHONY: setup tex report dry-run test clean
+.PHONY: setup tex report dry-run test bench clean
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -43,6 +43,11 @@ dry-run: setup
 
 test: setup tex
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Training samples/s of the three assignments' networks, single and stacked,
+# one thread each, against a float32 GEMM (and PyTorch, if installed in the venv).
+bench: setup
+	$(BIN)/python -m dd2424.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf results logs benchmarks .snakemake

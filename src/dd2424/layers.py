@@ -56,9 +56,10 @@ def batchnorm_forward(x, gamma, beta, eps=1e-8):
     sample axis kept; the caller keeps the moving averages.
     """
     mean = x.mean(axis=-2, keepdims=True)
-    var = x.var(axis=-2, keepdims=True)
+    centred = x - mean
+    var = np.square(centred).mean(axis=-2, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = (x - mean) * inv_std
+    x_hat = centred * inv_std
     return gamma * x_hat + beta, (x_hat, gamma, inv_std), mean, var
 
 
