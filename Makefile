@@ -11,7 +11,7 @@ TEX_PACKAGES = latexmk texlive-latex-base texlive-latex-recommended lmodern
 
 BIN = $(VENV)/bin
 
-.PHONY: setup tex report dry-run test bench clean
+.PHONY: setup tex report dry-run test lint bench clean
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -43,6 +43,12 @@ dry-run: setup
 
 test: setup tex
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mechanical format: ruff for Python, snakefmt for the Snakefile and rules.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 
 # Training samples/s of the three assignments' networks, single and stacked,
 # one thread each, against a float32 GEMM (and PyTorch, if installed in the venv).

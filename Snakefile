@@ -1,19 +1,37 @@
 # Regenerates the DD2424 CIFAR-10 assignments and their report: `snakemake -j8`.
 
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
+
+import dd2424
+from dd2424.experiments import check_config
 
 min_version("9.0")
 
+# The jobs import the installed dd2424: it must be this checkout's, or edits
+# here would retrain with another checkout's code.
+if Path(dd2424.__file__).resolve().parent != Path(workflow.basedir, "src", "dd2424").resolve():
+    raise WorkflowError(
+        f"the installed dd2424 is {Path(dd2424.__file__).parent}, not this workflow's "
+        f"{Path(workflow.basedir, 'src', 'dd2424')}: run `pip install -e {workflow.basedir}` "
+        "(or `make setup`) in the environment that runs snakemake"
+    )
+
 
 # ---- Configuration ---------------------------------------------------------
+
 
 configfile: f"{workflow.basedir}/config.yaml"
 
 
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+check_config(config)
 
 
 # ---- Rules, by stage --------------------------------------------------------
+
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"

@@ -26,9 +26,13 @@ def run_snakemake(workdir, *args, check=True, env=None, extra_configs=()):
     would swallow a target named after it.
     """
     configs = [str(TINY), str(workdir / "data.yaml"), *map(str, extra_configs)]
-    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *args,
-                           "--configfile", *configs],
-                          cwd=workdir, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), *args, "--configfile", *configs],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"snakemake {args} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
     return done

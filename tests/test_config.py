@@ -62,9 +62,21 @@ def test_bad_md5_is_refused(config):
 
 def test_snakemake_stops_on_a_bad_config_before_running_anything(tmp_path):
     (tmp_path / "bad.yaml").write_text("defaults: {n_batch: 0}\n")
-    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-n",
-                           "--configfile", str(tmp_path / "bad.yaml")],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(ROOT / "Snakefile"),
+            "-n",
+            "--configfile",
+            str(tmp_path / "bad.yaml"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode != 0
     assert "n_batch" in done.stdout + done.stderr
 
@@ -78,7 +90,8 @@ def test_runs_grid_and_seeds(config):
     grid = ex.static_runs(config, "a1", "grid")
     assert len(grid) == 3 * 2 * 3
     assert {(r["n_batch"], r["eta"], r["lambda"]) for r in grid.values()} == {
-        (n, e, lam) for n in (10, 50, 500) for e in (0.001, 0.01) for lam in (0.0, 0.1, 0.5)}
+        (n, e, lam) for n in (10, 50, 500) for e in (0.001, 0.01) for lam in (0.0, 0.1, 0.5)
+    }
     experiments = config["assignments"]["a1"]["experiments"]
     assert ex.seeds_of(config, experiments["required"]) == config["seeds"]
     assert ex.seeds_of(config, experiments["grid"]) == config["seeds"][:1]
@@ -102,10 +115,16 @@ def test_refine_samples_inside_the_range_derived_from_the_best_points(config, tm
     coarse = ex.static_runs(config, "a1", "coarse")
     lambdas = sorted(r["lambda"] for r in coarse.values())
     assert all(1e-5 <= v <= 1e-1 for v in lambdas)
-    table = pd.DataFrame({"run": list(coarse), "lambda": [r["lambda"] for r in coarse.values()],
-                          "val_accuracy": [0.1, 0.5, 0.2, 0.45, 0.3, 0.05]})
+    table = pd.DataFrame(
+        {
+            "run": list(coarse),
+            "lambda": [r["lambda"] for r in coarse.values()],
+            "val_accuracy": [0.1, 0.5, 0.2, 0.45, 0.3, 0.05],
+        }
+    )
     ranges = refine_ranges(table, exps["coarse"]["random"]["sample"], top=2, margin=0.1)
     import math
+
     best_two = sorted(math.log10(coarse[r]["lambda"]) for r in ("p001", "p003"))
     assert ranges["lambda"]["low"] == pytest.approx(max(-5, best_two[0] - 0.1))
     assert ranges["lambda"]["high"] == pytest.approx(min(-1, best_two[1] + 0.1))

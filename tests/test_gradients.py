@@ -11,8 +11,16 @@ BAR = 1e-6
 
 
 def make(rng, hidden, loss, batch_norm=False, d=12, init="normal"):
-    return Network([d, *hidden, 10], loss=loss, batch_norm=batch_norm, init=init, sigma=0.5,
-                   bias_init="normal", dtype=np.float64, rng=rng)
+    return Network(
+        [d, *hidden, 10],
+        loss=loss,
+        batch_norm=batch_norm,
+        init=init,
+        sigma=0.5,
+        bias_init="normal",
+        dtype=np.float64,
+        rng=rng,
+    )
 
 
 @pytest.mark.parametrize("loss", ["softmax", "bce"])

@@ -29,5 +29,6 @@ def test_missing_latex_names_what_to_install(monkeypatch, tmp_path):
 
 def test_mean_std_with_one_seed_shows_no_spread():
     from dd2424.summary import mean_std
+
     assert mean_std(0.4, float("nan"), 1) == "40.00"
     assert mean_std(0.4, 0.01, 3) == "40.00 ± 1.00"

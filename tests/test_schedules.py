@@ -26,8 +26,20 @@ def test_epoch_decay():
 
 
 def base(**kw):
-    spec = dict(n_batch=100, schedule="constant", eta=0.01, epochs=3, step_factor=0.1, step_every=1, decay=0.9,
-                eta_min=1e-5, eta_max=0.1, n_s=None, n_s_epochs=None, cycles=2)
+    spec = dict(
+        n_batch=100,
+        schedule="constant",
+        eta=0.01,
+        epochs=3,
+        step_factor=0.1,
+        step_every=1,
+        decay=0.9,
+        eta_min=1e-5,
+        eta_max=0.1,
+        n_s=None,
+        n_s_epochs=None,
+        cycles=2,
+    )
     spec.update(kw)
     return spec
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, run_snakemake, tiny_workdir
 
 pytestmark = pytest.mark.slurm
@@ -62,10 +61,19 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     run_snakemake(local, "-j2", TARGET)
 
     remote = tiny_workdir(tmp_path / "slurm")
-    done = run_snakemake(remote, TARGET, "--workflow-profile", str(ROOT / "profiles/slurm"),
-                         # this test cluster has neither accounts nor accounting (sacct)
-                         "--slurm-no-account", "--slurm-status-command", "squeue",
-                         "--slurm-init-seconds-before-status-checks", "2", env=cluster)
+    done = run_snakemake(
+        remote,
+        TARGET,
+        "--workflow-profile",
+        str(ROOT / "profiles/slurm"),
+        # this test cluster has neither accounts nor accounting (sacct)
+        "--slurm-no-account",
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        env=cluster,
+    )
 
     logs = job_logs(remote)
     slurm_ids = {}

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from test_trainer import SPEC, blobs
 
 from dd2424.gradcheck import check_network
 from dd2424.model import Network
 from dd2424.run import build_network
 from dd2424.trainer import check_stackable, train
-from test_trainer import SPEC, blobs
 
 POINTS = [
     {"eta": 0.01, "lambda": 0.0, "momentum": 0.0},
@@ -85,8 +85,14 @@ def test_models_that_cannot_share_batches_are_refused():
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_gradients_of_a_stack_with_one_lambda_per_model(rng, batch_norm):
     net = Network(
-        [12, 8, 6, 10], batch_norm=batch_norm, init="he", bias_init="normal", sigma=0.5, dtype=np.float64,
-        rng=rng, n_models=3,
+        [12, 8, 6, 10],
+        batch_norm=batch_norm,
+        init="he",
+        bias_init="normal",
+        sigma=0.5,
+        dtype=np.float64,
+        rng=rng,
+        n_models=3,
     )
     # Different weights per model, so a mix-up between models would show.
     for p in net.params.values():

@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT, TINY, tiny_workdir
+from conftest import run_snakemake as snakemake
 
 from dd2424 import experiments as ex
 from dd2424.summary import aggregate, mean_std
 from dd2424.synthetic import write_archive
-
-from conftest import ROOT, TINY, tiny_workdir
-from conftest import run_snakemake as snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +32,7 @@ def merged_config(workdir):
         for k, v in b.items():
             a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
         return a
+
     return merge(config, tiny)
 
 
@@ -50,16 +50,28 @@ def test_report_and_summary_are_built(workdir):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     summary = pd.read_csv(workdir / "results/summary.csv")
     config = merged_config(workdir)
-    expected = {(a, e, run, seed)
-                for a in config["assignments"]
-                for e, exp in config["assignments"][a]["experiments"].items()
-                for run in ex.static_runs(config, a, e)
-                for seed in ex.seeds_of(config, exp)}
+    expected = {
+        (a, e, run, seed)
+        for a in config["assignments"]
+        for e, exp in config["assignments"][a]["experiments"].items()
+        for run in ex.static_runs(config, a, e)
+        for seed in ex.seeds_of(config, exp)
+    }
     assert set(zip(summary.assignment, summary.experiment, summary.run, summary.seed)) == expected
     assert {"a1", "a2", "a3"} <= set(summary.assignment)
     assert len(summary) == len(expected)
-    for column in ("assignment", "lambda", "eta", "n_batch", "epochs", "hidden", "batch_norm",
-                   "train_accuracy", "val_accuracy", "test_accuracy"):
+    for column in (
+        "assignment",
+        "lambda",
+        "eta",
+        "n_batch",
+        "epochs",
+        "hidden",
+        "batch_norm",
+        "train_accuracy",
+        "val_accuracy",
+        "test_accuracy",
+    ):
         assert column in summary.columns
     assert summary.test_accuracy.between(0, 1).all()
     # each row carries the hyper-parameters its run was configured with
@@ -69,7 +81,11 @@ def test_report_and_summary_are_built(workdir):
             continue
         spec = ex.static_runs(config, row.assignment, row.experiment)[row.run]
         assert (row.epochs, row.n_batch, row.eta, row.loss) == (
-            spec["epochs"], spec["n_batch"], spec["eta"], spec["loss"])
+            spec["epochs"],
+            spec["n_batch"],
+            spec["eta"],
+            spec["loss"],
+        )
     assert (summary.set_index(["experiment", "run"]).loc[("required", "lam1_eta0.001"), "lambda"] == 1.0).all()
     # the synthetic classes are separable: the good runs learn far above chance
     assert summary[summary.experiment == "required"].test_accuracy.max() > 0.5
@@ -97,9 +113,17 @@ def test_report_numbers_come_from_the_results(workdir):
         assert text.replace("±", r"$\pm$") in tex
     best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
     assert f"$n_\\text{{batch}} = {best.n_batch}$" in tex
-    for figure in ("a1/figures/required_curves", "a1/figures/required_weights", "a1/figures/bce_histograms",
-                   "a2/figures/cyclic_schedule", "a2/figures/lambda_fine_search", "a2/figures/final_curves",
-                   "a3/figures/layers_curves", "a3/figures/sigma_curves", "a3/figures/lambda_fine_search"):
+    for figure in (
+        "a1/figures/required_curves",
+        "a1/figures/required_weights",
+        "a1/figures/bce_histograms",
+        "a2/figures/cyclic_schedule",
+        "a2/figures/lambda_fine_search",
+        "a2/figures/final_curves",
+        "a3/figures/layers_curves",
+        "a3/figures/sigma_curves",
+        "a3/figures/lambda_fine_search",
+    ):
         assert f"../{figure}.png" in tex
         assert (workdir / f"results/{figure}.png").stat().st_size > 1000
 

@@ -31,9 +31,27 @@ NETWORKS = {
     "a3 3-layer BN": {"hidden": [50, 50], "batch_norm": True, "init": "he", "bias_init": "zero"},
 }
 SPEC = dict(
-    bn_alpha=0.9, init_sigma=0.01, loss="softmax", n_batch=100, schedule="constant", eta=0.001, epochs=1,
-    step_every=1, step_factor=0.1, decay=0.9, eta_min=1e-5, eta_max=0.1, n_s=None, n_s_epochs=None, cycles=1,
-    evals_per_cycle=1, momentum=0.0, flip=False, n_train=None, run="bench", **{"lambda": 0.01},
+    bn_alpha=0.9,
+    init_sigma=0.01,
+    loss="softmax",
+    n_batch=100,
+    schedule="constant",
+    eta=0.001,
+    epochs=1,
+    step_every=1,
+    step_factor=0.1,
+    decay=0.9,
+    eta_min=1e-5,
+    eta_max=0.1,
+    n_s=None,
+    n_s_epochs=None,
+    cycles=1,
+    evals_per_cycle=1,
+    momentum=0.0,
+    flip=False,
+    n_train=None,
+    run="bench",
+    **{"lambda": 0.01},
 )
 D, K = 3072, 10
 
@@ -115,7 +133,10 @@ def main(argv=None):
     )
     gemm = gemm_gflops()
     print(f"float32 GEMM (2048^2, numpy, {os.environ['OPENBLAS_NUM_THREADS']} thread): {gemm:.1f} GFLOP/s")
-    header = f"{'network':<14} {'models':>6} {'samples/s':>11} {'GFLOP/s':>8} {'of GEMM':>8} {'torch samples/s':>16} {'numpy/torch':>11}"
+    header = (
+        f"{'network':<14} {'models':>6} {'samples/s':>11} {'GFLOP/s':>8} {'of GEMM':>8} "
+        f"{'torch samples/s':>16} {'numpy/torch':>11}"
+    )
     print(header)
     print("-" * len(header))
     for name, shape in NETWORKS.items():

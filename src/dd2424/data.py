@@ -56,9 +56,11 @@ def fetch(url, md5, dest):
                 with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
                     shutil.copyfileobj(response, out)
             except (urllib.error.URLError, TimeoutError) as e:
-                raise ConnectionError(f"could not download data.url {url}: {getattr(e, 'reason', e)}. "
-                                      "Without internet, point data.url and data.md5 at a local copy "
-                                      "with a --configfile override (README: Offline, or from a mirror)") from e
+                raise ConnectionError(
+                    f"could not download data.url {url}: {getattr(e, 'reason', e)}. "
+                    "Without internet, point data.url and data.md5 at a local copy "
+                    "with a --configfile override (README: Offline, or from a mirror)"
+                ) from e
         else:
             source = urllib.parse.unquote(parsed.path) if parsed.scheme == "file" else str(url)
             if not os.path.isfile(source):
@@ -66,8 +68,10 @@ def fetch(url, md5, dest):
             shutil.copyfile(source, tmp)
         got = md5sum(tmp)
         if md5 and got != md5.lower():
-            raise ChecksumError(f"md5 of {url} is {got}, but config data.md5 says {md5}: "
-                                "the download is corrupt or truncated, or data.md5 is wrong")
+            raise ChecksumError(
+                f"md5 of {url} is {got}, but config data.md5 says {md5}: "
+                "the download is corrupt or truncated, or data.md5 is wrong"
+            )
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -96,16 +100,27 @@ def read_archive(archive):
             if name == "batches.meta":
                 label_names = [s.decode() for s in content[b"label_names"]]
                 continue
-            images = np.asarray(content[b"data"], dtype=np.uint8)
-            labels = np.asarray(content[b"labels"], dtype=np.int64)
+            images = np.asarray(content[b"data"])
+            labels = np.asarray(content[b"labels"])
+            if images.dtype != np.uint8:
+                raise ValueError(f"{archive}: batch {name} has {images.dtype} pixels; CIFAR-10 stores uint8 (0-255)")
+            if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9):
+                raise ValueError(
+                    f"{archive}: batch {name} has labels outside the classes 0-9 "
+                    f"(dtype {labels.dtype}, range {labels.min()}..{labels.max()})"
+                )
+            labels = labels.astype(np.int64)
             if images.ndim != 2 or images.shape[1] != D or len(labels) != len(images):
-                raise ValueError(f"{archive}: batch {name} has data of shape {images.shape} and "
-                                 f"{len(labels)} labels; expected (n, {D}) and n labels")
+                raise ValueError(
+                    f"{archive}: batch {name} has data of shape {images.shape} and "
+                    f"{len(labels)} labels; expected (n, {D}) and n labels"
+                )
             batches[name] = (images, labels)
     missing = [b for b in BATCHES if b not in batches]
     if missing or label_names is None:
-        raise ValueError(f"{archive} is not a CIFAR-10 python archive: missing "
-                         f"{missing + ([] if label_names else ['batches.meta'])}")
+        raise ValueError(
+            f"{archive} is not a CIFAR-10 python archive: missing {missing + ([] if label_names else ['batches.meta'])}"
+        )
     return batches, label_names
 
 
@@ -146,6 +161,7 @@ def make_split(raw_dir, spec, out_dir):
             raise ValueError(f"val_size {k} must be between 1 and the training pool {len(y_train)} - 1")
         X_train, X_val, y_train, y_val = X_train[:-k], X_train[-k:], y_train[:-k], y_train[-k:]
     X_test, y_test = _load_batches(raw_dir, spec["test"])
+
     def unit(X):
         return np.asarray(X, dtype=np.float32) / 255
 
@@ -158,8 +174,11 @@ def make_split(raw_dir, spec, out_dir):
         Xn = (unit(Xp) - mean) / std
         _save_atomic(out_dir / f"{part}_X.npy", np.ascontiguousarray(Xn, dtype=np.float32))
         _save_atomic(out_dir / f"{part}_y.npy", yp)
-    stats = {"mean": float(mean.mean()), "std": float(std.mean()),
-             "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)}}
+    stats = {
+        "mean": float(mean.mean()),
+        "std": float(std.mean()),
+        "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)},
+    }
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
 
 
@@ -169,5 +188,10 @@ def load_split(split_dir, part, n=None):
     X = np.load(split_dir / f"{part}_X.npy", mmap_mode="r")
     y = np.load(split_dir / f"{part}_y.npy")
     if n:
+        if n > len(y):
+            raise ValueError(
+                f"n_train {n} is more than the {len(y)} {part} images of split {split_dir.name!r}: "
+                "lower n_train, or pick a larger split"
+            )
         X, y = X[:n], y[:n]
     return X, y

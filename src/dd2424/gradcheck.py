@@ -60,10 +60,19 @@ def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
         g_n = numerical_gradient(lambda: reference.cost(X_ref, y, lam, train=True), param, h, entries)
         g_a = grads[name].reshape(-1)[entries].astype(np.longdouble)
         rel = relative_error(g_a, g_n, eps)
-        rows.append({"parameter": name, "shape": "x".join(map(str, param.shape)),
-                     "entries_checked": len(entries), "max_abs_error": float(np.abs(g_a - g_n).max()),
-                     "max_rel_error": float(rel.max()), "mean_rel_error": float(rel.mean()),
-                     "max_abs_gradient": float(np.abs(g_a).max()), "h": h, "eps": eps})
+        rows.append(
+            {
+                "parameter": name,
+                "shape": "x".join(map(str, param.shape)),
+                "entries_checked": len(entries),
+                "max_abs_error": float(np.abs(g_a - g_n).max()),
+                "max_rel_error": float(rel.max()),
+                "mean_rel_error": float(rel.mean()),
+                "max_abs_gradient": float(np.abs(g_a).max()),
+                "h": h,
+                "eps": eps,
+            }
+        )
     return rows
 
 
@@ -73,15 +82,31 @@ def run_check(check, X, y, n_classes=10):
     Xs = np.asarray(X[:samples, :dims], dtype=np.float64)
     ys = np.asarray(y[:samples])
     rng = np.random.default_rng(check.get("seed", 0))
-    net = Network([dims, *check["hidden"], n_classes], loss=check["loss"], batch_norm=check["batch_norm"],
-                  init=check["init"], sigma=check["init_sigma"], bias_init=check["bias_init"],
-                  dtype=np.float64, rng=rng)
-    rows = check_network(net, Xs, ys, check["lambda"], h=check["h"], eps=check["eps"],
-                         max_entries=check.get("max_entries"), rng=rng)
+    net = Network(
+        [dims, *check["hidden"], n_classes],
+        loss=check["loss"],
+        batch_norm=check["batch_norm"],
+        init=check["init"],
+        sigma=check["init_sigma"],
+        bias_init=check["bias_init"],
+        dtype=np.float64,
+        rng=rng,
+    )
+    rows = check_network(
+        net, Xs, ys, check["lambda"], h=check["h"], eps=check["eps"], max_entries=check.get("max_entries"), rng=rng
+    )
     for row in rows:
-        row.update({"check": check["name"], "loss": check["loss"], "dims": dims, "samples": samples,
-                    "hidden": "-".join(map(str, check["hidden"])) or "none",
-                    "batch_norm": check["batch_norm"], "lambda": check["lambda"]})
+        row.update(
+            {
+                "check": check["name"],
+                "loss": check["loss"],
+                "dims": dims,
+                "samples": samples,
+                "hidden": "-".join(map(str, check["hidden"])) or "none",
+                "batch_norm": check["batch_norm"],
+                "lambda": check["lambda"],
+            }
+        )
     return rows
 
 
@@ -92,9 +117,27 @@ def check_all(checks, split_X_path, log=print):
     for check in checks:
         found = run_check(check, X, y)
         worst = max(r["max_rel_error"] for r in found)
-        log(f"{check['name']} {check['loss']}: dims {check['dims']}, samples {check['samples']}, "
-            f"hidden {check['hidden']}, worst max_rel_error {worst:.2e}")
+        log(
+            f"{check['name']} {check['loss']}: dims {check['dims']}, samples {check['samples']}, "
+            f"hidden {check['hidden']}, worst max_rel_error {worst:.2e}"
+        )
         rows.extend(found)
-    columns = ["check", "loss", "parameter", "shape", "dims", "samples", "hidden", "batch_norm", "lambda",
-               "entries_checked", "max_abs_error", "max_rel_error", "mean_rel_error", "max_abs_gradient", "h", "eps"]
+    columns = [
+        "check",
+        "loss",
+        "parameter",
+        "shape",
+        "dims",
+        "samples",
+        "hidden",
+        "batch_norm",
+        "lambda",
+        "entries_checked",
+        "max_abs_error",
+        "max_rel_error",
+        "mean_rel_error",
+        "max_abs_gradient",
+        "h",
+        "eps",
+    ]
     return pd.DataFrame(rows)[columns]

@@ -4,6 +4,7 @@ running job's progress can be followed with ``tail -f`` on its log."""
 import os
 import socket
 import time
+import traceback
 
 
 class LineLog:
@@ -20,5 +21,10 @@ class LineLog:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, error, tb):
+        # A failing job's reason belongs in its own log: on a cluster the
+        # console is far away.  The exception still propagates (job fails).
+        if kind is not None and not issubclass(kind, KeyboardInterrupt):
+            self.file.write("".join(traceback.format_exception(kind, error, tb)))
+            self(f"FAILED: {kind.__name__}: {error}")
         self.file.close()

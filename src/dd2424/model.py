@@ -61,10 +61,7 @@ class Network:
                 one[f"beta{i}"] = np.zeros(fan_out)
             else:
                 one[f"b{i}"] = rng.normal(0.0, sigma, fan_out) if bias_init == "normal" else np.zeros(fan_out)
-        self.params = {
-            k: np.repeat(v.astype(self.dtype)[None], self.n_models, axis=0)
-            for k, v in one.items()
-        }
+        self.params = {k: np.repeat(v.astype(self.dtype)[None], self.n_models, axis=0) for k, v in one.items()}
         # Moving averages of the batch-norm statistics (M, d), used at test time.
         self.running = {}
 
@@ -139,9 +136,7 @@ class Network:
     def regularisation(self, lam):
         """lam * sum ||W||^2 per model, summed in at least float64."""
         wide = np.promote_types(self.dtype, np.float64)
-        squares = sum(
-            np.einsum("mij,mij->m", W, W, dtype=wide) for W in (self.params[k] for k in self.weight_names())
-        )
+        squares = sum(np.einsum("mij,mij->m", W, W, dtype=wide) for W in (self.params[k] for k in self.weight_names()))
         return np.asarray(lam, dtype=wide) * squares
 
     def loss_and_grads(self, X, y, lam):
@@ -223,7 +218,11 @@ class Network:
         if self.n_models != 1:
             raise ValueError(f"save writes one model; this stack holds {self.n_models}")
         meta = dict(
-            sizes=self.sizes, loss=self.loss_name, batch_norm=self.batch_norm, bn_alpha=self.bn_alpha, dtype=self.dtype.name
+            sizes=self.sizes,
+            loss=self.loss_name,
+            batch_norm=self.batch_norm,
+            bn_alpha=self.bn_alpha,
+            dtype=self.dtype.name,
         )
         arrays = {f"param_{k}": v[0] for k, v in self.params.items()}
         arrays.update({f"running_{k}": v[0] for k, v in self.running.items()})

@@ -19,8 +19,18 @@ from .summary import aggregate, mean_std
 
 CHANCE = 0.1
 TEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended lmodern"
-_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def tex(value):
@@ -63,13 +73,26 @@ def mnum(value, digits=3):
 def environment(template_dir):
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir),
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string=r"\#{", comment_end_string="}",
-        line_comment_prefix="%#", trim_blocks=True, lstrip_blocks=True,
-        autoescape=False, undefined=jinja2.StrictUndefined)
-    env.filters.update(tex=tex, pct=pct, num=num, mnum=mnum, log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
-                       symbol=symbol)
+        block_start_string=r"\BLOCK{",
+        block_end_string="}",
+        variable_start_string=r"\VAR{",
+        variable_end_string="}",
+        comment_start_string=r"\#{",
+        comment_end_string="}",
+        line_comment_prefix="%#",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        tex=tex,
+        pct=pct,
+        num=num,
+        mnum=mnum,
+        log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
+        symbol=symbol,
+    )
     return env
 
 
@@ -80,22 +103,27 @@ def runs_table(summary, experiment, published_of):
     first = table.groupby("run", sort=False).first()
     losses = ["train_loss", "val_loss", "test_loss", "test_cost"]
     means = table.groupby("run", sort=False)[losses + ["diverged"]].agg(
-        {**{k: "mean" for k in losses}, "diverged": "sum"})
+        {**{k: "mean" for k in losses}, "diverged": "sum"}
+    )
     # A seed that ends at chance level (10 classes) stopped learning.
     at_chance = (table.test_accuracy <= CHANCE + 0.01).groupby(table.run, sort=False).sum()
     rows = []
     for _, r in agg.iterrows():
         row = first.loc[r.run].to_dict()
-        row.update(run=r.run, seeds=int(r.test_accuracy_count),
-                   test=mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count),
-                   val=mean_std(r.val_accuracy_mean, r.val_accuracy_std, r.val_accuracy_count),
-                   train=mean_std(r.train_accuracy_mean, r.train_accuracy_std, r.train_accuracy_count),
-                   test_mean=r.test_accuracy_mean,
-                   **{f"{k}_mean": means.loc[r.run, k] for k in losses},
-                   test_loss=means.loc[r.run, "test_loss"], test_cost=means.loc[r.run, "test_cost"],
-                   diverged=int(means.loc[r.run, "diverged"]),
-                   at_chance=int(at_chance.loc[r.run]),
-                   published=published_of(experiment, r.run))
+        row.update(
+            run=r.run,
+            seeds=int(r.test_accuracy_count),
+            test=mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count),
+            val=mean_std(r.val_accuracy_mean, r.val_accuracy_std, r.val_accuracy_count),
+            train=mean_std(r.train_accuracy_mean, r.train_accuracy_std, r.train_accuracy_count),
+            test_mean=r.test_accuracy_mean,
+            **{f"{k}_mean": means.loc[r.run, k] for k in losses},
+            test_loss=means.loc[r.run, "test_loss"],
+            test_cost=means.loc[r.run, "test_cost"],
+            diverged=int(means.loc[r.run, "diverged"]),
+            at_chance=int(at_chance.loc[r.run]),
+            published=published_of(experiment, r.run),
+        )
         rows.append(row)
     return rows
 
@@ -124,10 +152,16 @@ def provenance(config, commit, bench_dir, config_checksum):
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     bench = benchmarks(bench_dir)
-    return {"commit": commit, "config_checksum": config_checksum, "versions": versions,
-            "data_url": config["data"]["url"], "data_md5": config["data"]["md5"],
-            "benchmarks": bench, "total_seconds": sum(b["seconds"] for b in bench),
-            "seeds": config["seeds"]}
+    return {
+        "commit": commit,
+        "config_checksum": config_checksum,
+        "versions": versions,
+        "data_url": config["data"]["url"],
+        "data_md5": config["data"]["md5"],
+        "benchmarks": bench,
+        "total_seconds": sum(b["seconds"] for b in bench),
+        "seeds": config["seeds"],
+    }
 
 
 def render(template_dir, context, out):
@@ -139,12 +173,18 @@ def render(template_dir, context, out):
 def build_pdf(tex_path, pdf_path, log_path):
     """latexmk the rendered .tex; a missing TeX installation is named, not a traceback."""
     if shutil.which("latexmk") is None or shutil.which("pdflatex") is None:
-        raise SystemExit(f"latexmk/pdflatex not found: install TeX Live to build the PDF "
-                         f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)")
+        raise SystemExit(
+            f"latexmk/pdflatex not found: install TeX Live to build the PDF "
+            f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)"
+        )
     tex_path = Path(tex_path)
     with open(log_path, "a") as log:
-        done = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
-                               tex_path.name], cwd=tex_path.parent, stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(
+            ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", tex_path.name],
+            cwd=tex_path.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     if done.returncode != 0:
         raise SystemExit(f"latexmk failed on {tex_path}; see {log_path} and {tex_path.with_suffix('.log')}")
     shutil.copyfile(tex_path.with_suffix(".pdf"), pdf_path)
@@ -172,8 +212,11 @@ def assignment_context(config, assignment, summary, results_dir, report_dir, fig
         else:
             search = pd.read_csv(results_dir / assignment / name / "search.csv")
             entry["search"] = search.to_dict("records")
-            entry["keys"] = list(exp.get("grid") or exp.get("random", {}).get("sample")
-                                 or experiments_cfg[exp["refine"]["from"]]["random"]["sample"])
+            entry["keys"] = list(
+                exp.get("grid")
+                or exp.get("random", {}).get("sample")
+                or experiments_cfg[exp["refine"]["from"]]["random"]["sample"]
+            )
             ranges = results_dir / assignment / name / "range.json"
             if ranges.exists():
                 entry["ranges"] = load_json(ranges)["ranges"]
@@ -194,8 +237,9 @@ def assignment_context(config, assignment, summary, results_dir, report_dir, fig
 def build_context(config, summary_path, results_dir, report_dir, figures, provenance_info):
     summary = pd.read_csv(summary_path)
     return {
-        "assignments": {a: assignment_context(config, a, summary, results_dir, report_dir, figures)
-                        for a in config["assignments"]},
+        "assignments": {
+            a: assignment_context(config, a, summary, results_dir, report_dir, figures) for a in config["assignments"]
+        },
         "n_models": len(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],
         "seeds": config["seeds"],

@@ -19,7 +19,9 @@ def refine_ranges(table, coarse_ranges, top, margin, metric="val_accuracy"):
     for key, r in coarse_ranges.items():
         log = r.get("scale", "log10") == "log10"
         values = [math.log10(v) if log else v for v in best[key]]
-        ranges[key] = {"low": max(r["low"], min(values) - margin),
-                       "high": min(r["high"], max(values) + margin),
-                       "scale": "log10" if log else "linear"}
+        ranges[key] = {
+            "low": max(r["low"], min(values) - margin),
+            "high": min(r["high"], max(values) + margin),
+            "scale": "log10" if log else "linear",
+        }
     return ranges

@@ -1,24 +1,54 @@
 """Tables of trained models: one row per run x seed, and mean ± std over seeds."""
 
-import json
-
 import numpy as np
 import pandas as pd
 
+from .results import read_metrics
+
 ID = ["assignment", "experiment", "run", "seed"]
-HYPER = ["split", "n_train", "hidden", "batch_norm", "bn_alpha", "init", "init_sigma", "bias_init", "loss",
-         "lambda", "n_batch", "schedule", "eta", "epochs", "step_every", "step_factor", "decay", "eta_min",
-         "eta_max", "n_s", "n_s_epochs", "cycles", "momentum", "flip"]
+HYPER = [
+    "split",
+    "n_train",
+    "hidden",
+    "batch_norm",
+    "bn_alpha",
+    "init",
+    "init_sigma",
+    "bias_init",
+    "loss",
+    "lambda",
+    "n_batch",
+    "schedule",
+    "eta",
+    "epochs",
+    "step_every",
+    "step_factor",
+    "decay",
+    "eta_min",
+    "eta_max",
+    "n_s",
+    "n_s_epochs",
+    "cycles",
+    "momentum",
+    "flip",
+]
 RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
-    "diverged", "train_images", "val_images", "updates", "epochs_trained", "train_seconds", "eval_seconds", "samples_per_s",
-    "stack_size"]
+    "diverged",
+    "train_images",
+    "val_images",
+    "updates",
+    "epochs_trained",
+    "train_seconds",
+    "eval_seconds",
+    "samples_per_s",
+    "stack_size",
+]
 
 
 def from_metrics(paths):
     rows = []
     for path in paths:
-        with open(path) as f:
-            m = json.load(f)
+        m = read_metrics(path)
         m["hidden"] = "-".join(map(str, m["hidden"])) or "none"
         rows.append(m)
     table = pd.DataFrame(rows)

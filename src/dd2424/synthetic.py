@@ -20,21 +20,33 @@ LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse
 def _batch(rng, prototypes, n, name):
     labels = rng.integers(0, 10, n)
     images = prototypes[labels] + rng.normal(0, 40, (n, 3072))
-    return {b"batch_label": name.encode(), b"labels": labels.tolist(),
-            b"data": np.clip(images, 0, 255).astype(np.uint8),
-            b"filenames": [f"{name}_{i}.png".encode() for i in range(n)]}
+    return {
+        b"batch_label": name.encode(),
+        b"labels": labels.tolist(),
+        b"data": np.clip(images, 0, 255).astype(np.uint8),
+        b"filenames": [f"{name}_{i}.png".encode() for i in range(n)],
+    }
 
 
-def write_archive(path, per_batch=100, seed=0, corrupt=False):
-    """Write the archive; return its md5.  ``corrupt`` truncates it, as a failed download would."""
+def write_archive(path, per_batch=100, seed=0, corrupt=False, edit=None):
+    """Write the archive; return its md5.
+
+    ``corrupt`` truncates it, as a failed download would; ``edit`` (a function
+    of the ``{member name: content}`` dict) damages it in other ways, for tests.
+    """
     rng = np.random.default_rng(seed)
     prototypes = rng.uniform(60, 200, (10, 3072))
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         members = {f"data_batch_{i}": _batch(rng, prototypes, per_batch, f"data_batch_{i}") for i in range(1, 6)}
         members["test_batch"] = _batch(rng, prototypes, per_batch, "test_batch")
-        members["batches.meta"] = {b"label_names": [s.encode() for s in LABELS], b"num_vis": 3072,
-                                   b"num_cases_per_batch": per_batch}
+        members["batches.meta"] = {
+            b"label_names": [s.encode() for s in LABELS],
+            b"num_vis": 3072,
+            b"num_cases_per_batch": per_batch,
+        }
+        if edit is not None:
+            edit(members)
         for name, content in members.items():
             payload = pickle.dumps(content, protocol=2)
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")

@@ -119,6 +119,8 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     spec = specs[0]
     X, y = train_set
     n, n_batch = X.shape[0], spec["n_batch"]
+    if n_batch > n:
+        raise ValueError(f"n_batch {n_batch} of run {spec.get('run')!r} is larger than its training set ({n} images)")
     etas, total = eta_table(specs, n)
     etas = etas.astype(model.dtype)
     lam = model.per_model([s["lambda"] for s in specs])

@@ -26,11 +26,7 @@ def experiment_config(wildcards):
 
 
 # Static specs of every run, computed once at parse time.
-RUNS = {
-    (a, e): ex.static_runs(config, a, e)
-    for a in ASSIGNMENTS
-    for e in experiments_of(a)
-}
+RUNS = {(a, e): ex.static_runs(config, a, e) for a in ASSIGNMENTS for e in experiments_of(a)}
 
 
 def coarse_experiment(wildcards):
@@ -53,8 +49,7 @@ def coarse_ranges(wildcards):
 
 
 def split_files(split):
-    return expand("results/data/{split}/{part}_{xy}.npy", split=split,
-                  part=["train", "val", "test"], xy=["X", "y"])
+    return expand("results/data/{split}/{part}_{xy}.npy", split=split, part=["train", "val", "test"], xy=["X", "y"])
 
 
 def derived_file(assignment, experiment):
@@ -96,9 +91,11 @@ def job_message(job):
 
 def run_outputs(assignment, experiment, name="metrics.json"):
     exp = experiments_of(assignment)[experiment]
-    return [f"results/{assignment}/{experiment}/{run}/seed{seed}/{name}"
-            for run in RUNS[(assignment, experiment)]
-            for seed in ex.seeds_of(config, exp)]
+    return [
+        f"results/{assignment}/{experiment}/{run}/seed{seed}/{name}"
+        for run in RUNS[(assignment, experiment)]
+        for seed in ex.seeds_of(config, exp)
+    ]
 
 
 def search_points(wildcards):
@@ -110,8 +107,7 @@ def all_metrics(assignment):
 
 
 def search_experiments(assignment):
-    return [e for e, exp in experiments_of(assignment).items()
-            if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
+    return [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
 
 
 def curve_figures(assignment):
@@ -125,8 +121,11 @@ def config_checksum():
 def gradcheck_specs(wildcards):
     """Every (check, loss) of an assignment's gradient check, defaults applied."""
     gc = config["gradcheck"][wildcards.assignment]
-    return [{**gc["defaults"], **check, "name": name, "loss": loss}
-            for name, check in gc["checks"].items() for loss in gc["losses"]]
+    return [
+        {**gc["defaults"], **check, "name": name, "loss": loss}
+        for name, check in gc["checks"].items()
+        for loss in gc["losses"]
+    ]
 
 
 def gradcheck_split(wildcards):
@@ -138,8 +137,13 @@ def figures_of(assignment):
     wanted = config["assignments"][assignment].get("figures", {})
     runs_experiments = [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) == "runs"]
     files = []
-    for kind, default in (("curves", runs_experiments), ("weights", []), ("histograms", []),
-                          ("schedule", []), ("search", [])):
+    for kind, default in (
+        ("curves", runs_experiments),
+        ("weights", []),
+        ("histograms", []),
+        ("schedule", []),
+        ("search", []),
+    ):
         for experiment in wanted.get(kind, default):
             if experiment not in experiments_of(assignment):
                 raise ValueError(f"assignments.{assignment}.figures.{kind} names an unknown experiment {experiment!r}")
@@ -149,16 +153,22 @@ def figures_of(assignment):
 
 def search_outputs(assignment):
     files = [f"results/{assignment}/{e}/search.csv" for e in search_experiments(assignment)]
-    files += [f"results/{assignment}/{e}/range.json" for e, exp in experiments_of(assignment).items()
-              if "refine" in exp]
+    files += [
+        f"results/{assignment}/{e}/range.json" for e, exp in experiments_of(assignment).items() if "refine" in exp
+    ]
     return files
 
 
 def assignment_outputs(assignment):
     """Everything one assignment's target rule builds."""
     gradcheck = [f"results/{assignment}/gradcheck.csv"] if assignment in config["gradcheck"] else []
-    return (gradcheck + [f"results/{assignment}/summary.csv"] + all_metrics(assignment)
-            + search_outputs(assignment) + figures_of(assignment))
+    return (
+        gradcheck
+        + [f"results/{assignment}/summary.csv"]
+        + all_metrics(assignment)
+        + search_outputs(assignment)
+        + figures_of(assignment)
+    )
 
 
 def package_sources(*modules):
@@ -183,8 +193,10 @@ def search_stages(assignment, experiment):
 
 
 def search_stage_tables(wildcards):
-    return [f"results/{wildcards.assignment}/{e}/search.csv"
-            for e in search_stages(wildcards.assignment, wildcards.experiment)]
+    return [
+        f"results/{wildcards.assignment}/{e}/search.csv"
+        for e in search_stages(wildcards.assignment, wildcards.experiment)
+    ]
 
 
 def searched_keys(assignment, experiment):
@@ -194,11 +206,15 @@ def searched_keys(assignment, experiment):
 
 def first_seed_outputs(name):
     """Per run of an experiment, one file of its first seed's outputs."""
+
     def inputs(wildcards):
         exp = experiment_config(wildcards)
         seed = ex.seeds_of(config, exp)[0]
-        return [f"results/{wildcards.assignment}/{wildcards.experiment}/{run}/seed{seed}/{name}"
-                for run in RUNS[(wildcards.assignment, wildcards.experiment)]]
+        return [
+            f"results/{wildcards.assignment}/{wildcards.experiment}/{run}/seed{seed}/{name}"
+            for run in RUNS[(wildcards.assignment, wildcards.experiment)]
+        ]
+
     return inputs
 
 

@@ -4,14 +4,17 @@
 rule curves:
     input:
         histories=lambda wc: run_outputs(wc.assignment, wc.experiment, "history.csv"),
-    params:
-        x=curves_axis,
     output:
-        figure=report("results/{assignment}/figures/{experiment}_curves.png",
-                      caption="../../report/captions/curves.rst", category="{assignment}",
-                      subcategory="training curves"),
+        figure=report(
+            "results/{assignment}/figures/{experiment}_curves.png",
+            caption="../../report/captions/curves.rst",
+            category="{assignment}",
+            subcategory="training curves",
+        ),
     log:
         "logs/{assignment}/figures/{experiment}_curves.log",
+    params:
+        x=curves_axis,
     message:
         "Plotting the training curves of {wildcards.assignment}/{wildcards.experiment}"
     script:
@@ -23,9 +26,12 @@ rule weights:
         models=first_seed_outputs("model.npz"),
         meta=rules.extract.output.meta,
     output:
-        figure=report("results/{assignment}/figures/{experiment}_weights.png",
-                      caption="../../report/captions/weights.rst", category="{assignment}",
-                      subcategory="weights"),
+        figure=report(
+            "results/{assignment}/figures/{experiment}_weights.png",
+            caption="../../report/captions/weights.rst",
+            category="{assignment}",
+            subcategory="weights",
+        ),
     log:
         "logs/{assignment}/figures/{experiment}_weights.log",
     message:
@@ -38,9 +44,12 @@ rule histograms:
     input:
         predictions=first_seed_outputs("predictions.npz"),
     output:
-        figure=report("results/{assignment}/figures/{experiment}_histograms.png",
-                      caption="../../report/captions/histograms.rst", category="{assignment}",
-                      subcategory="true-class probabilities"),
+        figure=report(
+            "results/{assignment}/figures/{experiment}_histograms.png",
+            caption="../../report/captions/histograms.rst",
+            category="{assignment}",
+            subcategory="true-class probabilities",
+        ),
     log:
         "logs/{assignment}/figures/{experiment}_histograms.log",
     message:
@@ -53,9 +62,12 @@ rule schedule_figure:
     input:
         metrics=first_seed_outputs("metrics.json"),
     output:
-        figure=report("results/{assignment}/figures/{experiment}_schedule.png",
-                      caption="../../report/captions/schedule.rst", category="{assignment}",
-                      subcategory="learning rates"),
+        figure=report(
+            "results/{assignment}/figures/{experiment}_schedule.png",
+            caption="../../report/captions/schedule.rst",
+            category="{assignment}",
+            subcategory="learning rates",
+        ),
     log:
         "logs/{assignment}/figures/{experiment}_schedule.log",
     message:
@@ -68,14 +80,17 @@ rule search_figure:
     input:
         tables=search_stage_tables,
     output:
-        figure=report("results/{assignment}/figures/{experiment}_search.png",
-                      caption="../../report/captions/search.rst", category="{assignment}",
-                      subcategory="searches"),
+        figure=report(
+            "results/{assignment}/figures/{experiment}_search.png",
+            caption="../../report/captions/search.rst",
+            category="{assignment}",
+            subcategory="searches",
+        ),
+    log:
+        "logs/{assignment}/figures/{experiment}_search.log",
     params:
         stages=lambda wc: search_stages(wc.assignment, wc.experiment),
         searched=lambda wc: searched_keys(wc.assignment, wc.experiment),
-    log:
-        "logs/{assignment}/figures/{experiment}_search.log",
     message:
         "Plotting validation accuracy against the searched values of {wildcards.assignment}/{wildcards.experiment}"
     script:

@@ -7,9 +7,6 @@ rule gradcheck:
         code=NETWORK_CODE + package_sources("gradcheck"),
     output:
         table="results/{assignment}/gradcheck.csv",
-    params:
-        checks=gradcheck_specs,
-        max_rel_error=lookup(dpath="gradcheck/max_rel_error", within=config),
     log:
         "logs/{assignment}/gradcheck.log",
     benchmark:
@@ -18,6 +15,9 @@ rule gradcheck:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        checks=gradcheck_specs,
+        max_rel_error=lookup(dpath="gradcheck/max_rel_error", within=config),
     message:
         "Checking {wildcards.assignment}'s analytic gradients against finite differences"
     script:

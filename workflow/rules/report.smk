@@ -1,10 +1,10 @@
 # The PDF report: Jinja2 templates rendered with numbers from results/, then LaTeX.
 
+
 # TeX is usually installed where users log in, not on compute nodes.
 localrules:
     render_report,
     report,
-
 
 
 rule render_report:
@@ -14,13 +14,13 @@ rule render_report:
         templates=sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2")),
     output:
         tex="results/report/report.tex",
+    log:
+        "logs/report/render.log",
     params:
         templates=lambda wildcards, input: os.path.dirname(input.templates[0]),
         commit=git_commit(),
         config=config,
         checksum=config_checksum(),
-    log:
-        "logs/report/render.log",
     message:
         "Rendering the report's LaTeX from the results"
     script:

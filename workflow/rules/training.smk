@@ -6,6 +6,7 @@
 # out from `TRAINING_JOBS` (common.smk), so that its params are exactly its
 # own run specs and each model still has its own files.
 
+
 # Bookkeeping reads a few small files: not worth a cluster job.
 localrules:
     search_table,
@@ -28,11 +29,6 @@ for job in TRAINING_JOBS:
             history=job_outputs(job, "history.csv"),
             predictions=job_outputs(job, "predictions.npz"),
             metrics=job_outputs(job, "metrics.json"),
-        params:
-            specs=job["specs"],
-            derived_by=job["derived_by"],
-            curves=job["curves"],
-            seed=job_seed(job),
         log:
             job_file("logs", job, ".log"),
         benchmark:
@@ -43,6 +39,11 @@ for job in TRAINING_JOBS:
         resources:
             mem_mb=3000,
             runtime=120,
+        params:
+            specs=job["specs"],
+            derived_by=job["derived_by"],
+            curves=job["curves"],
+            seed=job_seed(job),
         message:
             job_message(job)
         script:
@@ -69,12 +70,12 @@ rule search_range:
         table=coarse_search_table,
     output:
         ranges="results/{assignment}/{experiment}/range.json",
-    params:
-        refine=refine_margins,
-        coarse=coarse_ranges,
     log:
         "logs/{assignment}/{experiment}/search_range.log",
     priority: 10
+    params:
+        refine=refine_margins,
+        coarse=coarse_ranges,
     message:
         "Deriving the ranges of search {wildcards.assignment}/{wildcards.experiment} from the coarse results"
     script:

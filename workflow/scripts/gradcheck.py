@@ -6,6 +6,8 @@ with LineLog(snakemake.log[0]) as log:
     bad = table[table.max_rel_error > snakemake.params.max_rel_error]
     if len(bad):
         log(bad.to_string())
-        raise SystemExit(f"gradient check failed: max_rel_error above {snakemake.params.max_rel_error} "
-                         f"for {sorted(set(bad.check + '/' + bad.loss + '/' + bad.parameter))}")
+        raise SystemExit(
+            f"gradient check failed: max_rel_error above {snakemake.params.max_rel_error} "
+            f"for {sorted(set(bad.check + '/' + bad.loss + '/' + bad.parameter))}"
+        )
     table.to_csv(snakemake.output.table, index=False)

@@ -1,14 +1,13 @@
 from collections import defaultdict
 from pathlib import Path
 
-import pandas as pd
-
 from dd2424.logs import LineLog
 from dd2424.plots import training_curves
+from dd2424.results import read_history
 
 with LineLog(snakemake.log[0]) as log:
     histories = defaultdict(list)
     for path in snakemake.input.histories:
-        histories[Path(path).parent.parent.name].append(pd.read_csv(path))
+        histories[Path(path).parent.parent.name].append(read_history(path))
     training_curves(dict(histories), snakemake.output.figure, x=snakemake.params.x)
     log(f"plotted {len(histories)} runs")

@@ -12,7 +12,18 @@ from dd2424.run import train_stack
 
 derived = snakemake.input.get("derived") or None
 specs = [resolve(spec, snakemake.params.derived_by, derived) for spec in snakemake.params.specs]
-outs = [dict(zip(("model", "history", "predictions", "metrics"), files)) for files in zip(
-    snakemake.output.model, snakemake.output.history, snakemake.output.predictions, snakemake.output.metrics)]
+outs = [
+    dict(zip(("model", "history", "predictions", "metrics"), files))
+    for files in zip(
+        snakemake.output.model, snakemake.output.history, snakemake.output.predictions, snakemake.output.metrics
+    )
+]
 with LineLog(snakemake.log[0]) as log:
-    train_stack(specs, Path(snakemake.input.split[0]).parent, snakemake.params.seed, outs, log=log, curves=snakemake.params.curves)
+    train_stack(
+        specs,
+        Path(snakemake.input.split[0]).parent,
+        snakemake.params.seed,
+        outs,
+        log=log,
+        curves=snakemake.params.curves,
+    )

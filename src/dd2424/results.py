@@ -1,0 +1,67 @@
+"""Readers of a trained model's cached files that name the file when it is damaged.
+
+A cached output cut short (a full disk, a copy interrupted) or edited by
+hand would otherwise surface as a bare ``JSONDecodeError`` or
+``BadZipFile`` in a figure or summary job; here it is refused with the
+file's path and the one command that trains it again.
+"""
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+
+from .model import Network
+
+HISTORY_COLUMNS = ["update", "epoch", "eta", "val_loss", "val_cost", "val_accuracy"]
+
+
+class CorruptResult(ValueError):
+    def __init__(self, path, problem):
+        super().__init__(
+            f"{path} is damaged: {problem}. Train it again with `snakemake --force {path}` "
+            "(or delete it and rerun snakemake)"
+        )
+
+
+def read_metrics(path):
+    try:
+        with open(path) as f:
+            metrics = json.load(f)
+    except json.JSONDecodeError as e:
+        raise CorruptResult(path, f"not valid JSON ({e})") from None
+    if not isinstance(metrics, dict) or "test_accuracy" not in metrics or "run" not in metrics:
+        raise CorruptResult(path, "no test_accuracy or run in it")
+    return metrics
+
+
+def read_history(path):
+    try:
+        history = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise CorruptResult(path, f"not a readable CSV table ({e})") from None
+    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise CorruptResult(path, f"columns {missing} are missing")
+    if history.empty:
+        raise CorruptResult(path, "it has no rows")
+    # A row cut short leaves its last fields empty; the update count never is.
+    if history["update"].isna().any() or history["val_accuracy"].isna().any():
+        raise CorruptResult(path, "a row is incomplete (the file was cut short)")
+    return history
+
+
+def load_model(path):
+    try:
+        return Network.load(path)
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
+        raise CorruptResult(path, f"not a readable model file ({type(e).__name__}: {e})") from None
+
+
+def load_predictions(path):
+    try:
+        with np.load(path) as f:
+            return f["y_true"], f["y_pred"], f["p_true"]
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
+        raise CorruptResult(path, f"not a readable predictions file ({type(e).__name__}: {e})") from None

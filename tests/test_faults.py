@@ -1,0 +1,327 @@
+"""Faults a user meets, each with the message they see and the way back.
+
+Config and data faults are checked on the functions (fast) and once each
+through Snakemake; run-time faults (a killed job, a killed Snakemake, two
+runs at once, damaged results, a moved archive) on the tiny workflow.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+from conftest import ROOT, TINY, run_snakemake, tiny_workdir
+
+from dd2424 import data
+from dd2424 import experiments as ex
+from dd2424.synthetic import write_archive
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture(scope="module")
+def config():
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    return cfg
+
+
+def with_experiment(config, assignment, name, exp):
+    cfg = json.loads(json.dumps(config))
+    cfg["assignments"][assignment]["experiments"][name] = exp
+    return cfg
+
+
+# ------------------------------------------------------------------ config
+@pytest.mark.parametrize(
+    "assignment,name,exp,message",
+    [
+        ("a1", "x", {"base": {"split": "nosuch"}, "runs": {"r": {}}}, r"assignments\.a1\.experiments\.x.*'nosuch'"),
+        (
+            "a2",
+            "x",
+            {"refine": {"from": "nosuch", "count": 2}},
+            r"assignments\.a2\.experiments\.x\.refine\.from.*'nosuch'",
+        ),
+        ("a2", "x", {"refine": {"from": "cyclic", "count": 2}}, r"refine\.from names 'cyclic', a runs experiment"),
+        (
+            "a1",
+            "x",
+            {"best_of": {"experiment": "nosuch", "keys": ["eta"]}, "runs": {"r": {}}},
+            r"best_of\.experiment.*'nosuch'",
+        ),
+        (
+            "a1",
+            "x",
+            {"best_of": {"experiment": "required", "keys": ["eta"]}, "runs": {"r": {}}},
+            r"'required'.*not a search",
+        ),
+        (
+            "a1",
+            "x",
+            {"best_of": {"experiment": "grid", "keys": ["momentum"]}, "runs": {"r": {}}},
+            r"best_of\.keys.*'momentum'",
+        ),
+        ("a2", "x", {"random": {"sample": {"n_batch": {"low": 1, "high": 2}}, "count": 2}}, r"samples \['n_batch'\]"),
+    ],
+)
+def test_config_cross_references_are_refused_with_the_key_path(config, assignment, name, exp, message):
+    with pytest.raises(ex.ConfigError, match=message):
+        ex.check_config(with_experiment(config, assignment, name, exp))
+
+
+def test_an_assignment_without_experiments_is_refused(config):
+    cfg = json.loads(json.dumps(config))
+    cfg["assignments"]["a3"]["experiments"] = {}
+    with pytest.raises(ex.ConfigError, match=r"assignments\.a3\.experiments is empty"):
+        ex.check_config(cfg)
+
+
+def test_the_shipped_config_passes_the_cross_reference_check(config):
+    ex.check_config(config)
+
+
+def test_snakemake_shows_the_cross_reference_error_before_any_job(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    (work / "bad.yaml").write_text("assignments: {a1: {experiments: {grid_best: {best_of: {experiment: gird}}}}}\n")
+    done = run_snakemake(work, "-n", check=False, extra_configs=[work / "bad.yaml"])
+    assert done.returncode != 0
+    assert "assignments.a1.experiments.grid_best.best_of.experiment names 'gird'" in done.stdout + done.stderr
+    assert not (work / "results").exists()
+
+
+# -------------------------------------------------------------------- data
+def bad_archive(tmp_path, edit):
+    path = tmp_path / "bad.tar.gz"
+    write_archive(path, per_batch=20, edit=edit)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: m.pop("data_batch_4"), "missing.*data_batch_4"),
+        (
+            lambda m: m["data_batch_2"].update({b"data": m["data_batch_2"][b"data"][:, :100]}),
+            r"data_batch_2 has data of shape \(20, 100\)",
+        ),
+        (
+            lambda m: m["data_batch_1"].update({b"data": m["data_batch_1"][b"data"].astype(np.float64) / 255}),
+            "float64 pixels",
+        ),
+        (lambda m: m["test_batch"].update({b"labels": [11] * 20}), "test_batch has labels outside the classes 0-9"),
+    ],
+)
+def test_a_damaged_archive_is_refused_naming_the_batch_and_the_problem(tmp_path, edit, message):
+    with pytest.raises(ValueError, match=message):
+        data.read_archive(bad_archive(tmp_path, edit))
+    with pytest.raises(ValueError):
+        data.extract(bad_archive(tmp_path, edit), tmp_path / "raw")
+    assert not list((tmp_path / "raw").glob("*.npy")) if (tmp_path / "raw").exists() else True
+
+
+def test_a_truncated_archive_fails_its_checksum_and_leaves_nothing(tmp_path):
+    good = tmp_path / "good.tar.gz"
+    md5 = write_archive(good, per_batch=20)
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(good.read_bytes()[:1000])
+    with pytest.raises(data.ChecksumError, match="truncated"):
+        data.fetch(cut, md5, tmp_path / "out/archive.tar.gz")
+    assert not list((tmp_path / "out").iterdir())
+
+
+def test_a_missing_archive_path_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.tar.gz"):
+        data.fetch(tmp_path / "nowhere.tar.gz", None, tmp_path / "out.tar.gz")
+
+
+def test_n_train_above_the_split_and_a_batch_above_the_data_are_named(tmp_path):
+    from test_trainer import SPEC, blobs
+
+    from dd2424.trainer import train
+
+    np.save(tmp_path / "train_X.npy", np.zeros((30, 3072), np.float32))
+    np.save(tmp_path / "train_y.npy", np.zeros(30, np.int64))
+    with pytest.raises(ValueError, match="n_train 50 is more than the 30 train images"):
+        data.load_split(tmp_path, "train", 50)
+    rng = np.random.default_rng(0)
+    train_set = blobs(rng, rng.normal(size=(10, 3072)), n=30)
+    from dd2424.run import build_network
+
+    with pytest.raises(ValueError, match="n_batch 64 .* larger than its training set \\(30 images\\)"):
+        train(build_network(SPEC, 3072, rng), train_set, train_set, [{**SPEC, "n_batch": 64}], rng)
+
+
+# ------------------------------------------------------------- run time
+ONE_JOB = "results/a2/sanity/overfit_100/seed1/metrics.json"
+SLOW = "assignments: {a2: {experiments: {sanity: {base: {epochs: 400}}}}}\n"
+
+
+def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path):
+    calm = tiny_workdir(tmp_path / "calm")
+    hit = tiny_workdir(tmp_path / "hit")
+    for work in (calm, hit):
+        (work / "slow.yaml").write_text(SLOW)
+    run_snakemake(calm, "-j1", ONE_JOB, extra_configs=[calm / "slow.yaml"])
+
+    proc = snakemake_in_background(hit, ONE_JOB, extra_configs=[hit / "slow.yaml"])
+    log = hit / "logs/a2/sanity/overfit_100/seed1.log"
+    wait_for(lambda: log.exists() and "epoch" in log.read_text())
+    job = find_process("train.py", hit)
+    os.kill(job, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert not (hit / ONE_JOB).exists()
+
+    again = run_snakemake(hit, "-j1", ONE_JOB, extra_configs=[hit / "slow.yaml"])
+    assert again.returncode == 0
+    mine, theirs = (json.loads((w / ONE_JOB).read_text()) for w in (hit, calm))
+    for key in ("train_loss", "train_accuracy", "val_accuracy", "test_accuracy", "test_loss", "updates"):
+        assert mine[key] == theirs[key], key
+
+
+def test_a_killed_snakemake_recovers_with_the_command_it_names(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    (work / "slow.yaml").write_text(SLOW)
+    proc = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
+    log = work / "logs/a2/sanity/overfit_100/seed1.log"
+    wait_for(lambda: log.exists() and "epoch" in log.read_text())
+    os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as a closed terminal would
+    proc.wait(timeout=60)
+
+    again = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "slow.yaml"])
+    if again.returncode != 0:  # the stale lock: the message names the one command
+        assert "--unlock" in again.stdout + again.stderr
+        run_snakemake(work, "--unlock", ONE_JOB, extra_configs=[work / "slow.yaml"])
+        again = run_snakemake(work, "-j1", ONE_JOB, extra_configs=[work / "slow.yaml"])
+    assert json.loads((work / ONE_JOB).read_text())["updates"] > 0
+
+
+def test_a_second_snakemake_in_the_same_directory_refuses(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    (work / "slow.yaml").write_text(SLOW)
+    first = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
+    log = work / "logs/a2/sanity/overfit_100/seed1.log"
+    wait_for(lambda: log.exists() and "epoch" in log.read_text())
+    second = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "slow.yaml"])
+    assert second.returncode != 0
+    assert "cannot be locked" in second.stdout + second.stderr
+    first.wait(timeout=600)
+    assert first.returncode == 0
+    assert json.loads((work / ONE_JOB).read_text())["updates"] > 0
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A tiny Assignment 1, run to the end once."""
+    work = tiny_workdir(tmp_path_factory.mktemp("finished"))
+    run_snakemake(work, "-j2", "assignment1")
+    return work
+
+
+def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finished):
+    target = "results/a1/required/lam0_eta0.1/seed1/metrics.json"
+    (finished / target).write_text('{"run": "lam0_et')
+    (finished / "results/a1/summary.csv").unlink()
+    done = run_snakemake(finished, "-j1", "results/a1/summary.csv", check=False)
+    assert done.returncode != 0
+    log = (finished / "logs/a1/summary.log").read_text()
+    assert f"{target} is damaged: not valid JSON" in log
+    assert f"snakemake --force {target}" in log
+    run_snakemake(finished, "-j1", "--force", target)
+    run_snakemake(finished, "-j1", "results/a1/summary.csv")
+    assert json.loads((finished / target).read_text())["run"] == "lam0_eta0.1"
+
+
+def test_a_history_cut_mid_row_is_named(finished):
+    target = "results/a1/bce/bce/seed1/history.csv"
+    text = (finished / target).read_text()
+    (finished / target).write_text(text[: text.rindex("\n", 0, len(text) - 1) + 12])
+    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_curves.png", check=False)
+    assert done.returncode != 0
+    assert f"{target} is damaged: a row is incomplete" in (finished / "logs/a1/figures/bce_curves.log").read_text()
+    run_snakemake(finished, "-j1", "--force", target)  # the command the message gives
+    run_snakemake(finished, "-j1", "results/a1/figures/bce_curves.png")
+
+
+def test_a_damaged_model_file_is_named(finished):
+    target = "results/a1/bce/softmax/seed1/model.npz"
+    blob = (finished / target).read_bytes()
+    (finished / target).write_bytes(blob[: len(blob) // 3])
+    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_weights.png", check=False)
+    assert done.returncode != 0
+    assert (
+        f"{target} is damaged: not a readable model file" in (finished / "logs/a1/figures/bce_weights.log").read_text()
+    )
+    run_snakemake(finished, "-j1", "--force", target)
+    run_snakemake(finished, "-j1", "results/a1/figures/bce_weights.png")
+
+
+def test_a_missing_model_file_is_rebuilt_by_the_default_target(finished):
+    target = finished / "results/a1/bce/softmax/seed2/model.npz"
+    target.unlink()
+    out = run_snakemake(finished, "-n", "assignment1").stdout
+    assert "train_a1_bce_softmax" in out
+    run_snakemake(finished, "-j1", "results/a1/bce/softmax/seed2/metrics.json")
+    assert target.exists()
+
+
+def test_the_same_archive_at_another_url_retrains_nothing(finished):
+    moved = finished / "elsewhere" / "copy.tar.gz"
+    moved.parent.mkdir(exist_ok=True)
+    shutil.copy(finished / "cifar-10-python.tar.gz", moved)
+    md5 = yaml.safe_load((finished / "data.yaml").read_text())["data"]["md5"]
+    (finished / "moved.yaml").write_text(f"data: {{url: '{moved.as_uri()}', md5: {md5}}}\n")
+    run_snakemake(finished, "-j1", "assignment1")  # heal what earlier tests damaged
+    out = run_snakemake(finished, "-n", "assignment1", extra_configs=[finished / "moved.yaml"]).stdout
+    assert "Nothing to be done" in out, out[-3000:]
+
+
+def test_a_failing_job_writes_its_traceback_into_its_own_log(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    (work / "big.yaml").write_text("assignments: {a2: {experiments: {sanity: {base: {n_train: 100000}}}}}\n")
+    done = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "big.yaml"])
+    assert done.returncode != 0
+    log = (work / "logs/a2/sanity/overfit_100/seed1.log").read_text()
+    assert "Traceback" in log and "FAILED: ValueError: n_train 100000 is more than the" in log
+    assert not (work / ONE_JOB).exists()
+
+
+# ----------------------------------------------------------------- helpers
+def snakemake_in_background(workdir, *args, extra_configs=()):
+    configs = [str(TINY), str(workdir / "data.yaml"), *map(str, extra_configs)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-j1", *args, "--configfile", *configs],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_for(condition, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def find_process(script, workdir):
+    """The pid of the job running ``script`` from Snakemake's scripts folder in ``workdir``."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if str(workdir) in cmd and script in cmd:
+            return int(pid)
+    raise AssertionError(f"no running {script} in {workdir}")
