@@ -58,9 +58,12 @@ def job_logs(workdir):
 
 def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     local = tiny_workdir(tmp_path / "local")
-    run_snakemake(local, "-j2", TARGET)
-
     remote = tiny_workdir(tmp_path / "slurm")
+    for work in (local, remote):
+        # The grid's 8 points (2 batch sizes x 4) in stacks of two: a chunked sweep, 4 jobs.
+        (work / "chunks.yaml").write_text("search: {chunk_size: 2}\n")
+    run_snakemake(local, "-j2", TARGET, extra_configs=[local / "chunks.yaml"])
+
     done = run_snakemake(
         remote,
         TARGET,
@@ -73,6 +76,7 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
         "--slurm-init-seconds-before-status-checks",
         "2",
         env=cluster,
+        extra_configs=[remote / "chunks.yaml"],
     )
 
     logs = job_logs(remote)
@@ -85,10 +89,13 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
         match = re.search(r"SLURM job (\d+)$", first)
         assert match, f"{name} did not run as a SLURM job: {first!r}"
         slurm_ids[name] = match[1]
-    # one SLURM job per non-local job: every training run and seed, each with its own id
+    # one SLURM job per non-local job, each with its own id: every headline run
+    # and seed, and every chunk of the grid search
     trained = [n for n in slurm_ids if re.search(r"seed\d+\.log$", n)]
+    chunks = [n for n in slurm_ids if re.search(r"seed\d+_chunk\d+\.log$", n)]
     summary = pd.read_csv(remote / "results/a1/summary.csv")
-    assert len(trained) == len(summary)
+    assert len(chunks) == 4 and (summary[summary.experiment == "grid"].stack_size == 2).all()
+    assert len(trained) == (summary.experiment != "grid").sum()
     assert len(set(slurm_ids.values())) == len(slurm_ids)
     assert "a1/gradcheck.log" in slurm_ids and "data/extract.log" in slurm_ids
     # the executor submitted them: its own record of the SLURM job ids

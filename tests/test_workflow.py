@@ -172,6 +172,31 @@ def test_a_published_value_retrains_nothing(workdir):
     assert "render_report" in counts
 
 
+@pytest.mark.parametrize(
+    "edit,reruns",
+    [
+        # a title only the report shows
+        ("assignments: {a2: {title: 'Another title'}}", {"render_report", "report"}),
+        # which runs get weight images: a figure and the report, no training
+        (
+            "assignments: {a1: {figures: {weights: [required, bce, step_decay]}}}",
+            {"weights", "render_report", "report", "all"},
+        ),
+        # one run's hyper-parameter: that run's seeds and what reads them
+        (
+            "assignments: {a3: {experiments: {sigma: {runs: {sigma1e-3: {init_sigma: 0.002}}}}}}",
+            {"train_a3_sigma_sigma1e_3", "curves", "summary", "summary_all", "render_report", "report", "all"},
+        ),
+    ],
+)
+def test_each_kind_of_edit_reruns_exactly_what_depends_on_it(workdir, edit, reruns):
+    (workdir / "edit.yaml").write_text(edit + "\n")
+    counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "edit.yaml"]).stdout)
+    assert set(counts) <= reruns | {"all"} and set(counts) >= reruns - {"all"}, counts
+    if "train_a3_sigma_sigma1e_3" in counts:
+        assert counts["train_a3_sigma_sigma1e_3"] == 2  # its two seeds, no sibling run
+
+
 def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
     """One job per chunk of points; each point keeps its own files."""
     out = snakemake(workdir, "-n", "--forceall", "results/a2/lambda_coarse/search.csv").stdout

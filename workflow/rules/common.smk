@@ -106,6 +106,15 @@ def all_metrics(assignment):
     return [m for e in experiments_of(assignment) for m in run_outputs(assignment, e)]
 
 
+# What a training job writes per model (the outputs of the train rules).
+MODEL_FILES = ("model.npz", "history.csv", "predictions.npz", "metrics.json")
+
+
+def all_model_files(assignment):
+    """Every file of every model: a target asking for them all retrains a model any of whose files is gone."""
+    return [f for e in experiments_of(assignment) for name in MODEL_FILES for f in run_outputs(assignment, e, name)]
+
+
 def search_experiments(assignment):
     return [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
 
@@ -165,7 +174,7 @@ def assignment_outputs(assignment):
     return (
         gradcheck
         + [f"results/{assignment}/summary.csv"]
-        + all_metrics(assignment)
+        + all_model_files(assignment)
         + search_outputs(assignment)
         + figures_of(assignment)
     )
