@@ -133,3 +133,12 @@ def test_refine_samples_inside_the_range_derived_from_the_best_points(config, tm
     values = [ex.resolve(s, ex.derivation(exps["fine"]), tmp_path / "range.json")["lambda"] for s in fine.values()]
     assert len(set(values)) == 4
     assert all(10 ** ranges["lambda"]["low"] <= v <= 10 ** ranges["lambda"]["high"] for v in values)
+
+
+def test_best_of_can_take_the_hidden_sizes_of_a_grid(tmp_path):
+    best = tmp_path / "best.json"
+    best.write_text(json.dumps({"best": {"hidden": "50-30", "eta": 0.02}}))
+    resolved = ex.resolve({"run": "best", "hidden": [10], "eta": 0.1}, {"best_of": {"keys": ["hidden"]}}, best)
+    assert resolved["hidden"] == [50, 30] and resolved["eta"] == 0.1
+    best.write_text(json.dumps({"best": {"hidden": "none"}}))
+    assert ex.resolve({"run": "best", "hidden": [10]}, {"best_of": {"keys": ["hidden"]}}, best)["hidden"] == []

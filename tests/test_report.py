@@ -32,3 +32,22 @@ def test_mean_std_with_one_seed_shows_no_spread():
 
     assert mean_std(0.4, float("nan"), 1) == "40.00"
     assert mean_std(0.4, 0.01, 3) == "40.00 ± 1.00"
+
+
+def test_every_diverged_run_is_listed_whatever_its_experiment():
+    import pandas as pd
+
+    from dd2424.report import diverged_runs
+
+    summary = pd.DataFrame(
+        {
+            "assignment": ["a1", "a1", "a3", "a3", "a2"],
+            "experiment": ["required", "required", "sigma", "sigma", "lambda_coarse"],
+            "run": ["fast", "fast", "s4", "s4", "p003"],
+            "diverged": [True, False, True, True, False],
+        }
+    )
+    assert diverged_runs(summary) == [
+        {"assignment": "a1", "experiment": "required", "run": "fast", "diverged": 1, "seeds": 2},
+        {"assignment": "a3", "experiment": "sigma", "run": "s4", "diverged": 2, "seeds": 2},
+    ]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .summary import hidden_from_label
 from .trainer import IDENTITY, STACKABLE
 
 SEARCH_KINDS = ("grid", "random", "refine")
@@ -126,7 +127,10 @@ def resolve(spec, derived_by, derived_path=None):
         points = sample_points(derived["ranges"], r["count"], r["sample_seed"])
         spec.update(points[int(spec["run"][1:])])
     if "best_of" in derived_by:
-        spec.update({k: derived["best"][k] for k in derived_by["best_of"]["keys"]})
+        best = derived["best"]
+        spec.update(
+            {k: hidden_from_label(best[k]) if k == "hidden" else best[k] for k in derived_by["best_of"]["keys"]}
+        )
     return spec
 
 

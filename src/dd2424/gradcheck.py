@@ -7,6 +7,7 @@ import pandas as pd
 
 from .data import load_split
 from .model import Network
+from .summary import hidden_label
 
 
 def relative_error(g_a, g_n, eps):
@@ -102,7 +103,7 @@ def run_check(check, X, y, n_classes=10):
                 "loss": check["loss"],
                 "dims": dims,
                 "samples": samples,
-                "hidden": "-".join(map(str, check["hidden"])) or "none",
+                "hidden": hidden_label(check["hidden"]),
                 "batch_norm": check["batch_norm"],
                 "lambda": check["lambda"],
             }

@@ -234,6 +234,17 @@ def assignment_context(config, assignment, summary, results_dir, report_dir, fig
     return section
 
 
+def diverged_runs(summary):
+    """Every run with a diverged seed or search point, in any experiment: how many of how many."""
+    flags = summary.assign(diverged=summary.diverged.fillna(False).astype(bool))
+    grouped = flags.groupby(["assignment", "experiment", "run"], sort=False).diverged.agg(["sum", "count"])
+    return [
+        {"assignment": a, "experiment": e, "run": r, "diverged": int(row["sum"]), "seeds": int(row["count"])}
+        for (a, e, r), row in grouped.iterrows()
+        if row["sum"] > 0
+    ]
+
+
 def build_context(config, summary_path, results_dir, report_dir, figures, provenance_info):
     summary = pd.read_csv(summary_path)
     return {
@@ -241,6 +252,7 @@ def build_context(config, summary_path, results_dir, report_dir, figures, proven
             a: assignment_context(config, a, summary, results_dir, report_dir, figures) for a in config["assignments"]
         },
         "n_models": len(summary),
+        "diverged": diverged_runs(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],
         "seeds": config["seeds"],
         "provenance": provenance_info,

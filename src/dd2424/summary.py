@@ -45,11 +45,23 @@ RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accurac
 ]
 
 
+def hidden_label(hidden):
+    """The hidden-layer sizes as one table cell: [50, 30] -> '50-30', [] -> 'none'."""
+    return "-".join(map(str, hidden)) or "none"
+
+
+def hidden_from_label(label):
+    """The inverse of ``hidden_label`` (a search's best point read back from its table)."""
+    if isinstance(label, list):
+        return label
+    return [] if label in ("none", "", None) else [int(v) for v in str(label).split("-")]
+
+
 def from_metrics(paths):
     rows = []
     for path in paths:
         m = read_metrics(path)
-        m["hidden"] = "-".join(map(str, m["hidden"])) or "none"
+        m["hidden"] = hidden_label(m["hidden"])
         rows.append(m)
     table = pd.DataFrame(rows)
     # reindex: metrics written by an older version may lack a newer column.
