@@ -195,42 +195,46 @@ def load_json(path):
         return json.load(f)
 
 
-def assignment_context(config, assignment, summary, results_dir, report_dir, figures):
-    """Everything a section template shows for one assignment, read from results/."""
+def assignment_context(config, assignment, summary, files, report_dir):
+    """Everything a section template shows for one assignment.
+
+    ``files`` holds the results it reads, by kind (search, best, range,
+    figure, gradcheck), each ``{'<assignment>/<experiment>': path}`` (figures:
+    ``'<assignment>/<experiment>/<kind>'``; gradient checks: by assignment).
+    """
     experiments_cfg = config["assignments"][assignment]["experiments"]
-    results_dir, report_dir = Path(results_dir), Path(report_dir)
+    report_dir = Path(report_dir)
     table = summary[summary.assignment == assignment]
     section = {"title": config["assignments"][assignment].get("title", assignment), "experiments": {}}
-    gradcheck = results_dir / assignment / "gradcheck.csv"
-    section["gradcheck"] = pd.read_csv(gradcheck).to_dict("records") if gradcheck.exists() else []
+    gradcheck = files["gradcheck"].get(assignment)
+    section["gradcheck"] = pd.read_csv(gradcheck).to_dict("records") if gradcheck else []
     for name, exp in experiments_cfg.items():
+        key = f"{assignment}/{name}"
         kind = experiment_kind(exp)
         entry = {"kind": kind, "figures": {}}
         if kind == "runs":
             entry["runs"] = runs_table(table, name, lambda e, r: published(config, assignment, e, r))
             entry["sources"] = sorted({s for row in entry["runs"] for s in row["published"]})
         else:
-            search = pd.read_csv(results_dir / assignment / name / "search.csv")
-            entry["search"] = search.to_dict("records")
+            entry["search"] = pd.read_csv(files["search"][key]).to_dict("records")
             entry["keys"] = list(
                 exp.get("grid")
                 or exp.get("random", {}).get("sample")
                 or experiments_cfg[exp["refine"]["from"]]["random"]["sample"]
             )
-            ranges = results_dir / assignment / name / "range.json"
-            if ranges.exists():
-                entry["ranges"] = load_json(ranges)["ranges"]
+            if key in files["range"]:
+                entry["ranges"] = load_json(files["range"][key])["ranges"]
             elif kind == "random":
                 entry["ranges"] = exp["random"]["sample"]
         if "best_of" in exp:
-            entry["best_of"] = load_json(results_dir / assignment / exp["best_of"]["experiment"] / "best.json")["best"]
+            entry["best_of"] = load_json(files["best"][f"{assignment}/{exp['best_of']['experiment']}"])["best"]
         section["experiments"][name] = entry
-    for path in figures:
-        path = Path(path)
-        if path.parts[-3] != assignment:
-            continue
-        experiment, _, kind = path.stem.rpartition("_")
-        section["experiments"][experiment]["figures"][kind] = os.path.relpath(path.resolve(), report_dir.resolve())
+    for figure_id, path in files["figure"].items():
+        owner, experiment, kind = figure_id.split("/")
+        if owner == assignment:
+            section["experiments"][experiment]["figures"][kind] = os.path.relpath(
+                Path(path).resolve(), report_dir.resolve()
+            )
     return section
 
 
@@ -245,12 +249,10 @@ def diverged_runs(summary):
     ]
 
 
-def build_context(config, summary_path, results_dir, report_dir, figures, provenance_info):
+def build_context(config, summary_path, files, report_dir, provenance_info):
     summary = pd.read_csv(summary_path)
     return {
-        "assignments": {
-            a: assignment_context(config, a, summary, results_dir, report_dir, figures) for a in config["assignments"]
-        },
+        "assignments": {a: assignment_context(config, a, summary, files, report_dir) for a in config["assignments"]},
         "n_models": len(summary),
         "diverged": diverged_runs(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],

@@ -143,9 +143,14 @@ def gradcheck_split(wildcards):
 
 def figures_of(assignment):
     """Every figure an assignment's report section shows, from its config."""
+    return list(figure_files(assignment).values())
+
+
+def figure_files(assignment):
+    """{'<assignment>/<experiment>/<kind>': png} of every figure the report shows."""
     wanted = config["assignments"][assignment].get("figures", {})
     runs_experiments = [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) == "runs"]
-    files = []
+    files = {}
     for kind, default in (
         ("curves", runs_experiments),
         ("weights", []),
@@ -156,7 +161,7 @@ def figures_of(assignment):
         for experiment in wanted.get(kind, default):
             if experiment not in experiments_of(assignment):
                 raise ValueError(f"assignments.{assignment}.figures.{kind} names an unknown experiment {experiment!r}")
-            files.append(f"results/{assignment}/figures/{experiment}_{kind}.png")
+            files[f"{assignment}/{experiment}/{kind}"] = f"results/{assignment}/figures/{experiment}_{kind}.png"
     return files
 
 
@@ -166,6 +171,25 @@ def search_outputs(assignment):
         f"results/{assignment}/{e}/range.json" for e, exp in experiments_of(assignment).items() if "refine" in exp
     ]
     return files
+
+
+def report_files():
+    """The results the report reads, by kind, each as {'<assignment>/<experiment>': path}."""
+    files = {"search": {}, "best": {}, "range": {}, "figure": {}, "gradcheck": {}}
+    for a in ASSIGNMENTS:
+        for e in search_experiments(a):
+            files["search"][f"{a}/{e}"] = f"results/{a}/{e}/search.csv"
+            files["best"][f"{a}/{e}"] = f"results/{a}/{e}/best.json"
+        for e, exp in experiments_of(a).items():
+            if "refine" in exp:
+                files["range"][f"{a}/{e}"] = f"results/{a}/{e}/range.json"
+        files["figure"].update(figure_files(a))
+        if a in config["gradcheck"]:
+            files["gradcheck"][a] = f"results/{a}/gradcheck.csv"
+    return files
+
+
+REPORT_FILES = report_files()
 
 
 def assignment_outputs(assignment):
@@ -225,6 +249,18 @@ def first_seed_outputs(name):
         ]
 
     return inputs
+
+
+def run_names(per_seed):
+    """The run each input file of a figure belongs to, in the order of the inputs
+    (``run_outputs``: every seed; ``first_seed_outputs``: one file per run)."""
+
+    def names(wildcards):
+        runs = RUNS[(wildcards.assignment, wildcards.experiment)]
+        repeats = len(ex.seeds_of(config, experiment_config(wildcards))) if per_seed else 1
+        return [run for run in runs for _ in range(repeats)]
+
+    return names
 
 
 def git_commit():

@@ -15,6 +15,7 @@ rule curves:
         "logs/{assignment}/figures/{experiment}_curves.log",
     params:
         x=curves_axis,
+        runs=run_names(per_seed=True),
     message:
         "Plotting the training curves of {wildcards.assignment}/{wildcards.experiment}"
     script:
@@ -34,6 +35,8 @@ rule weights:
         ),
     log:
         "logs/{assignment}/figures/{experiment}_weights.log",
+    params:
+        runs=run_names(per_seed=False),
     message:
         "Drawing the learned weights of {wildcards.assignment}/{wildcards.experiment} as class images"
     script:
@@ -52,6 +55,8 @@ rule histograms:
         ),
     log:
         "logs/{assignment}/figures/{experiment}_histograms.log",
+    params:
+        runs=run_names(per_seed=False),
     message:
         "Histogramming the probability of the true class for {wildcards.assignment}/{wildcards.experiment}"
     script:

@@ -11,6 +11,11 @@ rule render_report:
     input:
         summary=rules.summary_all.output.table,
         assignments=[f for a in ASSIGNMENTS for f in assignment_outputs(a)],
+        search=list(REPORT_FILES["search"].values()),
+        best=list(REPORT_FILES["best"].values()),
+        range=list(REPORT_FILES["range"].values()),
+        figure=list(REPORT_FILES["figure"].values()),
+        gradcheck=list(REPORT_FILES["gradcheck"].values()),
         templates=sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2")),
     output:
         tex="results/report/report.tex",
@@ -18,6 +23,8 @@ rule render_report:
         "logs/report/render.log",
     params:
         templates=lambda wildcards, input: os.path.dirname(input.templates[0]),
+        # what each of the search/best/range/figure/gradcheck inputs is, in order
+        ids={kind: list(files) for kind, files in REPORT_FILES.items()},
         commit=git_commit(),
         config=config,
         checksum=config_checksum(),

@@ -1,5 +1,4 @@
 from collections import defaultdict
-from pathlib import Path
 
 from dd2424.logs import LineLog
 from dd2424.plots import training_curves
@@ -7,7 +6,7 @@ from dd2424.results import read_history
 
 with LineLog(snakemake.log[0]) as log:
     histories = defaultdict(list)
-    for path in snakemake.input.histories:
-        histories[Path(path).parent.parent.name].append(read_history(path))
+    for run, path in zip(snakemake.params.runs, snakemake.input.histories, strict=True):
+        histories[run].append(read_history(path))
     training_curves(dict(histories), snakemake.output.figure, x=snakemake.params.x)
     log(f"plotted {len(histories)} runs")

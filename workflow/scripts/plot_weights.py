@@ -7,6 +7,9 @@ from dd2424.results import load_model
 
 with LineLog(snakemake.log[0]) as log:
     labels = json.loads(Path(snakemake.input.meta).read_text())["label_names"]
-    weights = {Path(p).parent.parent.name: load_model(p).params["W1"][0] for p in snakemake.input.models}
+    weights = {
+        run: load_model(path).params["W1"][0]
+        for run, path in zip(snakemake.params.runs, snakemake.input.models, strict=True)
+    }
     weight_images(weights, labels, snakemake.output.figure)
     log(f"drew the weights of {len(weights)} runs")
