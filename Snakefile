@@ -6,7 +6,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 import dd2424
-from dd2424.experiments import check_config
+from dd2424.checks import check_config, check_sizes
 
 min_version("9.0")
 

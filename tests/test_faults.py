@@ -18,8 +18,7 @@ import pytest
 import yaml
 from conftest import ROOT, TINY, run_snakemake, tiny_workdir
 
-from dd2424 import data
-from dd2424 import experiments as ex
+from dd2424 import checks, data
 from dd2424.synthetic import write_archive
 
 pytestmark = pytest.mark.faults
@@ -71,19 +70,19 @@ def with_experiment(config, assignment, name, exp):
     ],
 )
 def test_config_cross_references_are_refused_with_the_key_path(config, assignment, name, exp, message):
-    with pytest.raises(ex.ConfigError, match=message):
-        ex.check_config(with_experiment(config, assignment, name, exp))
+    with pytest.raises(checks.ConfigError, match=message):
+        checks.check_config(with_experiment(config, assignment, name, exp))
 
 
 def test_an_assignment_without_experiments_is_refused(config):
     cfg = json.loads(json.dumps(config))
     cfg["assignments"]["a3"]["experiments"] = {}
-    with pytest.raises(ex.ConfigError, match=r"assignments\.a3\.experiments is empty"):
-        ex.check_config(cfg)
+    with pytest.raises(checks.ConfigError, match=r"assignments\.a3\.experiments is empty"):
+        checks.check_config(cfg)
 
 
 def test_the_shipped_config_passes_the_cross_reference_check(config):
-    ex.check_config(config)
+    checks.check_config(config)
 
 
 def test_snakemake_shows_the_cross_reference_error_before_any_job(tmp_path):
@@ -281,6 +280,19 @@ def test_the_same_archive_at_another_url_retrains_nothing(finished):
     run_snakemake(finished, "-j1", "assignment1")  # heal what earlier tests damaged
     out = run_snakemake(finished, "-n", "assignment1", extra_configs=[finished / "moved.yaml"]).stdout
     assert "Nothing to be done" in out, out[-3000:]
+
+
+def test_sizes_beyond_the_data_are_refused_at_parse_time_once_it_is_unpacked(finished):
+    (finished / "big.yaml").write_text("assignments: {a2: {experiments: {sanity: {base: {n_train: 100000}}}}}\n")
+    done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "big.yaml"])
+    assert done.returncode != 0
+    assert (
+        "assignments.a2.experiments.sanity (run 'overfit_100'): n_train 100000 is more than the 100 training images"
+        in (done.stdout + done.stderr)
+    )
+    (finished / "batch.yaml").write_text("assignments: {a1: {experiments: {bce: {base: {n_batch: 500}}}}}\n")
+    done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "batch.yaml"])
+    assert "n_batch 500 is larger than its 100 training images" in done.stdout + done.stderr
 
 
 def test_a_failing_job_writes_its_traceback_into_its_own_log(tmp_path):

@@ -201,73 +201,12 @@ def training_jobs(config, runs):
     return jobs
 
 
-class ConfigError(ValueError):
-    """A config the schema accepts but the workflow cannot run; names the key's path."""
-
-
-def searched_keys(exp):
-    """The keys a search experiment varies."""
+def searched_keys(config, assignment, name):
+    """The keys a search experiment varies (a refined search: those of the search it refines)."""
+    experiments = config["assignments"][assignment]["experiments"]
+    exp = experiments[name]
+    if "refine" in exp:
+        exp = experiments[exp["refine"]["from"]]
     if "grid" in exp:
         return list(exp["grid"])
-    if "random" in exp:
-        return list(exp["random"]["sample"])
-    return None  # a refined search varies what the search it refines varies
-
-
-def check_config(config):
-    """Cross-references the schema cannot see, each refused with the config path of the key.
-
-    Run at parse time, before any job: a split that does not exist, a
-    ``refine.from`` or ``best_of`` naming a missing experiment or one of the
-    wrong kind, ``best_of.keys`` the source does not search, a sampled key
-    that cannot vary within a stack, an assignment without experiments.
-    """
-    splits = config["splits"]
-    for a, assignment in config["assignments"].items():
-        experiments = assignment.get("experiments") or {}
-        where = f"assignments.{a}.experiments"
-        if not experiments:
-            raise ConfigError(f"{where} is empty: an assignment needs at least one experiment")
-        for name, exp in experiments.items():
-            here = f"{where}.{name}"
-            for run, spec in static_runs(config, a, name).items():
-                if spec["split"] not in splits:
-                    raise ConfigError(
-                        f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
-                    )
-            if "refine" in exp:
-                source = exp["refine"]["from"]
-                if source not in experiments:
-                    raise ConfigError(f"{here}.refine.from names {source!r}, which is not an experiment of {a}")
-                if "random" not in experiments[source]:
-                    raise ConfigError(
-                        f"{here}.refine.from names {source!r}, a {experiment_kind(experiments[source])} "
-                        "experiment; a refined search needs a random search to refine"
-                    )
-                _check_stackable_keys(f"{where}.{source}.random.sample", experiments[source]["random"]["sample"])
-            if "random" in exp:
-                _check_stackable_keys(f"{here}.random.sample", exp["random"]["sample"])
-            if "best_of" in exp:
-                source = exp["best_of"]["experiment"]
-                if source not in experiments:
-                    raise ConfigError(f"{here}.best_of.experiment names {source!r}, which is not an experiment of {a}")
-                if experiment_kind(experiments[source]) not in SEARCH_KINDS:
-                    raise ConfigError(
-                        f"{here}.best_of.experiment names {source!r}, which is not a search (grid, random or refine)"
-                    )
-                stage = experiments[source]
-                searched = searched_keys(stage) or searched_keys(experiments[stage["refine"]["from"]]) or []
-                unknown = [k for k in exp["best_of"]["keys"] if k not in searched]
-                if unknown:
-                    raise ConfigError(
-                        f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
-                    )
-
-
-def _check_stackable_keys(where, sample):
-    unstackable = [k for k in sample if k not in STACKABLE]
-    if unstackable:
-        raise ConfigError(
-            f"{where} samples {unstackable}: a random search samples only per-model scalars "
-            f"({', '.join(STACKABLE)}); search other keys with a grid"
-        )
+    return list(exp["random"]["sample"])

@@ -14,7 +14,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from .experiments import experiment_kind, published
+from .experiments import experiment_kind, published, searched_keys
 from .summary import aggregate, mean_std
 
 CHANCE = 0.1
@@ -217,11 +217,7 @@ def assignment_context(config, assignment, summary, files, report_dir):
             entry["sources"] = sorted({s for row in entry["runs"] for s in row["published"]})
         else:
             entry["search"] = pd.read_csv(files["search"][key]).to_dict("records")
-            entry["keys"] = list(
-                exp.get("grid")
-                or exp.get("random", {}).get("sample")
-                or experiments_cfg[exp["refine"]["from"]]["random"]["sample"]
-            )
+            entry["keys"] = searched_keys(config, assignment, name)
             if key in files["range"]:
                 entry["ranges"] = load_json(files["range"][key])["ranges"]
             elif kind == "random":

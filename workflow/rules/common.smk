@@ -233,8 +233,7 @@ def search_stage_tables(wildcards):
 
 
 def searched_keys(assignment, experiment):
-    exp = experiments_of(assignment)[search_stages(assignment, experiment)[0]]
-    return list(exp.get("grid") or exp["random"]["sample"])
+    return ex.searched_keys(config, assignment, experiment)
 
 
 def first_seed_outputs(name):

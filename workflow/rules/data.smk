@@ -47,6 +47,12 @@ rule extract:
         "../scripts/extract.py"
 
 
+# Once the archive is unpacked its batch sizes are known, and the sizes the
+# run specs ask for (n_train, n_batch, val_size) are checked before any job.
+if os.path.exists(rules.extract.output.meta):
+    check_sizes(config, json.loads(Path(rules.extract.output.meta).read_text())["sizes"])
+
+
 rule split:
     input:
         batches=rules.extract.output.batches,

@@ -1,0 +1,99 @@
+"""Checks of the config that the JSON schema cannot express, run at parse time.
+
+Kept apart from ``experiments`` (which training jobs depend on), so that
+changing a check retrains nothing.
+"""
+
+from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, static_runs
+from .trainer import STACKABLE
+
+
+class ConfigError(ValueError):
+    """A config the schema accepts but the workflow cannot run; names the key's path."""
+
+
+def check_config(config):
+    """Cross-references the schema cannot see, each refused with the config path of the key.
+
+    Run at parse time, before any job: a split that does not exist, a
+    ``refine.from`` or ``best_of`` naming a missing experiment or one of the
+    wrong kind, ``best_of.keys`` the source does not search, a sampled key
+    that cannot vary within a stack, an assignment without experiments.
+    """
+    splits = config["splits"]
+    for a, assignment in config["assignments"].items():
+        experiments = assignment.get("experiments") or {}
+        where = f"assignments.{a}.experiments"
+        if not experiments:
+            raise ConfigError(f"{where} is empty: an assignment needs at least one experiment")
+        for name, exp in experiments.items():
+            here = f"{where}.{name}"
+            for run, spec in static_runs(config, a, name).items():
+                if spec["split"] not in splits:
+                    raise ConfigError(
+                        f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
+                    )
+            if "refine" in exp:
+                source = exp["refine"]["from"]
+                if source not in experiments:
+                    raise ConfigError(f"{here}.refine.from names {source!r}, which is not an experiment of {a}")
+                if "random" not in experiments[source]:
+                    raise ConfigError(
+                        f"{here}.refine.from names {source!r}, a {experiment_kind(experiments[source])} "
+                        "experiment; a refined search needs a random search to refine"
+                    )
+                _check_stackable_keys(f"{where}.{source}.random.sample", experiments[source]["random"]["sample"])
+            if "random" in exp:
+                _check_stackable_keys(f"{here}.random.sample", exp["random"]["sample"])
+            if "best_of" in exp:
+                source = exp["best_of"]["experiment"]
+                if source not in experiments:
+                    raise ConfigError(f"{here}.best_of.experiment names {source!r}, which is not an experiment of {a}")
+                if experiment_kind(experiments[source]) not in SEARCH_KINDS:
+                    raise ConfigError(
+                        f"{here}.best_of.experiment names {source!r}, which is not a search (grid, random or refine)"
+                    )
+                searched = searched_keys(config, a, source)
+                unknown = [k for k in exp["best_of"]["keys"] if k not in searched]
+                if unknown:
+                    raise ConfigError(
+                        f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
+                    )
+
+
+def _check_stackable_keys(where, sample):
+    unstackable = [k for k in sample if k not in STACKABLE]
+    if unstackable:
+        raise ConfigError(
+            f"{where} samples {unstackable}: a random search samples only per-model scalars "
+            f"({', '.join(STACKABLE)}); search other keys with a grid"
+        )
+
+
+def check_sizes(config, batch_sizes):
+    """Sizes the run specs ask for against the data, once the archive's batch sizes are known.
+
+    ``batch_sizes``: ``{batch name: images}`` (``meta.json`` of the extracted
+    archive).  Refuses, with the config path, a validation size larger than
+    its pool, an ``n_train`` above its split's training images, and an
+    ``n_batch`` above the images a run trains on.
+    """
+    train_sizes = {}
+    for name, split in config["splits"].items():
+        pool = sum(batch_sizes.get(b, 0) for b in split["train"])
+        if "val_size" in split and not 0 < split["val_size"] < pool:
+            raise ConfigError(f"splits.{name}.val_size is {split['val_size']}, but its training pool has {pool} images")
+        train_sizes[name] = pool - split.get("val_size", 0) if "val_size" in split else pool
+    for a, assignment in config["assignments"].items():
+        for name in assignment.get("experiments") or {}:
+            for run, spec in static_runs(config, a, name).items():
+                where = f"assignments.{a}.experiments.{name} (run {run!r})"
+                available = train_sizes.get(spec["split"], 0)
+                if spec.get("n_train") and spec["n_train"] > available:
+                    raise ConfigError(
+                        f"{where}: n_train {spec['n_train']} is more than the {available} training images "
+                        f"of split {spec['split']!r}"
+                    )
+                images = spec.get("n_train") or available
+                if spec["n_batch"] > images:
+                    raise ConfigError(f"{where}: n_batch {spec['n_batch']} is larger than its {images} training images")
