@@ -102,6 +102,19 @@ class History:
         return [m for m in models if not all(math.isfinite(self.rows[m][-1][f"{p}_cost"]) for p in parts)]
 
 
+def mini_batches(X, y, n_batch, rng, flip, dtype):
+    """One epoch of mini-batches ``(xb, yb)`` from a fresh shuffle, mirrored at random with ``flip``."""
+    n = X.shape[0]
+    order = rng.permutation(n)
+    for first in range(0, n, n_batch):
+        # Sorted indices read the memory map in order; the batch is a set.
+        idx = np.sort(order[first : first + n_batch])
+        xb = np.asarray(X[idx], dtype=dtype)
+        if flip:
+            xb = flip_horizontally(xb, rng.random(len(idx)) < 0.5)
+        yield xb, y[idx]
+
+
 def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True):
     """Train the stack ``model`` in place, model m as ``specs[m]`` says; return ``(histories, infos)``.
 
@@ -132,7 +145,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log)
     frozen = {}  # model -> (update, its weights when it diverged)
 
-    def freeze(models, t):
+    def freeze(models, t, steps=()):
         for m in models:
             log(f"update {t}: model {m} ({specs[m].get('run')}) has a non-finite cost; frozen, marked diverged")
             frozen[m] = (t, model.take([m]))
@@ -142,6 +155,8 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
                 p[m] = 0
             etas[:, m] = 0
             decays[:, m] = 0
+            for step in dict(steps).values():
+                step[m] = 0  # this update's step for it is not finite
             if isinstance(updater, optim.Momentum):
                 updater.forget(m)
 
@@ -149,23 +164,17 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     t, samples, start = 0, 0, time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         while t < total and history.active.any():
-            order = rng.permutation(n)
-            for first in range(0, n, n_batch):
-                # Sorted indices read the memory map in order; the batch is a set.
-                idx = np.sort(order[first : first + n_batch])
-                xb, yb = np.asarray(X[idx], dtype=model.dtype), y[idx]
-                if spec["flip"]:
-                    xb = flip_horizontally(xb, rng.random(len(idx)) < 0.5)
+            for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype):
                 loss, steps = model.loss_and_steps(xb, yb, etas[t])
                 bad = np.flatnonzero(~np.isfinite(loss) & history.active)
                 if len(bad):
                     history.record(t, final=True, models=bad)
-                    freeze(bad, t)
+                    freeze(bad, t, steps)
                     if not history.active.any():
                         break
                 updater.step(model.params, steps, decays[t])
                 t += 1
-                samples += len(idx)
+                samples += len(yb)
                 if t % every == 0 or t == total:
                     freeze(history.record(t, final=t == total), t)
                 if t >= total or not history.active.any():
