@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .data import load_split
-from .model import Network
+from .run import build_network
 from .summary import hidden_label
 
 
@@ -77,22 +77,14 @@ def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
     return rows
 
 
-def run_check(check, X, y, n_classes=10):
+def run_check(check, X, y):
     """Build the float64 network a check spec describes on the first dims/samples of X, y."""
     dims, samples = check["dims"], check["samples"]
     Xs = np.asarray(X[:samples, :dims], dtype=np.float64)
     ys = np.asarray(y[:samples])
     rng = np.random.default_rng(check.get("seed", 0))
-    net = Network(
-        [dims, *check["hidden"], n_classes],
-        loss=check["loss"],
-        batch_norm=check["batch_norm"],
-        init=check["init"],
-        sigma=check["init_sigma"],
-        bias_init=check["bias_init"],
-        dtype=np.float64,
-        rng=rng,
-    )
+    # bn_alpha only shapes the moving averages, which a training-mode check never reads.
+    net = build_network({"bn_alpha": 0.9, **check}, dims, rng, dtype=np.float64)
     rows = check_network(
         net, Xs, ys, check["lambda"], h=check["h"], eps=check["eps"], max_entries=check.get("max_entries"), rng=rng
     )

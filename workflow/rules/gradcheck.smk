@@ -4,7 +4,7 @@
 rule gradcheck:
     input:
         split=gradcheck_split,
-        code=NETWORK_CODE + package_sources("gradcheck"),
+        code=NETWORK_CODE + package_sources("gradcheck", "run"),
     output:
         table="results/{assignment}/gradcheck.csv",
     log:
