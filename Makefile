@@ -7,7 +7,8 @@ VENV ?= .venv
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
-TEX_PACKAGES = latexmk texlive-latex-base texlive-latex-recommended lmodern
+# The Debian packages the PDF needs (the report step names the same list).
+TEX_PACKAGES = $(shell cat src/dd2424/tex-packages.txt)
 
 BIN = $(VENV)/bin
 

@@ -18,7 +18,8 @@ from .experiments import experiment_kind, published, searched_keys
 from .summary import aggregate, mean_std
 
 CHANCE = 0.1
-TEX_PACKAGES = "latexmk texlive-latex-base texlive-latex-recommended lmodern"
+# The Debian packages the PDF needs; the Makefile installs the same list.
+TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text().strip()
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
