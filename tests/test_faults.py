@@ -338,3 +338,20 @@ def find_process(script, workdir):
         if str(workdir) in cmd and script in cmd:
             return int(pid)
     raise AssertionError(f"no running {script} in {workdir}")
+
+
+def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finished, tmp_path):
+    """Only the PDF is missing; once TeX is there, only the PDF is built."""
+    bin_dir = tmp_path / "bin"  # a PATH with what the workflow needs but TeX
+    bin_dir.mkdir()
+    for tool in ("bash", "sh", "git", "env", "which"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    no_tex = {**os.environ, "PATH": f"{bin_dir}:{os.path.dirname(sys.executable)}"}
+    done = run_snakemake(finished, "-j2", check=False, env=no_tex)
+    assert done.returncode != 0
+    log = (finished / "logs/report/latexmk.log").read_text()
+    assert "latexmk/pdflatex not found" in log and "apt-get install latexmk" in log
+    assert (finished / "results/summary.csv").exists() and (finished / "results/report/report.tex").exists()
+    assert not (finished / "results/report.pdf").exists()
+    counts = run_snakemake(finished, "-n").stdout
+    assert "report" in counts and "train_" not in counts and "render_report" not in counts
