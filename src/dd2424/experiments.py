@@ -24,7 +24,6 @@ from .summary import hidden_from_label
 from .trainer import IDENTITY, STACKABLE
 
 SEARCH_KINDS = ("grid", "random", "refine")
-META_KEYS = ("published",)
 
 
 def experiment_kind(exp):
@@ -56,7 +55,7 @@ def static_runs(config, assignment, name):
     if kind == "runs":
         for run, overrides in exp["runs"].items():
             spec = dict(base)
-            spec.update({k: v for k, v in (overrides or {}).items() if k not in META_KEYS})
+            spec.update(overrides or {})
             runs[str(run)] = spec
     elif kind == "grid":
         keys = list(exp["grid"])
@@ -73,13 +72,6 @@ def static_runs(config, assignment, name):
     for run, spec in runs.items():
         spec.update(assignment=assignment, experiment=name, run=run)
     return runs
-
-
-def published(config, assignment, name, run):
-    exp = config["assignments"][assignment]["experiments"][name]
-    if experiment_kind(exp) != "runs":
-        return {}
-    return (exp["runs"][run] or {}).get("published", {})
 
 
 def sample_points(ranges, count, seed):

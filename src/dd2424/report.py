@@ -14,7 +14,8 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from .experiments import experiment_kind, published, searched_keys
+from .experiments import experiment_kind, searched_keys, static_runs
+from .scorecard import TOLERANCES, load_published, scorecard, totals
 from .summary import aggregate, mean_std
 
 CHANCE = 0.1
@@ -93,6 +94,8 @@ def environment(template_dir):
         mnum=mnum,
         log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
         symbol=symbol,
+        score=score,
+        score_difference=score_difference,
     )
     return env
 
@@ -196,7 +199,7 @@ def load_json(path):
         return json.load(f)
 
 
-def assignment_context(config, assignment, summary, files, report_dir):
+def assignment_context(config, assignment, summary, files, report_dir, published):
     """Everything a section template shows for one assignment.
 
     ``files`` holds the results it reads, by kind (search, best, range,
@@ -213,11 +216,25 @@ def assignment_context(config, assignment, summary, files, report_dir):
         key = f"{assignment}/{name}"
         kind = experiment_kind(exp)
         entry = {"kind": kind, "figures": {}}
+        entry.update(
+            source=exp.get("source", {"report": "assignment", "section": ""}),
+            not_stated=exp.get("not_stated", []),
+            note=exp.get("note", ""),
+        )
         if kind == "runs":
-            entry["runs"] = runs_table(table, name, lambda e, r: published(config, assignment, e, r))
+            entry["runs"] = runs_table(table, name, lambda e, r: published_accuracies(published, assignment, e, r))
             entry["sources"] = sorted({s for row in entry["runs"] for s in row["published"]})
+            entry["published_losses"] = {
+                e["target"].split("/")[2]: e["value"]
+                for e in published
+                if e["target"].startswith(f"{key}/") and e["quantity"] == "train_loss"
+            }
         else:
             entry["search"] = pd.read_csv(files["search"][key]).to_dict("records")
+            attach_published_points(entry["search"], published, key)
+            entry["published_top"] = sorted(
+                (e for e in published if e["target"] == key and "rank" in e), key=lambda e: e["rank"]
+            )
             entry["keys"] = searched_keys(config, assignment, name)
             if key in files["range"]:
                 entry["ranges"] = load_json(files["range"][key])["ranges"]
@@ -235,6 +252,58 @@ def assignment_context(config, assignment, summary, files, report_dir):
     return section
 
 
+def published_accuracies(published, assignment, experiment, run):
+    """{report: published test accuracy} of one run, for the tables beside ours."""
+    target = f"{assignment}/{experiment}/{run}"
+    return {e["report"]: e["value"] for e in published if e["target"] == target and e["quantity"] == "test_accuracy"}
+
+
+def attach_published_points(points, published, key):
+    """Give each grid point of a search its published value(s), {report: value}."""
+    entries = [e for e in published if e["target"] == key and "point" in e]
+    for p in points:
+        p["published"] = {
+            e["report"]: e["value"]
+            for e in entries
+            if all(math.isclose(float(p[k]), float(v), rel_tol=1e-9) for k, v in e["point"].items())
+        }
+
+
+def score(value, kind, digits=2):
+    """A scorecard number as its kind is read: accuracies in %, losses, hyper-parameters, errors."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    if kind == "accuracy":
+        return f"{100 * value:.{digits}f}"
+    if kind == "loss":
+        return f"{value:.3f}"
+    if kind in ("error",):
+        return mnum(value, 2)
+    return mnum(value, 3)
+
+
+def score_difference(row):
+    """Ours against published: points or units for accuracies and losses, a ratio otherwise."""
+    if row["ours"] is None or not math.isfinite(row["ours"]["mean"]):
+        return "--"
+    if row["kind"] in ("accuracy", "loss"):
+        sign = "+" if row["difference"] >= 0 else ""
+        return sign + score(row["difference"], row["kind"])
+    if row["value"] == 0:
+        return "--"
+    return f"$\\times${row['ours']['mean'] / row['value']:.2g}"
+
+
+def scorecard_context(config, summary, files, published_path):
+    """The scorecard's rows, its totals, and the tolerances it applies."""
+    entries = load_published(published_path)
+    searches = {key: pd.read_csv(path) for key, path in files["search"].items()}
+    gradchecks = {a: pd.read_csv(path) for a, path in files["gradcheck"].items()}
+    rows = scorecard(entries, config, summary, searches, gradchecks, lambda a, e: static_runs(config, a, e))
+    overall, per_report = totals(rows)
+    return {"rows": rows, "overall": overall, "per_report": per_report, "tolerances": TOLERANCES}, entries
+
+
 def diverged_runs(summary):
     """Every run with a diverged seed or search point, in any experiment: how many of how many."""
     flags = summary.assign(diverged=summary.diverged.fillna(False).astype(bool))
@@ -246,10 +315,14 @@ def diverged_runs(summary):
     ]
 
 
-def build_context(config, summary_path, files, report_dir, provenance_info):
+def build_context(config, summary_path, files, report_dir, provenance_info, published_path):
     summary = pd.read_csv(summary_path)
+    card, published = scorecard_context(config, summary, files, published_path)
     return {
-        "assignments": {a: assignment_context(config, a, summary, files, report_dir) for a in config["assignments"]},
+        "scorecard": card,
+        "assignments": {
+            a: assignment_context(config, a, summary, files, report_dir, published) for a in config["assignments"]
+        },
         "n_models": len(summary),
         "diverged": diverged_runs(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],

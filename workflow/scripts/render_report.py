@@ -10,6 +10,8 @@ with LineLog(snakemake.log[0]) as log:
     }
     report_dir = Path(snakemake.output.tex).parent
     info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum)
-    context = build_context(config, snakemake.input.summary, files, report_dir, info)
+    context = build_context(config, snakemake.input.summary, files, report_dir, info, snakemake.input.published)
     render(snakemake.params.templates, context, snakemake.output.tex)
+    overall = context["scorecard"]["overall"]
     log(f"rendered {snakemake.output.tex} from {context['n_models']} trained models")
+    log(f"scorecard: {overall['reproduced']} of {overall['total']} published numbers reproduced")
