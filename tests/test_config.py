@@ -35,12 +35,12 @@ def test_the_shipped_config_is_valid(config):
 
 
 def test_wrong_type_is_refused_naming_the_key(config):
-    config["assignments"]["a1"]["experiments"]["required"]["runs"]["lam0_eta0.1"]["epochs"] = "forty"
+    config["assignments"]["a1"]["experiments"]["required_003"]["runs"]["lam0_eta0.1"]["epochs"] = "forty"
     assert "epochs" in refused(config)
 
 
 def test_unknown_experiment_key_is_refused_naming_it(config):
-    config["assignments"]["a1"]["experiments"]["grid"]["n_epochs"] = 20
+    config["assignments"]["a1"]["experiments"]["grid_003"]["n_epochs"] = 20
     assert "n_epochs" in refused(config)
 
 
@@ -50,7 +50,7 @@ def test_unknown_hyper_parameter_is_refused_naming_it(config):
 
 
 def test_negative_learning_rate_is_refused(config):
-    config["assignments"]["a1"]["experiments"]["required"]["runs"]["lam0_eta0.1"]["eta"] = -0.1
+    config["assignments"]["a1"]["experiments"]["required_003"]["runs"]["lam0_eta0.1"]["eta"] = -0.1
     message = refused(config)
     assert "eta" in message and "-0.1" in message
 
@@ -82,28 +82,28 @@ def test_snakemake_stops_on_a_bad_config_before_running_anything(tmp_path):
 
 
 def test_runs_grid_and_seeds(config):
-    runs = ex.static_runs(config, "a1", "required")
+    runs = ex.static_runs(config, "a1", "required_003")
     assert set(runs) == {"lam0_eta0.1", "lam0_eta0.001", "lam0.1_eta0.001", "lam1_eta0.001"}
     assert runs["lam0.1_eta0.001"]["lambda"] == 0.1 and runs["lam0.1_eta0.001"]["epochs"] == 40
     assert runs["lam0.1_eta0.001"]["bias_init"] == "normal"  # the assignment's default
     assert "published" not in runs["lam0.1_eta0.001"]
-    grid = ex.static_runs(config, "a1", "grid")
+    grid = ex.static_runs(config, "a1", "grid_003")
     assert len(grid) == 3 * 2 * 3
     assert {(r["n_batch"], r["eta"], r["lambda"]) for r in grid.values()} == {
         (n, e, lam) for n in (10, 50, 500) for e in (0.001, 0.01) for lam in (0.0, 0.1, 0.5)
     }
     experiments = config["assignments"]["a1"]["experiments"]
-    assert ex.seeds_of(config, experiments["required"]) == config["seeds"]
-    assert ex.seeds_of(config, experiments["grid"]) == config["seeds"][:1]
+    assert ex.seeds_of(config, experiments["required_003"]) == config["seeds"]
+    assert ex.seeds_of(config, experiments["grid_003"]) == config["seeds"][:1]
 
 
 def test_best_of_takes_the_searched_values(config, tmp_path):
-    exp = config["assignments"]["a1"]["experiments"]["grid_best"]
-    spec = ex.static_runs(config, "a1", "grid_best")["best"]
+    exp = config["assignments"]["a1"]["experiments"]["grid2_best_003"]
+    spec = ex.static_runs(config, "a1", "grid2_best_003")["best"]
     best = tmp_path / "best.json"
-    best.write_text(json.dumps({"best": {"n_batch": 50, "eta": 0.01, "lambda": 0.5, "epochs": 2}}))
+    best.write_text(json.dumps({"best": {"n_batch": 30, "eta": 0.01, "lambda": 0.5, "epochs": 2}}))
     resolved = ex.resolve(spec, ex.derivation(exp), best)
-    assert (resolved["n_batch"], resolved["eta"], resolved["lambda"]) == (50, 0.01, 0.5)
+    assert (resolved["n_batch"], resolved["eta"], resolved["lambda"]) == (30, 0.001, 0.1)
     assert resolved["epochs"] == 40  # only the listed keys are taken
 
 

@@ -47,7 +47,7 @@ def with_experiment(config, assignment, name, exp):
             {"refine": {"from": "nosuch", "count": 2}},
             r"assignments\.a2\.experiments\.x\.refine\.from.*'nosuch'",
         ),
-        ("a2", "x", {"refine": {"from": "cyclic", "count": 2}}, r"refine\.from names 'cyclic', a runs experiment"),
+        ("a2", "x", {"refine": {"from": "cyclic_001", "count": 2}}, r"refine\.from names 'cyclic_001', a runs experiment"),
         (
             "a1",
             "x",
@@ -57,13 +57,13 @@ def with_experiment(config, assignment, name, exp):
         (
             "a1",
             "x",
-            {"best_of": {"experiment": "required", "keys": ["eta"]}, "runs": {"r": {}}},
-            r"'required'.*not a search",
+            {"best_of": {"experiment": "required_003", "keys": ["eta"]}, "runs": {"r": {}}},
+            r"'required_003'.*not a search",
         ),
         (
             "a1",
             "x",
-            {"best_of": {"experiment": "grid", "keys": ["momentum"]}, "runs": {"r": {}}},
+            {"best_of": {"experiment": "grid_003", "keys": ["momentum"]}, "runs": {"r": {}}},
             r"best_of\.keys.*'momentum'",
         ),
         ("a2", "x", {"random": {"sample": {"n_batch": {"low": 1, "high": 2}}, "count": 2}}, r"samples \['n_batch'\]"),
@@ -87,10 +87,10 @@ def test_the_shipped_config_passes_the_cross_reference_check(config):
 
 def test_snakemake_shows_the_cross_reference_error_before_any_job(tmp_path):
     work = tiny_workdir(tmp_path / "w")
-    (work / "bad.yaml").write_text("assignments: {a1: {experiments: {grid_best: {best_of: {experiment: gird}}}}}\n")
+    (work / "bad.yaml").write_text("assignments: {a1: {experiments: {grid2_best_003: {best_of: {experiment: gird}}}}}\n")
     done = run_snakemake(work, "-n", check=False, extra_configs=[work / "bad.yaml"])
     assert done.returncode != 0
-    assert "assignments.a1.experiments.grid_best.best_of.experiment names 'gird'" in done.stdout + done.stderr
+    assert "assignments.a1.experiments.grid2_best_003.best_of.experiment names 'gird'" in done.stdout + done.stderr
     assert not (work / "results").exists()
 
 
@@ -157,9 +157,9 @@ def test_n_train_above_the_split_and_a_batch_above_the_data_are_named(tmp_path):
 
 
 # ------------------------------------------------------------- run time
-ONE_JOB = "results/a2/sanity/overfit_100/seed1/metrics.json"
+ONE_JOB = "results/a2/sanity_000/overfit_100/seed1/metrics.json"
 # Long enough (some 20 s) to be caught mid-run: a wide hidden layer, many epochs.
-SLOW = "assignments: {a2: {experiments: {sanity: {base: {epochs: 600, hidden: [2000]}}}}}\n"
+SLOW = "assignments: {a2: {experiments: {sanity_000: {base: {epochs: 600, hidden: [2000]}}}}}\n"
 
 
 def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path):
@@ -170,7 +170,7 @@ def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path)
     run_snakemake(calm, "-j1", ONE_JOB, extra_configs=[calm / "slow.yaml"])
 
     proc = snakemake_in_background(hit, ONE_JOB, extra_configs=[hit / "slow.yaml"])
-    log = hit / "logs/a2/sanity/overfit_100/seed1.log"
+    log = hit / "logs/a2/sanity_000/overfit_100/seed1.log"
     wait_for(lambda: log.exists() and "epoch" in log.read_text())
     job = find_process("train.py", hit)
     os.kill(job, signal.SIGKILL)
@@ -189,7 +189,7 @@ def test_a_killed_snakemake_recovers_with_the_command_it_names(tmp_path):
     work = tiny_workdir(tmp_path / "w")
     (work / "slow.yaml").write_text(SLOW)
     proc = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
-    log = work / "logs/a2/sanity/overfit_100/seed1.log"
+    log = work / "logs/a2/sanity_000/overfit_100/seed1.log"
     wait_for(lambda: log.exists() and "epoch" in log.read_text())
     os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as a closed terminal would
     proc.wait(timeout=60)
@@ -206,7 +206,7 @@ def test_a_second_snakemake_in_the_same_directory_refuses(tmp_path):
     work = tiny_workdir(tmp_path / "w")
     (work / "slow.yaml").write_text(SLOW)
     first = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
-    log = work / "logs/a2/sanity/overfit_100/seed1.log"
+    log = work / "logs/a2/sanity_000/overfit_100/seed1.log"
     wait_for(lambda: log.exists() and "epoch" in log.read_text())
     second = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "slow.yaml"])
     assert second.returncode != 0
@@ -225,7 +225,7 @@ def finished(tmp_path_factory):
 
 
 def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finished):
-    target = "results/a1/required/lam0_eta0.1/seed1/metrics.json"
+    target = "results/a1/required_003/lam0_eta0.1/seed1/metrics.json"
     (finished / target).write_text('{"run": "lam0_et')
     (finished / "results/a1/summary.csv").unlink()
     done = run_snakemake(finished, "-j1", "results/a1/summary.csv", check=False)
@@ -283,11 +283,11 @@ def test_the_same_archive_at_another_url_retrains_nothing(finished):
 
 
 def test_sizes_beyond_the_data_are_refused_at_parse_time_once_it_is_unpacked(finished):
-    (finished / "big.yaml").write_text("assignments: {a2: {experiments: {sanity: {base: {n_train: 100000}}}}}\n")
+    (finished / "big.yaml").write_text("assignments: {a2: {experiments: {sanity_000: {base: {n_train: 100000}}}}}\n")
     done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "big.yaml"])
     assert done.returncode != 0
     assert (
-        "assignments.a2.experiments.sanity (run 'overfit_100'): n_train 100000 is more than the 100 training images"
+        "assignments.a2.experiments.sanity_000 (run 'overfit_100'): n_train 100000 is more than the 100 training images"
         in (done.stdout + done.stderr)
     )
     (finished / "batch.yaml").write_text("assignments: {a1: {experiments: {bce: {base: {n_batch: 500}}}}}\n")
@@ -297,10 +297,10 @@ def test_sizes_beyond_the_data_are_refused_at_parse_time_once_it_is_unpacked(fin
 
 def test_a_failing_job_writes_its_traceback_into_its_own_log(tmp_path):
     work = tiny_workdir(tmp_path / "w")
-    (work / "big.yaml").write_text("assignments: {a2: {experiments: {sanity: {base: {n_train: 100000}}}}}\n")
+    (work / "big.yaml").write_text("assignments: {a2: {experiments: {sanity_000: {base: {n_train: 100000}}}}}\n")
     done = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "big.yaml"])
     assert done.returncode != 0
-    log = (work / "logs/a2/sanity/overfit_100/seed1.log").read_text()
+    log = (work / "logs/a2/sanity_000/overfit_100/seed1.log").read_text()
     assert "Traceback" in log and "FAILED: ValueError: n_train 100000 is more than the" in log
     assert not (work / ONE_JOB).exists()
 

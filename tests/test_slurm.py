@@ -60,7 +60,7 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     local = tiny_workdir(tmp_path / "local")
     remote = tiny_workdir(tmp_path / "slurm")
     for work in (local, remote):
-        # The grid's 8 points (2 batch sizes x 4) in stacks of two: a chunked sweep, 4 jobs.
+        # The grids' points in stacks of at most two: chunked sweeps.
         (work / "chunks.yaml").write_text("search: {chunk_size: 2}\n")
     run_snakemake(local, "-j2", TARGET, extra_configs=[local / "chunks.yaml"])
 
@@ -94,8 +94,9 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     trained = [n for n in slurm_ids if re.search(r"seed\d+\.log$", n)]
     chunks = [n for n in slurm_ids if re.search(r"seed\d+_chunk\d+\.log$", n)]
     summary = pd.read_csv(remote / "results/a1/summary.csv")
-    assert len(chunks) == 4 and (summary[summary.experiment == "grid"].stack_size == 2).all()
-    assert len(trained) == (summary.experiment != "grid").sum()
+    # grid_003: 8 points in 2 stacks (one per n_batch) of 4, chunks of 2; grid2_003: 2 points, one per n_batch
+    assert len(chunks) == 4 + 2 and (summary[summary.experiment == "grid_003"].stack_size == 2).all()
+    assert len(trained) == (~summary.experiment.isin(["grid_003", "grid2_003"])).sum()
     assert len(set(slurm_ids.values())) == len(slurm_ids)
     assert "a1/gradcheck.log" in slurm_ids and "data/extract.log" in slurm_ids
     # the executor submitted them: its own record of the SLURM job ids

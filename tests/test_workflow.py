@@ -1,6 +1,7 @@
 """The whole workflow, as a subprocess, on a tiny synthetic archive served as file://."""
 
 import json
+import os
 import re
 import shutil
 
@@ -12,6 +13,7 @@ from conftest import ROOT, TINY, tiny_workdir
 from conftest import run_snakemake as snakemake
 
 from dd2424 import experiments as ex
+from dd2424.scorecard import load_published
 from dd2424.summary import aggregate, mean_std
 from dd2424.synthetic import write_archive
 
@@ -86,9 +88,9 @@ def test_report_and_summary_are_built(workdir):
             spec["eta"],
             spec["loss"],
         )
-    assert (summary.set_index(["experiment", "run"]).loc[("required", "lam1_eta0.001"), "lambda"] == 1.0).all()
+    assert (summary.set_index(["experiment", "run"]).loc[("required_003", "lam1_eta0.001"), "lambda"] == 1.0).all()
     # the synthetic classes are separable: the good runs learn far above chance
-    assert summary[summary.experiment == "required"].test_accuracy.max() > 0.5
+    assert summary[summary.experiment == "required_003"].test_accuracy.max() > 0.5
     assert summary[summary.assignment == "a2"].hidden.eq("50").all()
 
 
@@ -107,48 +109,53 @@ def test_gradient_check_passes_the_bar(workdir):
 def test_report_numbers_come_from_the_results(workdir):
     tex = (workdir / "results/report/report.tex").read_text()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    agg = aggregate(summary[summary.experiment.isin(["required", "cyclic", "final", "layers", "sigma"])])
+    agg = aggregate(summary[summary.experiment.isin(["required_003", "required_002", "cyclic_001", "final_001", "final_000", "layers_004", "sigma_004"])])
     for _, r in agg.iterrows():
         text = mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count)
         assert text.replace("±", r"$\pm$") in tex
-    best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
+    best = pd.read_csv(workdir / "results/a1/grid2_003/search.csv").iloc[0]
     assert f"$n_\\text{{batch}} = {best.n_batch}$" in tex
     for figure in (
-        "a1/figures/required_curves",
-        "a1/figures/required_weights",
-        "a1/figures/bce_histograms",
-        "a2/figures/cyclic_schedule",
-        "a2/figures/lambda_fine_search",
-        "a2/figures/final_curves",
-        "a3/figures/layers_curves",
-        "a3/figures/sigma_curves",
-        "a3/figures/lambda_fine_search",
+        "a1/figures/required_003_curves",
+        "a1/figures/required_003_weights",
+        "a1/figures/bce_003_histograms",
+        "a2/figures/cyclic_001_schedule",
+        "a2/figures/lambda_fine_001_search",
+        "a2/figures/fine_000_search",
+        "a2/figures/final_001_curves",
+        "a3/figures/layers_004_curves",
+        "a3/figures/sigma_004_curves",
+        "a3/figures/lambda_grid_fine_004_search",
+        "a3/figures/lambda_final_004_curves",
     ):
         assert f"../{figure}.png" in tex
         assert (workdir / f"results/{figure}.png").stat().st_size > 1000
 
 
 def test_the_best_grid_point_is_what_grid_best_trained(workdir):
-    best = pd.read_csv(workdir / "results/a1/grid/search.csv").iloc[0]
+    best = pd.read_csv(workdir / "results/a1/grid2_003/search.csv").iloc[0]
     summary = pd.read_csv(workdir / "results/summary.csv")
-    trained = summary[summary.experiment == "grid_best"].iloc[0]
+    trained = summary[summary.experiment == "grid2_best_003"].iloc[0]
     assert (trained.n_batch, trained.eta, trained["lambda"]) == (best.n_batch, best.eta, best["lambda"])
+    lam = pd.read_csv(workdir / "results/a3/lambda_grid_fine_004/search.csv").iloc[0]["lambda"]
+    final = summary[summary.experiment == "lambda_final_004"]
+    assert np.isclose(final["lambda"], lam, rtol=1e-12).all() and (final.bn_alpha == 0.7).all()
 
 
 def test_fine_search_is_derived_from_the_coarse_results(workdir):
-    coarse = pd.read_csv(workdir / "results/a2/lambda_coarse/search.csv")
-    fine = pd.read_csv(workdir / "results/a2/lambda_fine/search.csv")
-    ranges = json.loads((workdir / "results/a2/lambda_fine/range.json").read_text())["ranges"]["lambda"]
+    coarse = pd.read_csv(workdir / "results/a2/lambda_coarse_001/search.csv")
+    fine = pd.read_csv(workdir / "results/a2/lambda_fine_001/search.csv")
+    ranges = json.loads((workdir / "results/a2/lambda_fine_001/range.json").read_text())["ranges"]["lambda"]
     top = np.log10(coarse["lambda"].head(3))
     assert ranges["low"] == pytest.approx(max(-5, top.min() - 0.25))
     assert ranges["high"] == pytest.approx(min(-1, top.max() + 0.25))
     assert np.log10(fine["lambda"]).between(ranges["low"], ranges["high"]).all()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    final = summary[(summary.assignment == "a2") & (summary.experiment == "final")]
+    final = summary[(summary.assignment == "a2") & (summary.experiment == "final_001")]
     assert np.isclose(final["lambda"], fine["lambda"].iloc[0], rtol=1e-12).all()
     assert final.seed.nunique() == 2
-    momentum_final = summary[summary.experiment == "momentum_final"]
-    best = pd.read_csv(workdir / "results/a2/momentum_fine/search.csv").iloc[0]
+    momentum_final = summary[summary.experiment == "final_000"]
+    best = pd.read_csv(workdir / "results/a2/fine_000/search.csv").iloc[0]
     assert np.isclose(momentum_final.eta, best.eta, rtol=1e-12).all()
     assert np.isclose(momentum_final["lambda"], best["lambda"], rtol=1e-12).all()
 
@@ -164,12 +171,38 @@ def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):
 
 
 def test_a_published_value_retrains_nothing(workdir):
-    (workdir / "published.yaml").write_text(
-        "assignments: {a1: {experiments: {required: {runs: {lam0_eta0.1: {published: {'002': 0.5}}}}}}}\n"
+    """The published numbers reach the report only: editing them reruns the report, no training."""
+    published = ROOT / "report/published.yaml"
+    before = published.stat().st_mtime
+    try:
+        os.utime(published, (before + 60, before + 60))  # as an edit would
+        counts = job_counts(snakemake(workdir, "-n").stdout)
+    finally:
+        os.utime(published, (before, before))
+    assert set(counts) == {"render_report", "report", "all"}, counts
+
+
+def test_report_only_config_values_retrain_nothing(workdir):
+    """Which report an experiment reproduces, what it does not state, its note: report only."""
+    (workdir / "attribution.yaml").write_text(
+        "assignments: {a1: {experiments: {required_002: {source: {report: '003', section: 'x'}, "
+        "not_stated: ['something else'], note: 'a note'}}}}\n"
     )
-    counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "published.yaml"]).stdout)
-    assert not [rule for rule in counts if rule.startswith("train_")], counts
-    assert "render_report" in counts
+    counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "attribution.yaml"]).stdout)
+    assert set(counts) == {"render_report", "report", "all"}, counts
+
+
+def test_the_pdf_opens_with_the_scorecard(workdir):
+    tex = (workdir / "results/report/report.tex").read_text()
+    total = re.search(r"\\textbf\{(\d+) of (\d+) published numbers reproduced\}", tex)
+    assert total, "no scorecard total in the report"
+    assert int(total.group(2)) == len(load_published(ROOT / "report/published.yaml"))
+    assert tex.index("Reproduction scorecard") < tex.index("Assignment 1")
+    # every report's entries are listed, with a verdict
+    for report in ("000", "001", "002", "003", "004"):
+        assert f"\n{report} & " in tex
+    assert "Reproduces report 002" in tex and "From the assignment text" in tex
+    assert "Not stated in the report" in tex
 
 
 @pytest.mark.parametrize(
@@ -179,13 +212,13 @@ def test_a_published_value_retrains_nothing(workdir):
         ("assignments: {a2: {title: 'Another title'}}", {"render_report", "report"}),
         # which runs get weight images: a figure and the report, no training
         (
-            "assignments: {a1: {figures: {weights: [required, bce, step_decay]}}}",
+            "assignments: {a1: {figures: {weights: [required_003, bce_003, step_decay_003]}}}",
             {"weights", "render_report", "report", "all"},
         ),
         # one run's hyper-parameter: that run's seeds and what reads them
         (
-            "assignments: {a3: {experiments: {sigma: {runs: {sigma1e-3: {init_sigma: 0.002}}}}}}",
-            {"train_a3_sigma_sigma1e_3", "curves", "summary", "summary_all", "render_report", "report", "all"},
+            "assignments: {a3: {experiments: {sigma_004: {runs: {sigma1e-3: {init_sigma: 0.002}}}}}}",
+            {"train_a3_sigma_004_sigma1e_3", "curves", "summary", "summary_all", "render_report", "report", "all"},
         ),
     ],
 )
@@ -193,27 +226,27 @@ def test_each_kind_of_edit_reruns_exactly_what_depends_on_it(workdir, edit, reru
     (workdir / "edit.yaml").write_text(edit + "\n")
     counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "edit.yaml"]).stdout)
     assert set(counts) <= reruns | {"all"} and set(counts) >= reruns - {"all"}, counts
-    if "train_a3_sigma_sigma1e_3" in counts:
-        assert counts["train_a3_sigma_sigma1e_3"] == 2  # its two seeds, no sibling run
+    if "train_a3_sigma_004_sigma1e_3" in counts:
+        assert counts["train_a3_sigma_004_sigma1e_3"] == 2  # its two seeds, no sibling run
 
 
 def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
     """One job per chunk of points; each point keeps its own files."""
-    out = snakemake(workdir, "-n", "--forceall", "results/a2/lambda_coarse/search.csv").stdout
-    assert job_counts(out)["train_a2_lambda_coarse_seed1_chunk0"] == 1
+    out = snakemake(workdir, "-n", "--forceall", "results/a2/lambda_coarse_001/search.csv").stdout
+    assert job_counts(out)["train_a2_lambda_coarse_001_seed1_chunk0"] == 1
     (workdir / "chunks.yaml").write_text("search: {chunk_size: 3}\n")
     out = snakemake(
-        workdir, "-n", "--forceall", "results/a2/lambda_coarse/search.csv", extra_configs=[workdir / "chunks.yaml"]
+        workdir, "-n", "--forceall", "results/a2/lambda_coarse_001/search.csv", extra_configs=[workdir / "chunks.yaml"]
     ).stdout
     counts = job_counts(out)
-    assert counts["train_a2_lambda_coarse_seed1_chunk0"] == counts["train_a2_lambda_coarse_seed1_chunk1"] == 1
-    assert "train_a2_lambda_coarse_seed1_chunk2" not in counts  # 4 points: 3 + 1
-    log = (workdir / "logs/a2/lambda_coarse/seed1_chunk0.log").read_text()
+    assert counts["train_a2_lambda_coarse_001_seed1_chunk0"] == counts["train_a2_lambda_coarse_001_seed1_chunk1"] == 1
+    assert "train_a2_lambda_coarse_001_seed1_chunk2" not in counts  # 4 points: 3 + 1
+    log = (workdir / "logs/a2/lambda_coarse_001/seed1_chunk0.log").read_text()
     assert "a stack of 4" in log
     for point in ("p000", "p001", "p002", "p003"):
-        metrics = json.loads((workdir / f"results/a2/lambda_coarse/{point}/seed1/metrics.json").read_text())
+        metrics = json.loads((workdir / f"results/a2/lambda_coarse_001/{point}/seed1/metrics.json").read_text())
         assert metrics["stack_size"] == 4 and metrics["run"] == point
-        history = pd.read_csv(workdir / f"results/a2/lambda_coarse/{point}/seed1/history.csv")
+        history = pd.read_csv(workdir / f"results/a2/lambda_coarse_001/{point}/seed1/history.csv")
         # A search point's history: validation figures at every evaluation, training ones at the end.
         assert history.val_accuracy.notna().all() and history.train_accuracy.iloc[-1] >= 0
         assert history.train_accuracy.iloc[:-1].isna().all()
@@ -222,7 +255,7 @@ def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
 def test_snakemake_html_report(workdir):
     snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text(errors="replace")
-    assert "required_curves.png" in html and "lambda_fine_search.png" in html
+    assert "required_003_curves.png" in html and "lambda_fine_001_search.png" in html
 
 
 def test_a_bad_checksum_stops_the_download_and_leaves_nothing(tmp_path):
