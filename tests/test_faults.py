@@ -47,7 +47,12 @@ def with_experiment(config, assignment, name, exp):
             {"refine": {"from": "nosuch", "count": 2}},
             r"assignments\.a2\.experiments\.x\.refine\.from.*'nosuch'",
         ),
-        ("a2", "x", {"refine": {"from": "cyclic_001", "count": 2}}, r"refine\.from names 'cyclic_001', a runs experiment"),
+        (
+            "a2",
+            "x",
+            {"refine": {"from": "cyclic_001", "count": 2}},
+            r"refine\.from names 'cyclic_001', a runs experiment",
+        ),
         (
             "a1",
             "x",
@@ -87,7 +92,9 @@ def test_the_shipped_config_passes_the_cross_reference_check(config):
 
 def test_snakemake_shows_the_cross_reference_error_before_any_job(tmp_path):
     work = tiny_workdir(tmp_path / "w")
-    (work / "bad.yaml").write_text("assignments: {a1: {experiments: {grid2_best_003: {best_of: {experiment: gird}}}}}\n")
+    (work / "bad.yaml").write_text(
+        "assignments: {a1: {experiments: {grid2_best_003: {best_of: {experiment: gird}}}}}\n"
+    )
     done = run_snakemake(work, "-n", check=False, extra_configs=[work / "bad.yaml"])
     assert done.returncode != 0
     assert "assignments.a1.experiments.grid2_best_003.best_of.experiment names 'gird'" in done.stdout + done.stderr

@@ -109,7 +109,13 @@ def test_gradient_check_passes_the_bar(workdir):
 def test_report_numbers_come_from_the_results(workdir):
     tex = (workdir / "results/report/report.tex").read_text()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    agg = aggregate(summary[summary.experiment.isin(["required_003", "required_002", "cyclic_001", "final_001", "final_000", "layers_004", "sigma_004"])])
+    agg = aggregate(
+        summary[
+            summary.experiment.isin(
+                ["required_003", "required_002", "cyclic_001", "final_001", "final_000", "layers_004", "sigma_004"]
+            )
+        ]
+    )
     for _, r in agg.iterrows():
         text = mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count)
         assert text.replace("±", r"$\pm$") in tex
