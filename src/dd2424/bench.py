@@ -22,7 +22,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from .run import build_network  # noqa: E402
+from .run import build_network, keep_freed_memory  # noqa: E402
 from .trainer import train  # noqa: E402
 
 NETWORKS = {
@@ -126,6 +126,7 @@ def main(argv=None):
     parser.add_argument("--stack", type=int, default=20, help="models in the stacked measurement (default 20)")
     parser.add_argument("--images", type=int, default=10000, help="training images (default 10,000)")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as a training job does
     rng = np.random.default_rng(0)
     data = (
         (rng.standard_normal((args.images, D), dtype=np.float32), rng.integers(0, K, args.images)),
