@@ -103,7 +103,12 @@ def made_up_config(md5=CIFAR10_MD5):
                         "not_stated": ["epochs: 40"],
                         "runs": {"good": {}, "bad": {}},
                     },
-                    "search": {"source": {"report": "000", "section": "3"}, "random": {}},
+                    "search": {"source": {"report": "000", "section": "3"}, "random": {}, "note": "Ranges as stated."},
+                    "final": {
+                        "source": {"report": "000", "section": "5"},
+                        "best_of": {"experiment": "search", "keys": ["lambda"]},
+                        "runs": {"best": {}},
+                    },
                 }
             }
         },
@@ -121,6 +126,17 @@ def made_up_results():
             "diverged": [False, False, True, False],
         }
     )
+    final = pd.DataFrame(
+        {
+            "assignment": ["a1"],
+            "experiment": ["final"],
+            "run": ["best"],
+            "seed": [1],
+            "lambda": [1e-2],
+            "diverged": [False],
+        }
+    )
+    summary = pd.concat([summary, final], ignore_index=True)
     search = pd.DataFrame({"run": ["p0", "p1", "p2"], "val_accuracy": [0.30, 0.45, 0.40], "lambda": [1e-3, 1e-2, 1e-4]})
     gradcheck = pd.DataFrame(
         {"check": ["c", "c"], "parameter": ["W1", "b1"], "loss": ["softmax"] * 2, "max_rel_error": [1e-9, 3e-6]}
@@ -165,3 +181,12 @@ def test_no_stand_in_cause_on_the_official_data():
     summary, searches, gradchecks = made_up_results()
     (row,) = scorecard(entries, made_up_config(), summary, searches, gradchecks, lambda a, e: ["good", "bad"])
     assert row["verdict"] == "missed" and not any("stand-in" in c for c in row["causes"])
+
+
+def test_a_searched_hyper_parameter_that_misses_names_the_search_and_its_note():
+    entries = [{"report": "000", "section": "5", "target": "a1/final/best", "quantity": "lambda", "value": 1e-3}]
+    summary, searches, gradchecks = made_up_results()
+    (row,) = scorecard(entries, made_up_config(), summary, searches, gradchecks, lambda a, e: ["best"])
+    assert row["verdict"] == "missed" and row["ours"]["mean"] == 1e-2
+    assert "chosen by the search search, whose best point depends on the points it sampled" in row["causes"]
+    assert "search: Ranges as stated" in row["causes"]

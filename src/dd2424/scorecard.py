@@ -184,6 +184,14 @@ def causes(entry, config, summary, ours):
         found.append(exp["note"].rstrip("."))
     if "rank" in entry and "grid" not in exp:
         found.append("a random search's k-th best depends on the points it sampled")
+    if "best_of" in exp:
+        experiments = config["assignments"][parts[0]]["experiments"]
+        source = exp["best_of"]["experiment"]
+        if kind_of(entry["quantity"]) == "hyper" and entry["quantity"] in exp["best_of"]["keys"]:
+            how = "the results of its grid" if "grid" in experiments[source] else "the points it sampled"
+            found.append(f"chosen by the search {source}, whose best point depends on {how}")
+        if "note" in experiments[source]:
+            found.append(f"{source}: {experiments[source]['note'].rstrip('.')}")
     if len(parts) == 3:
         rows = summary[(summary.assignment == parts[0]) & (summary.experiment == parts[1]) & (summary.run == parts[2])]
         diverged = int(rows.diverged.fillna(False).astype(bool).sum())
