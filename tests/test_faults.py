@@ -246,34 +246,33 @@ def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finis
 
 
 def test_a_history_cut_mid_row_is_named(finished):
-    target = "results/a1/bce/bce/seed1/history.csv"
+    target = "results/a1/bce_003/bce/seed1/history.csv"
     text = (finished / target).read_text()
     (finished / target).write_text(text[: text.rindex("\n", 0, len(text) - 1) + 12])
-    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_curves.png", check=False)
+    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_003_curves.png", check=False)
     assert done.returncode != 0
-    assert f"{target} is damaged: a row is incomplete" in (finished / "logs/a1/figures/bce_curves.log").read_text()
+    assert f"{target} is damaged: a row is incomplete" in (finished / "logs/a1/figures/bce_003_curves.log").read_text()
     run_snakemake(finished, "-j1", "--force", target)  # the command the message gives
-    run_snakemake(finished, "-j1", "results/a1/figures/bce_curves.png")
+    run_snakemake(finished, "-j1", "results/a1/figures/bce_003_curves.png")
 
 
 def test_a_damaged_model_file_is_named(finished):
-    target = "results/a1/bce/softmax/seed1/model.npz"
+    target = "results/a1/bce_003/softmax/seed1/model.npz"
     blob = (finished / target).read_bytes()
     (finished / target).write_bytes(blob[: len(blob) // 3])
-    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_weights.png", check=False)
+    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_003_weights.png", check=False)
     assert done.returncode != 0
-    assert (
-        f"{target} is damaged: not a readable model file" in (finished / "logs/a1/figures/bce_weights.log").read_text()
-    )
+    log = (finished / "logs/a1/figures/bce_003_weights.log").read_text()
+    assert f"{target} is damaged: not a readable model file" in log
     run_snakemake(finished, "-j1", "--force", target)
-    run_snakemake(finished, "-j1", "results/a1/figures/bce_weights.png")
+    run_snakemake(finished, "-j1", "results/a1/figures/bce_003_weights.png")
 
 
 def test_a_missing_model_file_is_rebuilt_by_the_default_target(finished):
-    target = finished / "results/a1/bce/softmax/seed2/model.npz"
+    target = finished / "results/a1/bce_003/softmax/seed2/model.npz"
     target.unlink()
     out = run_snakemake(finished, "-n", "assignment1").stdout
-    assert "train_a1_bce_softmax" in out
+    assert "train_a1_bce_003_softmax" in out
     run_snakemake(finished, "-j1", "assignment1")
     assert target.exists()
 
