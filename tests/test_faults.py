@@ -296,7 +296,7 @@ def test_sizes_beyond_the_data_are_refused_at_parse_time_once_it_is_unpacked(fin
         "assignments.a2.experiments.sanity_000 (run 'overfit_100'): n_train 100000 is more than the 100 training images"
         in (done.stdout + done.stderr)
     )
-    (finished / "batch.yaml").write_text("assignments: {a1: {experiments: {bce: {base: {n_batch: 500}}}}}\n")
+    (finished / "batch.yaml").write_text("assignments: {a1: {experiments: {bce_003: {base: {n_batch: 500}}}}}\n")
     done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "batch.yaml"])
     assert "n_batch 500 is larger than its 100 training images" in done.stdout + done.stderr
 
