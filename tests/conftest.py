@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from dd2424.synthetic import write_archive
 
@@ -36,6 +37,13 @@ def run_snakemake(workdir, *args, check=True, env=None, extra_configs=()):
     if check and done.returncode != 0:
         raise AssertionError(f"snakemake {args} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
     return done
+
+
+def default_spec(**overrides):
+    """A run spec: the shipped config's defaults (the one place they live) with ``overrides``."""
+    spec = dict(yaml.safe_load((ROOT / "config.yaml").read_text())["defaults"])
+    spec.update(overrides)
+    return spec
 
 
 @pytest.fixture

@@ -194,10 +194,7 @@ def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path)
 
 def test_a_killed_snakemake_recovers_with_the_command_it_names(tmp_path):
     work = tiny_workdir(tmp_path / "w")
-    (work / "slow.yaml").write_text(SLOW)
-    proc = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
-    log = work / "logs/a2/sanity_000/overfit_100/seed1.log"
-    wait_for(lambda: log.exists() and "epoch" in log.read_text())
+    proc = start_slow_job(work)
     os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as a closed terminal would
     proc.wait(timeout=60)
 
@@ -211,10 +208,7 @@ def test_a_killed_snakemake_recovers_with_the_command_it_names(tmp_path):
 
 def test_a_second_snakemake_in_the_same_directory_refuses(tmp_path):
     work = tiny_workdir(tmp_path / "w")
-    (work / "slow.yaml").write_text(SLOW)
-    first = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
-    log = work / "logs/a2/sanity_000/overfit_100/seed1.log"
-    wait_for(lambda: log.exists() and "epoch" in log.read_text())
+    first = start_slow_job(work)
     second = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "slow.yaml"])
     assert second.returncode != 0
     assert "cannot be locked" in second.stdout + second.stderr
@@ -321,6 +315,15 @@ def snakemake_in_background(workdir, *args, extra_configs=()):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def start_slow_job(work):
+    """Snakemake training ONE_JOB slowly in the background, once the job has begun its epochs."""
+    (work / "slow.yaml").write_text(SLOW)
+    proc = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
+    log = work / "logs/a2/sanity_000/overfit_100/seed1.log"
+    wait_for(lambda: log.exists() and "epoch" in log.read_text())
+    return proc
 
 
 def wait_for(condition, timeout=120):

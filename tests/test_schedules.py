@@ -1,4 +1,5 @@
 import pytest
+from conftest import default_spec
 
 from dd2424 import schedules
 
@@ -26,22 +27,9 @@ def test_epoch_decay():
 
 
 def base(**kw):
-    spec = dict(
-        n_batch=100,
-        schedule="constant",
-        eta=0.01,
-        epochs=3,
-        step_factor=0.1,
-        step_every=1,
-        decay=0.9,
-        eta_min=1e-5,
-        eta_max=0.1,
-        n_s=None,
-        n_s_epochs=None,
-        cycles=2,
+    return default_spec(
+        **{"eta": 0.01, "epochs": 3, "step_every": 1, "decay": 0.9, "cycles": 2, **kw},
     )
-    spec.update(kw)
-    return spec
 
 
 def test_build_counts_updates():

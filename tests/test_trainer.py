@@ -1,33 +1,20 @@
 import numpy as np
 import pytest
+from conftest import default_spec
 
 from dd2424.augment import flip_horizontally
 from dd2424.run import build_network
 from dd2424.trainer import train
 
-SPEC = dict(
-    hidden=[],
-    batch_norm=False,
-    bn_alpha=0.9,
-    init="normal",
-    init_sigma=0.01,
+SPEC = default_spec(
     bias_init="normal",
-    loss="softmax",
     n_batch=20,
-    schedule="constant",
     eta=0.01,
     epochs=5,
     step_every=1,
     step_factor=0.5,
     decay=0.9,
-    eta_min=1e-5,
-    eta_max=0.1,
-    n_s=None,
-    n_s_epochs=None,
-    cycles=1,
     evals_per_cycle=4,
-    momentum=0.0,
-    flip=False,
     **{"lambda": 0.01},
 )
 

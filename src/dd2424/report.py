@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .experiments import experiment_kind, searched_keys, static_runs
-from .scorecard import TOLERANCES, load_published, scorecard, totals
+from .scorecard import TOLERANCES, load_published, point_matches, scorecard, totals
 from .summary import aggregate, mean_std
 
 CHANCE = 0.1
@@ -199,7 +199,7 @@ def load_json(path):
         return json.load(f)
 
 
-def assignment_context(config, assignment, summary, files, report_dir, published):
+def assignment_context(config, assignment, summary, files, report_dir, published, searches):
     """Everything a section template shows for one assignment.
 
     ``files`` holds the results it reads, by kind (search, best, range,
@@ -230,7 +230,7 @@ def assignment_context(config, assignment, summary, files, report_dir, published
                 if e["target"].startswith(f"{key}/") and e["quantity"] == "train_loss"
             }
         else:
-            entry["search"] = pd.read_csv(files["search"][key]).to_dict("records")
+            entry["search"] = searches[key].to_dict("records")
             attach_published_points(entry["search"], published, key)
             entry["published_top"] = sorted(
                 (e for e in published if e["target"] == key and "rank" in e), key=lambda e: e["rank"]
@@ -262,11 +262,7 @@ def attach_published_points(points, published, key):
     """Give each grid point of a search its published value(s), {report: value}."""
     entries = [e for e in published if e["target"] == key and "point" in e]
     for p in points:
-        p["published"] = {
-            e["report"]: e["value"]
-            for e in entries
-            if all(math.isclose(float(p[k]), float(v), rel_tol=1e-9) for k, v in e["point"].items())
-        }
+        p["published"] = {e["report"]: e["value"] for e in entries if point_matches(p, e["point"])}
 
 
 def score(value, kind, digits=2):
@@ -294,10 +290,9 @@ def score_difference(row):
     return f"$\\times${row['ours']['mean'] / row['value']:.2g}"
 
 
-def scorecard_context(config, summary, files, published_path):
+def scorecard_context(config, summary, files, published_path, searches):
     """The scorecard's rows, its totals, and the tolerances it applies."""
     entries = load_published(published_path)
-    searches = {key: pd.read_csv(path) for key, path in files["search"].items()}
     gradchecks = {a: pd.read_csv(path) for a, path in files["gradcheck"].items()}
     rows = scorecard(entries, config, summary, searches, gradchecks, lambda a, e: static_runs(config, a, e))
     overall, per_report = totals(rows)
@@ -317,11 +312,13 @@ def diverged_runs(summary):
 
 def build_context(config, summary_path, files, report_dir, provenance_info, published_path):
     summary = pd.read_csv(summary_path)
-    card, published = scorecard_context(config, summary, files, published_path)
+    searches = {key: pd.read_csv(path) for key, path in files["search"].items()}
+    card, published = scorecard_context(config, summary, files, published_path, searches)
     return {
         "scorecard": card,
         "assignments": {
-            a: assignment_context(config, a, summary, files, report_dir, published) for a in config["assignments"]
+            a: assignment_context(config, a, summary, files, report_dir, published, searches)
+            for a in config["assignments"]
         },
         "n_models": len(summary),
         "diverged": diverged_runs(summary),

@@ -110,7 +110,8 @@ def _stats(values):
     return {"mean": float(values.mean()), "std": std, "n": int(len(values))}
 
 
-def _point_matches(row, point):
+def point_matches(row, point):
+    """Whether a search table's row is the grid point ``{key: value}``."""
     return all(math.isclose(float(row[k]), float(v), rel_tol=1e-9, abs_tol=1e-15) for k, v in point.items())
 
 
@@ -140,7 +141,7 @@ def our_value(entry, summary, searches, gradchecks):
         if entry["rank"] > len(ranked):
             return None
         return {"mean": float(ranked[quantity].iloc[entry["rank"] - 1]), "std": math.nan, "n": 1}
-    rows = table[[_point_matches(r, entry["point"]) for _, r in table.iterrows()]]
+    rows = table[[point_matches(r, entry["point"]) for _, r in table.iterrows()]]
     return None if rows.empty else {"mean": float(rows[quantity].iloc[0]), "std": math.nan, "n": 1}
 
 
