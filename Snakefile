@@ -41,6 +41,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/assignment1.smk"
 include: "workflow/rules/assignment2.smk"
 include: "workflow/rules/assignment3.smk"
+include: "workflow/rules/bonus.smk"
 include: "workflow/rules/report.smk"
 
 

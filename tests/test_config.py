@@ -142,3 +142,24 @@ def test_best_of_can_take_the_hidden_sizes_of_a_grid(tmp_path):
     assert resolved["hidden"] == [50, 30] and resolved["eta"] == 0.1
     best.write_text(json.dumps({"best": {"hidden": "none"}}))
     assert ex.resolve({"run": "best", "hidden": [10]}, {"best_of": {"keys": ["hidden"]}}, best)["hidden"] == []
+
+
+def test_an_ablation_run_keeps_its_own_value_of_a_searched_key(config, tmp_path):
+    """The bonus ablation's no_dropout sets dropout 0 itself: the search's best dropout must not replace it."""
+    exp = config["assignments"]["bonus"]["experiments"]["ablation"]
+    runs = ex.static_runs(config, "bonus", "ablation")
+    best = tmp_path / "best.json"
+    best.write_text(json.dumps({"best": {"dropout": 0.35, "lambda": 0.002}}))
+    derived_by = ex.derivation(exp)
+    no_dropout = ex.resolve(runs["no_dropout"], derived_by, best)
+    assert no_dropout["dropout"] == 0.0 and no_dropout["lambda"] == 0.002
+    no_flip = ex.resolve(runs["no_flip"], derived_by, best)
+    assert no_flip["dropout"] == 0.35 and no_flip["lambda"] == 0.002 and no_flip["flip"] is False
+    recipe = ex.resolve(ex.static_runs(config, "bonus", "recipe")["best"], ex.derivation(exp), best)
+    assert recipe["dropout"] == 0.35
+    # every bonus ingredient is off in the assignments' defaults
+    assert (config["defaults"]["dropout"], config["defaults"]["label_smoothing"], config["defaults"]["translate"]) == (
+        0.0,
+        0.0,
+        0,
+    )

@@ -25,7 +25,7 @@ def data():
 def fit(specs, seed=5):
     train_set, val_set = data()
     rng = np.random.default_rng(seed)
-    net = build_network(specs[0], 3072, rng, n_models=len(specs))
+    net = build_network(specs, 3072, rng)
     histories, infos = train(net, train_set, val_set, specs, rng)
     return net, histories, infos
 

@@ -84,7 +84,7 @@ def numpy_samples_per_s(shape, n_models, data, epochs):
     spec = {**SPEC, **shape, "epochs": epochs}
     specs = [{**spec, "eta": spec["eta"] * (1 + m / 10), "run": f"p{m}"} for m in range(n_models)]
     rng = np.random.default_rng(0)
-    net = build_network(spec, D, rng, n_models=n_models)
+    net = build_network(specs, D, rng)
     _, infos = train(net, train_set, val_set, specs, rng, curves=False)
     return infos[0]["samples_per_s"]
 

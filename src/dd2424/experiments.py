@@ -26,6 +26,11 @@ from .trainer import IDENTITY, STACKABLE
 SEARCH_KINDS = ("grid", "random", "refine")
 
 
+def assignments_in_all(config):
+    """The assignments (and the bonus) that the default target and the report include."""
+    return [a for a, group in config["assignments"].items() if group.get("in_all", True)]
+
+
 def experiment_kind(exp):
     kinds = [k for k in ("runs",) + SEARCH_KINDS if k in exp]
     if len(kinds) != 1:
@@ -104,7 +109,14 @@ def derivation(exp):
         r = exp["refine"]
         return {"refine": {"count": r["count"], "sample_seed": r.get("sample_seed", 1)}}
     if "best_of" in exp:
-        return {"best_of": {"keys": list(exp["best_of"]["keys"])}}
+        keys = list(exp["best_of"]["keys"])
+        # A run that sets a best_of key itself keeps its own value (an ablation
+        # that turns the searched dropout off): per run, the keys it sets.
+        own = {
+            str(run): sorted(k for k in (overrides or {}) if k in keys)
+            for run, overrides in exp.get("runs", {}).items()
+        }
+        return {"best_of": {"keys": keys, "own": {run: k for run, k in own.items() if k}}}
     return {}
 
 
@@ -120,8 +132,13 @@ def resolve(spec, derived_by, derived_path=None):
         spec.update(points[int(spec["run"][1:])])
     if "best_of" in derived_by:
         best = derived["best"]
+        own = derived_by["best_of"].get("own", {}).get(spec["run"], [])
         spec.update(
-            {k: hidden_from_label(best[k]) if k == "hidden" else best[k] for k in derived_by["best_of"]["keys"]}
+            {
+                k: hidden_from_label(best[k]) if k == "hidden" else best[k]
+                for k in derived_by["best_of"]["keys"]
+                if k not in own
+            }
         )
     return spec
 

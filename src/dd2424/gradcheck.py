@@ -35,6 +35,15 @@ def numerical_gradient(f, param, h, entries):
     return grad
 
 
+# Every pass of a check draws the same dropout masks: the cost it differentiates is one function.
+MASK_SEED = 12345
+
+
+def same_masks(net):
+    net.noise_rng = np.random.default_rng(MASK_SEED)
+    return net
+
+
 def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
     """One row per parameter tensor comparing analytic and numerical gradients.
 
@@ -48,7 +57,7 @@ def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
     rng = np.random.default_rng(0) if rng is None else rng
     # Batch norm in training mode updates the moving averages on every
     # forward pass; they do not enter the training-mode cost, so that is harmless.
-    _, grads = net.loss_and_grads(X, y, lam)
+    _, grads = same_masks(net).loss_and_grads(X, y, lam)
     reference = net.astype(np.longdouble)
     X_ref = np.asarray(X, dtype=np.longdouble)
     rows = []
@@ -58,7 +67,7 @@ def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
             entries = np.sort(rng.choice(size, max_entries, replace=False))
         else:
             entries = np.arange(size)
-        g_n = numerical_gradient(lambda: reference.cost(X_ref, y, lam, train=True), param, h, entries)
+        g_n = numerical_gradient(lambda: same_masks(reference).cost(X_ref, y, lam, train=True), param, h, entries)
         g_a = grads[name].reshape(-1)[entries].astype(np.longdouble)
         rel = relative_error(g_a, g_n, eps)
         abs_error = np.abs(g_a - g_n)
@@ -104,6 +113,8 @@ def run_check(check, X, y):
                 "samples": samples,
                 "hidden": hidden_label(check["hidden"]),
                 "batch_norm": check["batch_norm"],
+                "dropout": check.get("dropout", 0.0),
+                "label_smoothing": check.get("label_smoothing", 0.0),
                 "lambda": check["lambda"],
             }
         )
@@ -131,6 +142,8 @@ def check_all(checks, split_X_path, log=print):
         "samples",
         "hidden",
         "batch_norm",
+        "dropout",
+        "label_smoothing",
         "lambda",
         "entries_checked",
         "mean_abs_error",

@@ -48,6 +48,24 @@ def relu_backward(dout, cache):
     return dout * (cache > 0)
 
 
+def dropout_forward(x, rate, uniform):
+    """Inverted dropout: zero each unit with probability ``rate``, scale the kept ones by 1 / (1 - rate).
+
+    ``rate`` broadcasts against x ((M, 1, 1) for a stack, one rate per
+    model); ``uniform`` holds one U[0, 1) draw per unit, so that a caller
+    who repeats the draws (a gradient check) gets the same mask.  At rate 0
+    every unit is kept and nothing is scaled.  The expected activation is
+    unchanged, so inference uses the network without the layer.
+    """
+    keep = (uniform >= rate) / (1 - rate)
+    keep = keep.astype(x.dtype, copy=False)
+    return x * keep, keep
+
+
+def dropout_backward(dout, keep):
+    return dout * keep
+
+
 def batchnorm_forward(x, gamma, beta, eps=1e-8):
     """Training-mode batch norm over the sample axis (-2), biased variance.
 

@@ -23,18 +23,33 @@ def _true_class(n, y):
     return np.arange(n), y
 
 
-def softmax_cross_entropy(scores, y):
-    n = scores.shape[-2]
+def _smoothing(smoothing, scores):
+    """Label smoothing as a value per model shaped against (M, n) losses, or None when off."""
+    if smoothing is None:
+        return None
+    eps = np.asarray(smoothing, dtype=scores.dtype)
+    return eps.reshape(eps.shape + (1,)) if eps.ndim else eps
+
+
+def softmax_cross_entropy(scores, y, smoothing=None):
+    """With ``smoothing`` eps, against the target (1 - eps) * onehot + eps / K."""
+    n, k = scores.shape[-2:]
     shifted = scores - scores.max(axis=-1, keepdims=True)
     log_z = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     log_p = shifted - log_z
     p = np.exp(log_p)
     rows = _true_class(n, y)
-    loss = -log_p[..., rows[0], rows[1]].mean(axis=-1)
+    per_sample = -log_p[..., rows[0], rows[1]]
     dscores = p.copy()
     dscores[..., rows[0], rows[1]] -= 1
+    eps = _smoothing(smoothing, scores)
+    if eps is not None:
+        per_sample = (1 - eps) * per_sample - eps * log_p.mean(axis=-1)
+        # p - target = (p - onehot) + eps * (onehot - 1/K)
+        dscores[..., rows[0], rows[1]] += eps
+        dscores -= (eps / k)[..., None] if np.ndim(eps) else eps / k
     dscores /= n
-    return loss, dscores, p
+    return per_sample.mean(axis=-1), dscores, p
 
 
 def _log_sigmoid(s):
@@ -42,11 +57,17 @@ def _log_sigmoid(s):
     return -np.logaddexp(0, -s)
 
 
-def multiple_binary_cross_entropy(scores, y):
-    """Mean over samples of -(1/K) sum_k [y_k log s(s_k) + (1 - y_k) log(1 - s(s_k))]."""
+def multiple_binary_cross_entropy(scores, y, smoothing=None):
+    """Mean over samples of -(1/K) sum_k [y_k log s(s_k) + (1 - y_k) log(1 - s(s_k))].
+
+    With ``smoothing`` eps the targets y_k are (1 - eps) * onehot + eps / K.
+    """
     n, k = scores.shape[-2:]
     onehot = np.zeros(scores.shape[-2:], dtype=scores.dtype)
     onehot[_true_class(n, y)] = 1
+    eps = _smoothing(smoothing, scores)
+    if eps is not None:
+        onehot = (1 - eps)[..., None] * onehot + (eps / k)[..., None] if np.ndim(eps) else (1 - eps) * onehot + eps / k
     per_sample = -(onehot * _log_sigmoid(scores) + (1 - onehot) * _log_sigmoid(-scores)).sum(axis=-1) / k
     p = np.exp(_log_sigmoid(scores))
     dscores = (p - onehot) / (k * n)

@@ -1,5 +1,7 @@
-"""One network for all three assignments: k linear layers, ReLU between them,
-optional batch norm after every hidden linear layer, and a choice of loss.
+"""One network for all three assignments and the bonus: k linear layers, ReLU
+between them, optional batch norm after every hidden linear layer, and a
+choice of loss; for the bonus, optional dropout after every hidden ReLU and
+label smoothing of the training loss (both off by default).
 
 Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
 ``hidden=[50, 50, ...]`` with ``batch_norm=True``.
@@ -36,6 +38,8 @@ class Network:
         dtype=np.float32,
         rng=None,
         n_models=1,
+        dropout=0.0,
+        label_smoothing=0.0,
     ):
         if len(sizes) < 2:
             raise ValueError(f"a network needs an input and an output size, got sizes={sizes}")
@@ -64,12 +68,23 @@ class Network:
         self.params = {k: np.repeat(v.astype(self.dtype)[None], self.n_models, axis=0) for k, v in one.items()}
         # Moving averages of the batch-norm statistics (M, d), used at test time.
         self.running = {}
+        # Training-only regularisers, one value per model (None: off for every model,
+        # so that the assignments' networks pay nothing for them).
+        self.dropout = self._optional_per_model(dropout)
+        self.label_smoothing = self._optional_per_model(label_smoothing)
+        # Dropout masks are drawn from the network's seeded generator; a gradient
+        # check replaces it to repeat the same masks.
+        self.noise_rng = rng
 
     def has_batch_norm(self, i):
         return self.batch_norm and i < self.n_layers
 
     def weight_names(self):
         return [f"W{i}" for i in range(1, self.n_layers + 1)]
+
+    def _optional_per_model(self, values):
+        values = self.per_model(values)
+        return values.copy() if (values > 0).any() else None
 
     def per_model(self, values):
         """A scalar or one value per model, as an (M,) vector of the network's dtype."""
@@ -83,7 +98,7 @@ class Network:
         for i in range(1, self.n_layers + 1):
             s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"))
             if i == self.n_layers:
-                caches.append((lin_cache, None, None))
+                caches.append((lin_cache, None, None, None))
                 return s, caches
             bn_cache = None
             if self.batch_norm:
@@ -99,7 +114,11 @@ class Network:
                         s, gamma, beta, self.running[f"mean{i}"][:, None, :], self.running[f"var{i}"][:, None, :]
                     )
             h, relu_cache = layers.relu_forward(s)
-            caches.append((lin_cache, bn_cache, relu_cache))
+            keep = None
+            if train and self.dropout is not None:
+                uniform = self.noise_rng.random(h.shape, dtype=np.float32)
+                h, keep = layers.dropout_forward(h, self.dropout[:, None, None], uniform)
+            caches.append((lin_cache, bn_cache, relu_cache, keep))
         raise AssertionError("unreachable")
 
     def _update_running(self, i, mean, var):
@@ -120,7 +139,9 @@ class Network:
         grads = {}
         dh = dscores
         for i in range(self.n_layers, 0, -1):
-            lin_cache, bn_cache, relu_cache = caches[i - 1]
+            lin_cache, bn_cache, relu_cache, keep = caches[i - 1]
+            if keep is not None:
+                dh = layers.dropout_backward(dh, keep)
             if relu_cache is not None:
                 dh = layers.relu_backward(dh, relu_cache)
                 if bn_cache is not None:
@@ -142,7 +163,7 @@ class Network:
     def loss_and_grads(self, X, y, lam):
         """Training-mode (data loss per model, gradients of the cost) on one mini-batch."""
         scores, caches = self.forward(X, train=True)
-        loss, dscores, _ = self.loss_fn(scores, y)
+        loss, dscores, _ = self.loss_fn(scores, y, self.label_smoothing)
         return loss, self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
 
     def loss_and_steps(self, X, y, eta):
@@ -154,15 +175,19 @@ class Network:
         not summed (``evaluate`` does, where a cost is recorded).
         """
         scores, caches = self.forward(X, train=True)
-        loss, dscores, _ = self.loss_fn(scores, y)
+        loss, dscores, _ = self.loss_fn(scores, y, self.label_smoothing)
         dscores = dscores.astype(self.dtype, copy=False)
         dscores *= eta[:, None, None]
         return loss, self.backward(dscores, caches)
 
     def cost(self, X, y, lam, train=True):
-        """The cost summed over the stack; what a numerical gradient differentiates."""
+        """The cost summed over the stack; what a numerical gradient differentiates.
+
+        In training mode with the training loss (label smoothing, dropout);
+        otherwise against the true labels.
+        """
         scores, _ = self.forward(X, train=train)
-        loss, _, _ = self.loss_fn(scores, y)
+        loss, _, _ = self.loss_fn(scores, y, self.label_smoothing if train else None)
         return (loss + self.regularisation(lam)).sum()
 
     # -------------------------------------------------------------- inference
@@ -195,7 +220,15 @@ class Network:
         other.n_models = len(models)
         other.params = {k: v[models].copy() for k, v in self.params.items()}
         other.running = {k: v[models].copy() for k, v in self.running.items()}
+        other.dropout = self._optional_take(self.dropout, models)
+        other.label_smoothing = self._optional_take(self.label_smoothing, models)
         return other
+
+    @staticmethod
+    def _optional_take(values, models):
+        if values is None or not (values[models] > 0).any():
+            return None
+        return values[models].copy()
 
     def put(self, m, single):
         """Overwrite model ``m`` of the stack with the one model of ``single``."""
@@ -210,6 +243,9 @@ class Network:
         other.dtype = np.dtype(dtype)
         other.params = {k: v.astype(dtype) for k, v in self.params.items()}
         other.running = {k: v.astype(dtype) for k, v in self.running.items()}
+        for name in ("dropout", "label_smoothing"):
+            values = getattr(self, name)
+            setattr(other, name, None if values is None else values.astype(dtype))
         return other
 
     # -------------------------------------------------------------- persistence

@@ -13,8 +13,9 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pandas as pd
+import yaml
 
-from .experiments import experiment_kind, searched_keys, static_runs
+from .experiments import assignments_in_all, experiment_kind, searched_keys, static_runs
 from .scorecard import TOLERANCES, load_published, point_matches, scorecard, totals
 from .summary import aggregate, mean_std
 
@@ -54,7 +55,16 @@ def num(value, digits=3):
     return f"{value:.{digits}g}"
 
 
-SYMBOLS = {"lambda": r"$\lambda$", "eta": r"$\eta$", "n_batch": r"$n_\text{batch}$", "momentum": r"$\rho$"}
+SYMBOLS = {
+    "lambda": r"$\lambda$",
+    "eta": r"$\eta$",
+    "n_batch": r"$n_\text{batch}$",
+    "momentum": r"$\rho$",
+    "dropout": "dropout",
+    "label_smoothing": "label smoothing",
+    "translate": "translation",
+    "batch_norm": "batch norm",
+}
 
 
 def symbol(key):
@@ -222,6 +232,8 @@ def assignment_context(config, assignment, summary, files, report_dir, published
             note=exp.get("note", ""),
         )
         if kind == "runs":
+            # what each run changes of the experiment's base (an ablation's removed ingredient)
+            entry["overrides"] = {str(run): overrides or {} for run, overrides in exp["runs"].items()}
             entry["runs"] = runs_table(table, name, lambda e, r: published_accuracies(published, assignment, e, r))
             entry["sources"] = sorted({s for row in entry["runs"] for s in row["published"]})
             entry["published_losses"] = {
@@ -250,6 +262,27 @@ def assignment_context(config, assignment, summary, files, report_dir, published
                 Path(path).resolve(), report_dir.resolve()
             )
     return section
+
+
+def best_published(published):
+    """Each seed report's best published test accuracy, with where it stands."""
+    best = {}
+    for e in published:
+        if e["quantity"] == "test_accuracy" and not e.get("bound"):
+            if e["report"] not in best or e["value"] > best[e["report"]]["value"]:
+                best[e["report"]] = e
+    return [best[r] for r in sorted(best)]
+
+
+def load_student_results(path):
+    """Other students' results as quoted (network, test_accuracy, quoted_as); refused if malformed."""
+    with open(path) as f:
+        rows = yaml.safe_load(f) or []
+    for i, row in enumerate(rows):
+        missing = {"network", "test_accuracy", "quoted_as"} - set(row)
+        if missing or not 0 <= row.get("test_accuracy", -1) <= 1:
+            raise ValueError(f"{path}: entry {i} ({row}) needs network, quoted_as and a test_accuracy in [0, 1]")
+    return rows
 
 
 def published_accuracies(published, assignment, experiment, run):
@@ -310,19 +343,21 @@ def diverged_runs(summary):
     ]
 
 
-def build_context(config, summary_path, files, report_dir, provenance_info, published_path):
+def build_context(config, summary_path, files, report_dir, provenance_info, published_path, students_path):
     summary = pd.read_csv(summary_path)
     searches = {key: pd.read_csv(path) for key, path in files["search"].items()}
     card, published = scorecard_context(config, summary, files, published_path, searches)
     return {
+        "students": {"seeds": best_published(published), "quoted": load_student_results(students_path)},
         "scorecard": card,
         "assignments": {
             a: assignment_context(config, a, summary, files, report_dir, published, searches)
-            for a in config["assignments"]
+            for a in assignments_in_all(config)
         },
         "n_models": len(summary),
         "diverged": diverged_runs(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],
         "seeds": config["seeds"],
         "provenance": provenance_info,
+        "bonus_cost": [b for b in provenance_info["benchmarks"] if b["group"].startswith("bonus/")],
     }

@@ -19,8 +19,12 @@ N_CLASSES = 10
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
-def build_network(spec, n_inputs, rng, dtype=np.float32, n_models=1):
-    """The one mapping from a run spec to a network."""
+def build_network(specs, n_inputs, rng, dtype=np.float32):
+    """The one mapping from run specs to a network: one spec (a stack of one) or a
+    list of stackable specs, one per model."""
+    if isinstance(specs, dict):
+        specs = [specs]
+    spec = specs[0]
     return Network(
         [n_inputs, *spec["hidden"], N_CLASSES],
         loss=spec["loss"],
@@ -31,7 +35,9 @@ def build_network(spec, n_inputs, rng, dtype=np.float32, n_models=1):
         bn_alpha=spec["bn_alpha"],
         dtype=dtype,
         rng=rng,
-        n_models=n_models,
+        n_models=len(specs),
+        dropout=[s.get("dropout", 0.0) for s in specs],
+        label_smoothing=[s.get("label_smoothing", 0.0) for s in specs],
     )
 
 
@@ -64,7 +70,7 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
     train_set = data.load_split(split_dir, "train", spec.get("n_train"))
     val_set = data.load_split(split_dir, "val")
     X_test, y_test = data.load_split(split_dir, "test")
-    net = build_network(spec, train_set[0].shape[1], rng, n_models=len(specs))
+    net = build_network(specs, train_set[0].shape[1], rng)
     runs = ", ".join(s["run"] for s in specs)
     log(
         f"training {spec['assignment']}/{spec['experiment']} [{runs}] seed {seed} on {len(train_set[1])} images: "

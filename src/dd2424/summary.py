@@ -31,6 +31,9 @@ HYPER = [
     "cycles",
     "momentum",
     "flip",
+    "translate",
+    "dropout",
+    "label_smoothing",
 ]
 RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
     "diverged",

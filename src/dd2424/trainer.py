@@ -1,5 +1,6 @@
 """The one training loop: mini-batches from a seeded shuffle, a schedule, an
-update rule, optional flip augmentation, and a history of evaluations.
+update rule, optional augmentation (flips, translations), and a history of
+evaluations.
 
 It trains a stack of M models (see ``model``) given M flat run specs that
 differ only in the per-model scalars of ``STACKABLE``: every model sees the
@@ -12,12 +13,11 @@ import time
 
 import numpy as np
 
-from . import optim, schedules
-from .augment import flip_horizontally
+from . import augment, optim, schedules
 
 # Hyper-parameters that may differ between the models of one stack: they
 # enter a step only as one scalar per model.
-STACKABLE = ("eta", "lambda", "momentum", "eta_min", "eta_max", "decay", "step_factor")
+STACKABLE = ("eta", "lambda", "momentum", "eta_min", "eta_max", "decay", "step_factor", "dropout", "label_smoothing")
 # What names a run rather than defines it.
 IDENTITY = ("assignment", "experiment", "run")
 
@@ -104,8 +104,13 @@ class History:
         return [m for m in models if not all(math.isfinite(self.rows[m][-1][f"{p}_cost"]) for p in parts)]
 
 
-def mini_batches(X, y, n_batch, rng, flip, dtype):
-    """One epoch of mini-batches ``(xb, yb)`` from a fresh shuffle, mirrored at random with ``flip``."""
+def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0):
+    """One epoch of mini-batches ``(xb, yb)`` from a fresh shuffle.
+
+    With ``flip`` each image is mirrored with probability 1/2; with
+    ``translate`` s > 0 each is shifted by a random number of pixels in
+    [-s, s], down and right independently.
+    """
     n = X.shape[0]
     order = rng.permutation(n)
     for first in range(0, n, n_batch):
@@ -113,7 +118,9 @@ def mini_batches(X, y, n_batch, rng, flip, dtype):
         idx = np.sort(order[first : first + n_batch])
         xb = np.asarray(X[idx], dtype=dtype)
         if flip:
-            xb = flip_horizontally(xb, rng.random(len(idx)) < 0.5)
+            xb = augment.flip_horizontally(xb, rng.random(len(idx)) < 0.5)
+        if translate:
+            xb = augment.translate(xb, rng.integers(-translate, translate + 1, (len(idx), 2)))
         yield xb, y[idx]
 
 
@@ -167,7 +174,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     t, samples, start = 0, 0, time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         while t < total and history.active.any():
-            for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype):
+            for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype, spec.get("translate", 0)):
                 loss, steps = model.loss_and_steps(xb, yb, etas[t])
                 bad = np.flatnonzero(~np.isfinite(loss) & history.active)
                 if len(bad):

@@ -9,12 +9,14 @@ from dd2424 import experiments as ex
 
 
 wildcard_constraints:
-    assignment="a[0-9]+",
+    assignment="a[0-9]+|bonus",
     seed="[0-9]+",
     split="|".join(config["splits"]),
 
 
 ASSIGNMENTS = list(config["assignments"])
+# What `all`, the summary and the report include (`in_all: false` leaves a group out).
+IN_ALL = ex.assignments_in_all(config)
 
 
 def experiments_of(assignment):
@@ -176,7 +178,7 @@ def search_outputs(assignment):
 def report_files():
     """The results the report reads, by kind, each as {'<assignment>/<experiment>': path}."""
     files = {"search": {}, "best": {}, "range": {}, "figure": {}, "gradcheck": {}}
-    for a in ASSIGNMENTS:
+    for a in IN_ALL:
         for e in search_experiments(a):
             files["search"][f"{a}/{e}"] = f"results/{a}/{e}/search.csv"
             files["best"][f"{a}/{e}"] = f"results/{a}/{e}/best.json"

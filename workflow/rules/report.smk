@@ -10,7 +10,7 @@ localrules:
 rule render_report:
     input:
         summary=rules.summary_all.output.table,
-        assignments=[f for a in ASSIGNMENTS for f in assignment_outputs(a)],
+        assignments=[f for a in IN_ALL for f in assignment_outputs(a)],
         search=list(REPORT_FILES["search"].values()),
         best=list(REPORT_FILES["best"].values()),
         range=list(REPORT_FILES["range"].values()),
@@ -19,6 +19,8 @@ rule render_report:
         templates=sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2")),
         # the seed reports' numbers: read by the report only, so editing them retrains nothing
         published=f"{workflow.basedir}/report/published.yaml",
+        # other students' results as quoted, for the bonus's comparison
+        students=f"{workflow.basedir}/report/student_results.yaml",
     output:
         tex="results/report/report.tex",
     log:

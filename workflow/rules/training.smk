@@ -97,7 +97,7 @@ rule summary:
 
 rule summary_all:
     input:
-        tables=expand(rules.summary.output.table, assignment=ASSIGNMENTS),
+        tables=expand(rules.summary.output.table, assignment=IN_ALL),
     output:
         table="results/summary.csv",
     log:

@@ -10,7 +10,9 @@ with LineLog(snakemake.log[0]) as log:
     }
     report_dir = Path(snakemake.output.tex).parent
     info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum)
-    context = build_context(config, snakemake.input.summary, files, report_dir, info, snakemake.input.published)
+    context = build_context(
+        config, snakemake.input.summary, files, report_dir, info, snakemake.input.published, snakemake.input.students
+    )
     render(snakemake.params.templates, context, snakemake.output.tex)
     overall = context["scorecard"]["overall"]
     log(f"rendered {snakemake.output.tex} from {context['n_models']} trained models")

@@ -10,8 +10,6 @@ from dd2424.experiments import resolve
 from dd2424.logs import LineLog
 from dd2424.run import train_stack
 
-derived = snakemake.input.get("derived") or None
-specs = [resolve(spec, snakemake.params.derived_by, derived) for spec in snakemake.params.specs]
 outs = [
     dict(zip(("model", "history", "predictions", "metrics"), files))
     for files in zip(
@@ -19,6 +17,9 @@ outs = [
     )
 ]
 with LineLog(snakemake.log[0]) as log:
+    # Inside the log: a spec that cannot be resolved leaves its traceback there.
+    derived = snakemake.input.get("derived") or None
+    specs = [resolve(spec, snakemake.params.derived_by, derived) for spec in snakemake.params.specs]
     train_stack(
         specs,
         Path(snakemake.input.split[0]).parent,
