@@ -1,5 +1,6 @@
 """The data reader on a synthetic archive in the official layout."""
 
+import json
 import tarfile
 
 import numpy as np
@@ -94,3 +95,36 @@ def test_split_carves_validation_from_the_training_pool(raw, tmp_path):
     _, yval = data.load_split(tmp_path / "s", "val")
     np.testing.assert_array_equal(yval, np.load(raw / "data_batch_5_y.npy")[-25:])
     assert data.load_split(tmp_path / "s", "train", n=10)[0].shape == (10, 3072)
+
+
+def test_zca_whitening_decorrelates_the_training_data():
+    rng = np.random.default_rng(0)
+    d, n = 40, 4000
+    mixing = rng.normal(size=(d, d)) * np.linspace(0.1, 3, d)
+    X = (rng.normal(size=(n, d)) @ mixing).astype(np.float32)
+    X -= X.mean(axis=0)
+    white = data.zca_whitener(X, eps=1e-6)(X)
+    assert white.dtype == np.float32
+    np.testing.assert_allclose(white.T @ white / n, np.eye(d), atol=2e-3)
+    # With a large eps the map damps the weakest directions, is symmetric, and keeps unit mean variance.
+    whiten = data.zca_whitener(X, eps=5.0)
+    damped = whiten(X)
+    assert abs(damped.var(axis=0).mean() - 1) < 1e-3
+    eye = np.eye(d, dtype=np.float32)
+    np.testing.assert_allclose(whiten(eye), whiten(eye).T, atol=1e-5)
+    # ZCA is the whitening closest to the identity: each whitened dimension still follows its own input most.
+    corr = np.corrcoef(X.T, damped.T)[:d, d:]
+    assert (np.abs(np.diag(corr)) >= np.abs(corr).max(axis=0) - 1e-9).all()
+
+
+def test_a_whitened_split_whitens_every_part_with_the_training_covariance(raw, tmp_path):
+    spec = {"train": ["data_batch_1", "data_batch_2"], "val": ["data_batch_3"], "test": ["test_batch"], "zca_eps": 0.5}
+    data.make_split(raw, spec, tmp_path / "w")
+    plain = {k: v for k, v in spec.items() if k != "zca_eps"}
+    data.make_split(raw, plain, tmp_path / "p")
+    Xp, _ = data.load_split(tmp_path / "p", "train")
+    whiten = data.zca_whitener(np.asarray(Xp), 0.5)
+    for part in ("train", "val", "test"):
+        Xw, _ = data.load_split(tmp_path / "w", part)
+        np.testing.assert_allclose(Xw, whiten(np.asarray(data.load_split(tmp_path / "p", part)[0])), atol=1e-4)
+    assert json.loads((tmp_path / "w" / "stats.json").read_text())["zca_eps"] == 0.5

@@ -149,6 +149,8 @@ def make_split(raw_dir, spec, out_dir):
     ``spec``: ``train`` (batch names), then either ``val`` (batch names) or
     ``val_size`` (the last images of the training pool), and ``test``.
     Mean and std are per input dimension, from the training part only.
+    With ``zca_eps``, every part is then ZCA-whitened with the training
+    part's covariance (``zca_whitener``).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,16 +172,46 @@ def make_split(raw_dir, spec, out_dir):
     std = train_unit.std(axis=0, dtype=np.float64)
     std[std == 0] = 1.0
     del train_unit
+
+    def normalised(X):
+        return np.ascontiguousarray((unit(X) - mean) / std, dtype=np.float32)
+
+    whiten = zca_whitener(normalised(X_train), spec["zca_eps"]) if spec.get("zca_eps") else None
     for part, Xp, yp in (("train", X_train, y_train), ("val", X_val, y_val), ("test", X_test, y_test)):
-        Xn = (unit(Xp) - mean) / std
-        _save_atomic(out_dir / f"{part}_X.npy", np.ascontiguousarray(Xn, dtype=np.float32))
+        Xn = normalised(Xp)
+        _save_atomic(out_dir / f"{part}_X.npy", Xn if whiten is None else whiten(Xn))
         _save_atomic(out_dir / f"{part}_y.npy", yp)
     stats = {
         "mean": float(mean.mean()),
         "std": float(std.mean()),
+        "zca_eps": spec.get("zca_eps"),
         "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)},
     }
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
+
+
+def zca_whitener(X, eps, chunk=8192):
+    """A function mapping normalised rows to ZCA-whitened ones, fitted on the rows of X.
+
+    With the training covariance C = U diag(s) U^T, the map is
+    x -> U diag(1 / sqrt(s + eps)) U^T x, scaled so that the whitened training
+    data have unit variance on average.  ``eps`` damps the directions of
+    smallest variance (with per-dimension normalised inputs the eigenvalues
+    sum to 3072, so eps = 1 is the average eigenvalue).  The map is symmetric
+    and nearly local: a whitened image stays an image, and flips and small
+    translations of it are still meaningful.
+    """
+    cov = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, len(X), chunk):
+        block = X[start : start + chunk]
+        cov += block.T @ block  # float32 products, summed in float64
+    cov /= len(X)
+    s, U = np.linalg.eigh(cov)
+    zca = (U / np.sqrt(np.maximum(s, 0) + eps)) @ U.T
+    # The whitened training data's mean variance per dimension: sum s / (s + eps) / d.
+    scale = np.sqrt((np.maximum(s, 0) / (np.maximum(s, 0) + eps)).mean())
+    zca = (zca / scale).astype(np.float32)
+    return lambda rows: np.ascontiguousarray(rows @ zca, dtype=np.float32)
 
 
 def load_split(split_dir, part, n=None):

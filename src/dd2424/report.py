@@ -219,7 +219,11 @@ def assignment_context(config, assignment, summary, files, report_dir, published
     experiments_cfg = config["assignments"][assignment]["experiments"]
     report_dir = Path(report_dir)
     table = summary[summary.assignment == assignment]
-    section = {"title": config["assignments"][assignment].get("title", assignment), "experiments": {}}
+    section = {
+        "title": config["assignments"][assignment].get("title", assignment),
+        "experiments": {},
+        "splits": config["splits"],
+    }
     gradcheck = files["gradcheck"].get(assignment)
     section["gradcheck"] = pd.read_csv(gradcheck).to_dict("records") if gradcheck else []
     for name, exp in experiments_cfg.items():

@@ -68,6 +68,6 @@ rule split:
     params:
         spec=lambda wc: config["splits"][wc.split],
     message:
-        "Normalising split {wildcards.split} with its training mean and std"
+        "Normalising split {wildcards.split} with its training mean and std (and whitening it, if it says zca_eps)"
     script:
         "../scripts/split.py"
