@@ -236,6 +236,40 @@ def test_each_kind_of_edit_reruns_exactly_what_depends_on_it(workdir, edit, reru
         assert counts["train_a3_sigma_004_sigma1e_3"] == 2  # its two seeds, no sibling run
 
 
+def test_the_bonus_searches_trains_its_recipe_and_ablation_and_has_its_section(workdir):
+    summary = pd.read_csv(workdir / "results/summary.csv")
+    bonus = summary[summary.assignment == "bonus"].set_index(["experiment", "run", "seed"])
+    best = json.loads((workdir / "results/bonus/search/best.json").read_text())["best"]
+    recipe = bonus.loc["recipe"]
+    assert len(recipe) == len(merged_config(workdir)["seeds"])
+    assert (recipe.dropout == best["dropout"]).all() and (recipe["lambda"] == best["lambda"]).all()
+    ablation = bonus.loc["ablation"].droplevel("seed")
+    # each ablation run removes its ingredient and keeps the search's values for the rest
+    assert ablation.loc["no_dropout", "dropout"] == 0 and ablation.loc["no_dropout", "lambda"] == best["lambda"]
+    assert ablation.loc["no_flip", "dropout"] == best["dropout"] and not ablation.loc["no_flip", "flip"]
+    assert ablation.loc["no_whitening", "split"] == "all49k" and (recipe.split == "all49k_zca").all()
+    assert ablation.loc["no_translation", "translate"] == 0 and (recipe.translate > 0).all()
+    assert ablation.loc["no_label_smoothing", "label_smoothing"] == 0
+    check = pd.read_csv(workdir / "results/bonus/gradcheck.csv")
+    assert (check.max_rel_error < 1e-6).all() and (check.dropout > 0).all()
+    tex = (workdir / "results/report/report.tex").read_text()
+    section = tex[tex.index("Bonus: the best fully-connected network") :]
+    for run in ablation.index:
+        assert run.replace("_", r"\_") + " & " in section
+    assert "Against published student results" in section and "Training cost" in section
+    mean = recipe.test_accuracy.mean() * 100
+    assert f"{mean:.2f}" in section
+
+
+def test_the_bonus_can_be_left_out_of_all(workdir):
+    (workdir / "no_bonus.yaml").write_text("assignments: {bonus: {in_all: false}}\n")
+    out = snakemake(workdir, "-n", extra_configs=[workdir / "no_bonus.yaml"]).stdout
+    counts = job_counts(out)
+    assert not any(rule.startswith("train_bonus") for rule in counts), counts
+    assert {"summary_all", "render_report", "report"} <= set(counts)
+    assert "Nothing to be done" in snakemake(workdir, "-n", "bonus", extra_configs=[workdir / "no_bonus.yaml"]).stdout
+
+
 def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
     """One job per chunk of points; each point keeps its own files."""
     out = snakemake(workdir, "-n", "--forceall", "results/a2/lambda_coarse_001/search.csv").stdout
