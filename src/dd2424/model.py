@@ -73,7 +73,9 @@ class Network:
         self.dropout = self._optional_per_model(dropout)
         self.label_smoothing = self._optional_per_model(label_smoothing)
         # Dropout masks are drawn from the network's seeded generator; a gradient
-        # check replaces it to repeat the same masks.
+        # check replaces it to repeat the same masks.  The masks of a stack are
+        # one draw of shape (M, n, d): with dropout, a point of a stack is its
+        # single run up to the masks it drew.
         self.noise_rng = rng
 
     def has_batch_norm(self, i):
