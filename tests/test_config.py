@@ -163,3 +163,37 @@ def test_an_ablation_run_keeps_its_own_value_of_a_searched_key(config, tmp_path)
         0.0,
         0,
     )
+
+
+def _headline_jobs(config, assignment, experiment):
+    runs = {(assignment, experiment): ex.static_runs(config, assignment, experiment)}
+    return ex.training_jobs(config, runs)
+
+
+def test_headline_runs_of_one_shape_train_as_one_stack_per_seed(config):
+    """required_002's four (eta, lambda) runs: one job per seed, each model its own run."""
+    (job,) = _headline_jobs(config, "a1", "required_002")
+    assert job["runs"] == ["lam0_eta0.1", "lam0_eta0.001", "lam0.1_eta0.001", "lam1_eta0.001"]
+    assert [s["run"] for s in job["specs"]] == job["runs"]
+    assert job["seed"] is None and job["curves"]  # the seed stays a wildcard: one job per seed
+    assert job["label"] == "+".join(job["runs"])
+    # sigma_004: init_sigma is per model, batch norm is not: two stacks
+    jobs = _headline_jobs(config, "a3", "sigma_004")
+    assert sorted(j["runs"] for j in jobs) == [
+        ["sigma1e-1", "sigma1e-3", "sigma1e-4"],
+        ["sigma1e-1_bn", "sigma1e-3_bn", "sigma1e-4_bn"],
+    ]
+    # runs that differ in the loss or the split cannot share a step
+    assert sorted(j["runs"] for j in _headline_jobs(config, "a1", "bce_003")) == [["bce"], ["softmax"]]
+    assert len(_headline_jobs(config, "a1", "flip")) == 2
+
+
+def test_stack_false_trains_each_run_alone(config):
+    exp = config["assignments"]["a1"]["experiments"]["required_002"]
+    exp["stack"] = False
+    validate(config, SCHEMA)
+    jobs = _headline_jobs(config, "a1", "required_002")
+    assert [j["runs"] for j in jobs] == [[r] for r in exp["runs"]]
+    assert jobs[0]["name"] == "train_a1_required_002_lam0_eta0_1" and jobs[0]["label"] == "lam0_eta0.1"
+    # the bonus's ablation runs alone, as its recipe does
+    assert all(len(j["runs"]) == 1 for j in _headline_jobs(config, "bonus", "ablation"))

@@ -102,6 +102,26 @@ def test_gradients_of_a_stack_with_one_lambda_per_model(rng, batch_norm):
         assert row["max_rel_error"] < 1e-6, row
 
 
+def test_a_stack_with_one_init_sigma_per_model_equals_its_single_runs():
+    """sigma_004's runs: the stack's one draw, scaled per model, is each single run's start."""
+    shape = {"hidden": [20, 15], "init": "normal", "bias_init": "normal", "batch_norm": False}
+    specs = [
+        {**SPEC, **shape, "init_sigma": sigma, "eta": 0.01, "epochs": 1, "run": f"s{i}"}
+        for i, sigma in enumerate((0.1, 0.001, 0.0001))
+    ]
+    first = build_network(specs, 3072, np.random.default_rng(5))
+    stack, histories, _ = fit(specs)
+    for m, spec in enumerate(specs):
+        alone = build_network([spec], 3072, np.random.default_rng(5))
+        for k, v in alone.params.items():
+            np.testing.assert_array_equal(first.params[k][m], v[0], err_msg=k)
+        assert np.std(first.params["W2"][m]) == pytest.approx(spec["init_sigma"], rel=0.1)
+        single, single_history, _ = fit([spec])
+        for k, v in single.params.items():
+            np.testing.assert_allclose(stack.params[k][m], v[0], rtol=2e-4, atol=2e-6, err_msg=k)
+        assert histories[m][-1]["val_accuracy"] == pytest.approx(single_history[0][-1]["val_accuracy"], abs=0.01)
+
+
 def test_every_model_of_a_stack_starts_from_the_same_weights(rng):
     net = Network([30, 7, 10], init="xavier", rng=rng, n_models=4)
     for p in net.params.values():

@@ -211,6 +211,10 @@ def test_the_pdf_opens_with_the_scorecard(workdir):
     assert "Not stated in the report" in tex
 
 
+# sigma_004's three runs without batch norm: one job per seed.
+SIGMA_STACK = "train_a3_sigma_004_sigma1e_1_sigma1e_3_sigma1e_4"
+
+
 @pytest.mark.parametrize(
     "edit,reruns",
     [
@@ -221,10 +225,16 @@ def test_the_pdf_opens_with_the_scorecard(workdir):
             "assignments: {a1: {figures: {weights: [required_003, bce_003, step_decay_003]}}}",
             {"weights", "render_report", "report", "all"},
         ),
-        # one run's hyper-parameter: that run's seeds and what reads them
+        # one run's hyper-parameter, a run trained alone: that run's seeds and what reads them
+        (
+            "assignments: {a1: {experiments: {bce_003: {runs: {softmax: {eta: 0.002}}}}}}",
+            {"train_a1_bce_003_softmax", "curves", "summary", "summary_all", "render_report", "report", "all"},
+        ),
+        # one run's sigma, a run trained in a stack with its siblings of the same shape:
+        # that stack's seeds, not the batch-normalised stack beside it
         (
             "assignments: {a3: {experiments: {sigma_004: {runs: {sigma1e-3: {init_sigma: 0.002}}}}}}",
-            {"train_a3_sigma_004_sigma1e_3", "curves", "summary", "summary_all", "render_report", "report", "all"},
+            {SIGMA_STACK, "curves", "summary", "summary_all", "render_report", "report", "all"},
         ),
     ],
 )
@@ -232,8 +242,9 @@ def test_each_kind_of_edit_reruns_exactly_what_depends_on_it(workdir, edit, reru
     (workdir / "edit.yaml").write_text(edit + "\n")
     counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "edit.yaml"]).stdout)
     assert set(counts) <= reruns | {"all"} and set(counts) >= reruns - {"all"}, counts
-    if "train_a3_sigma_004_sigma1e_3" in counts:
-        assert counts["train_a3_sigma_004_sigma1e_3"] == 2  # its two seeds, no sibling run
+    for job in ("train_a1_bce_003_softmax", SIGMA_STACK):
+        if job in counts:
+            assert counts[job] == 2  # its two seeds, nothing else
 
 
 def test_the_bonus_searches_trains_its_recipe_and_ablation_and_has_its_section(workdir):

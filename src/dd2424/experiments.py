@@ -162,13 +162,20 @@ def rule_name(*parts):
 
 
 def training_jobs(config, runs):
-    """Every training job: a search stage's points in stacks (first seed), headline runs one per seed.
+    """Every training job: a search stage's points in stacks (first seed), headline runs one job per seed.
+
+    The runs of a headline experiment that differ only in per-model scalars
+    (``STACKABLE``: the four (eta, lambda) runs of a table, say) train as one
+    stack per seed: they would see the same shuffle one by one, and as a
+    stack they share each mini-batch's reading and each evaluation's pass
+    over the data.  ``stack: false`` on an experiment trains each run alone.
 
     ``runs`` is ``{(assignment, experiment): static_runs(...)}``.  Each job is
-    a dict: ``name`` (its rule), ``assignment``, ``experiment``, ``runs``,
-    ``specs``, ``seed`` (None: the rule takes the seed as a wildcard),
-    ``curves`` (full training curves, or the validation figures a search
-    needs) and ``chain`` (part of a search chain, scheduled first).
+    a dict: ``name`` (its rule), ``label`` (its log's and benchmark's name),
+    ``assignment``, ``experiment``, ``runs``, ``specs``, ``seed`` (None: the
+    rule takes the seed as a wildcard), ``curves`` (full training curves, or
+    the validation figures a search needs) and ``chain`` (part of a search
+    chain, scheduled first).
     """
     chunk_size = config.get("search", {}).get("chunk_size")
     jobs = []
@@ -182,6 +189,7 @@ def training_jobs(config, runs):
                     jobs.append(
                         dict(
                             name=rule_name("train", a, e, f"seed{seed}", f"chunk{i}"),
+                            label=f"seed{seed}_chunk{i}",
                             assignment=a,
                             experiment=e,
                             runs=names,
@@ -193,14 +201,17 @@ def training_jobs(config, runs):
                         )
                     )
         else:
-            for run, spec in specs.items():
+            together = stacks(specs) if exp.get("stack", True) else [[run] for run in specs]
+            for names in together:
                 jobs.append(
                     dict(
-                        name=rule_name("train", a, e, run),
+                        # A stack of one keeps its run's name; a stack is named by its runs.
+                        name=rule_name("train", a, e, *names),
+                        label="+".join(names),
                         assignment=a,
                         experiment=e,
-                        runs=[run],
-                        specs=[spec],
+                        runs=names,
+                        specs=[specs[r] for r in names],
                         seed=None,
                         curves=True,
                         chain=chain,

@@ -8,10 +8,11 @@ Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
 
 Every parameter carries a leading model axis: the network is a stack of
 ``n_models`` networks of the same shape that train side by side on the same
-mini-batches (the points of a search stage), each with its own lambda (a
-vector over the axis).  A single model is a stack of one.  All models of a
-stack start from the same initial weights, drawn once, so that a point of a
-stack is the single run of the same seed.
+mini-batches (the points of a search stage, or the runs of one experiment
+and seed), each with its own lambda (a vector over the axis).  A single
+model is a stack of one.  All models of a stack start from the same random
+draws, made once and scaled by each model's own ``sigma`` (``init:
+normal``), so that a model of a stack is the single run of the same seed.
 """
 
 import ast
@@ -54,18 +55,25 @@ class Network:
         self.n_layers = len(sizes) - 1
         self.n_models = int(n_models)
         rng = np.random.default_rng() if rng is None else rng
-        one = {}
+        # sigma * z is bit for bit rng.normal(0, sigma): one draw serves every model's sigma.
+        sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (self.n_models,))[:, None, None]
+        self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
-            one[f"W{i}"] = rng.normal(0.0, std, (fan_out, fan_in))
+            W = std * rng.standard_normal((fan_out, fan_in))
             if self.has_batch_norm(i):
                 # beta shifts the normalised scores; a bias before the
                 # normalisation would be subtracted away with the mean.
-                one[f"gamma{i}"] = np.ones(fan_out)
-                one[f"beta{i}"] = np.zeros(fan_out)
+                gamma, beta = np.ones((1, fan_out)), np.zeros((1, fan_out))
+            elif bias_init == "normal":
+                b = sigma[:, :, 0] * rng.standard_normal(fan_out)
             else:
-                one[f"b{i}"] = rng.normal(0.0, sigma, fan_out) if bias_init == "normal" else np.zeros(fan_out)
-        self.params = {k: np.repeat(v.astype(self.dtype)[None], self.n_models, axis=0) for k, v in one.items()}
+                b = np.zeros((1, fan_out))
+            stacked = {f"W{i}": W}
+            stacked.update({f"gamma{i}": gamma, f"beta{i}": beta} if self.has_batch_norm(i) else {f"b{i}": b})
+            for k, v in stacked.items():
+                shape = (self.n_models,) + v.shape[-2:] if k.startswith("W") else (self.n_models, v.shape[-1])
+                self.params[k] = np.array(np.broadcast_to(v, shape), dtype=self.dtype, order="C")
         # Moving averages of the batch-norm statistics (M, d), used at test time.
         self.running = {}
         # Training-only regularisers, one value per model (None: off for every model,

@@ -16,8 +16,20 @@ import numpy as np
 from . import augment, optim, schedules
 
 # Hyper-parameters that may differ between the models of one stack: they
-# enter a step only as one scalar per model.
-STACKABLE = ("eta", "lambda", "momentum", "eta_min", "eta_max", "decay", "step_factor", "dropout", "label_smoothing")
+# enter a step only as one scalar per model (init_sigma: the scale of the
+# stack's one draw of initial weights).
+STACKABLE = (
+    "eta",
+    "lambda",
+    "momentum",
+    "eta_min",
+    "eta_max",
+    "decay",
+    "step_factor",
+    "dropout",
+    "label_smoothing",
+    "init_sigma",
+)
 # What names a run rather than defines it.
 IDENTITY = ("assignment", "experiment", "run")
 

@@ -77,17 +77,18 @@ def job_seed(job):
 
 
 def job_file(kind, job, suffix):
-    """The log or benchmark of a training job."""
+    """The log or benchmark of a training job: per run (or stack of runs) and seed, or per search chunk."""
     if job["seed"] is None:
-        return f"{kind}/{job['assignment']}/{job['experiment']}/{job['runs'][0]}/seed{{seed}}{suffix}"
-    stack = job["name"].rsplit("_", 1)[1]
-    return f"{kind}/{job['assignment']}/{job['experiment']}/seed{job['seed']}_{stack}{suffix}"
+        return f"{kind}/{job['assignment']}/{job['experiment']}/{job['label']}/seed{{seed}}{suffix}"
+    return f"{kind}/{job['assignment']}/{job['experiment']}/{job['label']}{suffix}"
 
 
 def job_message(job):
     where = f"{job['assignment']}/{job['experiment']}"
-    if job["seed"] is None:
+    if job["seed"] is None and len(job["runs"]) == 1:
         return f"Training {where}/{job['runs'][0]} with seed {{wildcards.seed}}"
+    if job["seed"] is None:
+        return f"Training {where} runs {', '.join(job['runs'])} as one stack with seed {{wildcards.seed}}"
     return f"Training {len(job['runs'])} points of {where} as one stack ({job['runs'][0]}..{job['runs'][-1]})"
 
 

@@ -2,9 +2,11 @@
 #
 # The points of a search stage train together as one stack of models sharing
 # their mini-batches (one job per chunk: `search.chunk_size` in the config);
-# a headline run is one job per seed.  Each job is a rule of its own, written
-# out from `TRAINING_JOBS` (common.smk), so that its params are exactly its
-# own run specs and each model still has its own files.
+# headline runs are one job per seed, the runs of an experiment that differ
+# only in per-model scalars as one stack (`stack: false` on an experiment:
+# one job per run).  Each job is a rule of its own, written out from
+# `TRAINING_JOBS` (common.smk), so that its params are exactly its own run
+# specs and each model still has its own files.
 
 
 # Bookkeeping reads a few small files: not worth a cluster job.
