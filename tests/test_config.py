@@ -173,7 +173,7 @@ def _headline_jobs(config, assignment, experiment):
 def test_headline_runs_of_one_shape_train_as_one_stack_per_seed(config):
     """required_002's four (eta, lambda) runs: one job per seed, each model its own run."""
     (job,) = _headline_jobs(config, "a1", "required_002")
-    assert job["runs"] == ["lam0_eta0.1", "lam0_eta0.001", "lam0.1_eta0.001", "lam1_eta0.001"]
+    assert job["runs"] == sorted(["lam0_eta0.1", "lam0_eta0.001", "lam0.1_eta0.001", "lam1_eta0.001"])
     assert [s["run"] for s in job["specs"]] == job["runs"]
     assert job["seed"] is None and job["curves"]  # the seed stays a wildcard: one job per seed
     assert job["label"] == "+".join(job["runs"])

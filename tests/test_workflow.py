@@ -226,9 +226,11 @@ SIGMA_STACK = "train_a3_sigma_004_sigma1e_1_sigma1e_3_sigma1e_4"
             {"weights", "render_report", "report", "all"},
         ),
         # one run's hyper-parameter, a run trained alone: that run's seeds and what reads them
+        # (bce_003's figures: curves, weight images, histograms)
         (
             "assignments: {a1: {experiments: {bce_003: {runs: {softmax: {eta: 0.002}}}}}}",
-            {"train_a1_bce_003_softmax", "curves", "summary", "summary_all", "render_report", "report", "all"},
+            {"train_a1_bce_003_softmax", "curves", "weights", "histograms"}
+            | {"summary", "summary_all", "render_report", "report", "all"},
         ),
         # one run's sigma, a run trained in a stack with its siblings of the same shape:
         # that stack's seeds, not the batch-normalised stack beside it

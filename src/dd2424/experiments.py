@@ -201,7 +201,8 @@ def training_jobs(config, runs):
                         )
                     )
         else:
-            together = stacks(specs) if exp.get("stack", True) else [[run] for run in specs]
+            # Sorted: a stack's name and params do not depend on the order of the config's runs.
+            together = [sorted(g) for g in stacks(specs)] if exp.get("stack", True) else [[run] for run in specs]
             for names in together:
                 jobs.append(
                     dict(
