@@ -78,3 +78,13 @@ def test_batchnorm_normalises_and_its_backward_matches_differences(rng):
     np.testing.assert_allclose(dx.ravel(), numerical_gradient(f, x, 1e-4, np.arange(x.size)), rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(dgamma, numerical_gradient(f, gamma, 1e-4, np.arange(5)), rtol=1e-6)
     np.testing.assert_allclose(dbeta, numerical_gradient(f, beta, 1e-4, np.arange(5)), rtol=1e-6)
+    # inference with the batch's own statistics is the training-mode output
+    np.testing.assert_allclose(layers.batchnorm_inference(x, gamma, beta, mean, var), out, rtol=1e-10, atol=1e-12)
+
+
+def test_batchnorm_inference_of_a_stack_uses_each_models_statistics(rng):
+    x = rng.normal(1.0, 3.0, size=(2, 8, 4))
+    gamma, beta = rng.normal(size=(2, 1, 4)), rng.normal(size=(2, 1, 4))
+    mean, var = rng.normal(size=(2, 1, 4)), rng.uniform(0.5, 2.0, size=(2, 1, 4))
+    expected = gamma * (x - mean) / np.sqrt(var + 1e-8) + beta
+    np.testing.assert_allclose(layers.batchnorm_inference(x, gamma, beta, mean, var), expected, rtol=1e-12)

@@ -156,8 +156,9 @@ class Network:
                 dh = layers.relu_backward(dh, relu_cache)
                 if bn_cache is not None:
                     dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
-            dh, grads[f"W{i}"], db = layers.linear_backward(dh, lin_cache, input_grad=i > 1)
-            if f"b{i}" in self.params:
+            bias = f"b{i}" in self.params
+            dh, grads[f"W{i}"], db = layers.linear_backward(dh, lin_cache, input_grad=i > 1, bias=bias)
+            if bias:
                 grads[f"b{i}"] = db
         if lam is not None:
             for k in self.weight_names():

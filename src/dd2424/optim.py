@@ -39,7 +39,12 @@ def tiles(shape, itemsize):
 
 
 def _tiled(*arrays):
-    """The same tiles of arrays of one (M, ...) shape, each tile an (m, n) view."""
+    """The same tiles of arrays of one (M, ...) shape, each tile an (m, n) view;
+    an array within one tile as it is (a small layer's update pays no tiling)."""
+    first = arrays[0]
+    if first.nbytes <= TILE_BYTES:
+        yield slice(None), [a.reshape(a.shape[0], -1) for a in arrays]
+        return
     flat = [a.reshape(a.shape[0], -1) for a in arrays]
     for rows, cols in tiles(flat[0].shape, flat[0].itemsize):
         yield rows, [f[rows, cols] for f in flat]
