@@ -49,3 +49,9 @@ def test_a_tiled_update_equals_the_whole_array_update_bit_for_bit(monkeypatch, t
             reference_step(expected, velocity, steps, decay, np.asarray(rho))
     for k in params:
         np.testing.assert_array_equal(params[k], expected[k], err_msg=k)
+
+
+def test_a_parameter_that_cannot_be_updated_in_place_is_refused():
+    params = {"W1": np.ones((2, 4, 3), dtype=np.float32).transpose(0, 2, 1)}
+    with pytest.raises(ValueError, match="not contiguous"):
+        optim.build([0.0]).step(params, {"W1": np.ones((2, 3, 4), dtype=np.float32)}, np.zeros(2, np.float32))

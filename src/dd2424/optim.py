@@ -38,14 +38,21 @@ def tiles(shape, itemsize):
     return [(slice(m, m + 1), slice(j, j + per_tile)) for m in range(n_models) for j in range(0, n, per_tile)]
 
 
+def _rows(a):
+    """``a`` as an (M, N) view; a copy would take the in-place update away from the parameter."""
+    flat = a.reshape(a.shape[0], -1)
+    if not np.may_share_memory(flat, a):
+        raise ValueError(f"cannot update a parameter of shape {a.shape} in place: it is not contiguous")
+    return flat
+
+
 def _tiled(*arrays):
     """The same tiles of arrays of one (M, ...) shape, each tile an (m, n) view;
     an array within one tile as it is (a small layer's update pays no tiling)."""
-    first = arrays[0]
-    if first.nbytes <= TILE_BYTES:
-        yield slice(None), [a.reshape(a.shape[0], -1) for a in arrays]
+    flat = [_rows(a) for a in arrays]
+    if arrays[0].nbytes <= TILE_BYTES:
+        yield slice(None), flat
         return
-    flat = [a.reshape(a.shape[0], -1) for a in arrays]
     for rows, cols in tiles(flat[0].shape, flat[0].itemsize):
         yield rows, [f[rows, cols] for f in flat]
 
