@@ -60,20 +60,16 @@ class Network:
         self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
-            W = std * rng.standard_normal((fan_out, fan_in))
+            self.params[f"W{i}"] = self._stacked(std * rng.standard_normal((fan_out, fan_in)), fan_out, fan_in)
             if self.has_batch_norm(i):
                 # beta shifts the normalised scores; a bias before the
                 # normalisation would be subtracted away with the mean.
-                gamma, beta = np.ones((1, fan_out)), np.zeros((1, fan_out))
+                self.params[f"gamma{i}"] = self._stacked(1.0, fan_out)
+                self.params[f"beta{i}"] = self._stacked(0.0, fan_out)
             elif bias_init == "normal":
-                b = sigma[:, :, 0] * rng.standard_normal(fan_out)
+                self.params[f"b{i}"] = self._stacked(sigma[:, :, 0] * rng.standard_normal(fan_out), fan_out)
             else:
-                b = np.zeros((1, fan_out))
-            stacked = {f"W{i}": W}
-            stacked.update({f"gamma{i}": gamma, f"beta{i}": beta} if self.has_batch_norm(i) else {f"b{i}": b})
-            for k, v in stacked.items():
-                shape = (self.n_models,) + v.shape[-2:] if k.startswith("W") else (self.n_models, v.shape[-1])
-                self.params[k] = np.array(np.broadcast_to(v, shape), dtype=self.dtype, order="C")
+                self.params[f"b{i}"] = self._stacked(0.0, fan_out)
         # Moving averages of the batch-norm statistics (M, d), used at test time.
         self.running = {}
         # Training-only regularisers, one value per model (None: off for every model,
@@ -85,6 +81,10 @@ class Network:
         # one draw of shape (M, n, d): with dropout, a point of a stack is its
         # single run up to the masks it drew.
         self.noise_rng = rng
+
+    def _stacked(self, values, *shape):
+        """An (M, *shape) parameter in the network's dtype from values that broadcast to it."""
+        return np.array(np.broadcast_to(values, (self.n_models, *shape)), dtype=self.dtype, order="C")
 
     def has_batch_norm(self, i):
         return self.batch_norm and i < self.n_layers
@@ -231,15 +231,10 @@ class Network:
         other.n_models = len(models)
         other.params = {k: v[models].copy() for k, v in self.params.items()}
         other.running = {k: v[models].copy() for k, v in self.running.items()}
-        other.dropout = self._optional_take(self.dropout, models)
-        other.label_smoothing = self._optional_take(self.label_smoothing, models)
+        for name in ("dropout", "label_smoothing"):
+            values = getattr(self, name)
+            setattr(other, name, None if values is None else other._optional_per_model(values[models]))
         return other
-
-    @staticmethod
-    def _optional_take(values, models):
-        if values is None or not (values[models] > 0).any():
-            return None
-        return values[models].copy()
 
     def put(self, m, single):
         """Overwrite model ``m`` of the stack with the one model of ``single``."""

@@ -19,11 +19,6 @@ import numpy as np
 TILE_BYTES = 1 << 20
 
 
-def _per_model(values, like):
-    """(M,) values shaped to broadcast over a parameter of shape (M, ...)."""
-    return values.reshape((-1,) + (1,) * (like.ndim - 1))
-
-
 def _is_weight(name):
     return name.startswith("W")
 
@@ -73,16 +68,13 @@ class Momentum:
         self.velocity = {}
 
     def step(self, params, steps, decay):
+        rho = None
         for k, s in steps.items():
             p = params[k]
-            v = self.velocity.get(k)
-            if v is None:
-                if _is_weight(k):
-                    s += _per_model(decay, p) * p
-                v = self.velocity[k] = -s
-                p += v
-                continue
-            rho = np.broadcast_to(self.rho.astype(v.dtype), (v.shape[0],))
+            # The first step starts from rest: rho * 0 - s is the step itself.
+            v = self.velocity.setdefault(k, np.zeros_like(p))
+            if rho is None:
+                rho = np.broadcast_to(self.rho.astype(v.dtype), (v.shape[0],))
             for rows, (p_t, s_t, v_t) in _tiled(p, s, v):
                 if _is_weight(k):
                     s_t += decay[rows][:, None] * p_t
