@@ -82,8 +82,33 @@ def test_save_and_load_round_trip(tmp_path):
     net.save(tmp_path / "m.npz")
     back = type(net).load(tmp_path / "m.npz")
     X = np.random.default_rng(0).normal(size=(5, 3072)).astype(np.float32)
-    np.testing.assert_allclose(back.probabilities(X), net.probabilities(X))
+    y = np.arange(5)
+    a, b = back.evaluate(X, y, 0.0, probabilities=True), net.evaluate(X, y, 0.0, probabilities=True)
+    for key in ("probabilities", "loss", "accuracy"):
+        np.testing.assert_allclose(a[key], b[key])
     assert back.running.keys() == net.running.keys()
+
+
+@pytest.mark.parametrize("loss", ["softmax", "bce"])
+def test_evaluation_is_the_same_in_any_block_size_and_its_probabilities_are_the_losses(loss):
+    """Blocks of rows change nothing: every figure is a sum over samples; the
+    probabilities are softmax (or per-class sigmoids) of the scores."""
+    net, _, _ = fit({**SPEC, "hidden": [10], "batch_norm": True, "init": "he", "epochs": 1, "loss": loss})
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(23, 3072)).astype(np.float32), rng.integers(0, 10, 23)
+    whole = net.evaluate(X, y, 0.1, probabilities=True)
+    blocks = net.evaluate(X, y, 0.1, chunk=5, probabilities=True)
+    for key in ("loss", "cost", "accuracy", "probabilities"):
+        np.testing.assert_allclose(blocks[key], whole[key], rtol=1e-6)
+    scores = net.forward(X, train=False)[0].astype(np.float64)
+    if loss == "softmax":
+        expected = np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
+    else:
+        expected = 1 / (1 + np.exp(-scores))
+    np.testing.assert_allclose(whole["probabilities"], expected, rtol=1e-5, atol=1e-7)
+    assert whole["probabilities"].shape == (1, 23, 10)
+    np.testing.assert_allclose(whole["accuracy"], [(scores[0].argmax(axis=1) == y).mean()])
+    assert "probabilities" not in net.evaluate(X, y, 0.1)
 
 
 def test_network_refuses_bad_options():

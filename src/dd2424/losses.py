@@ -13,12 +13,6 @@ The L2 term on the weights belongs to the model, which owns the weights;
 import numpy as np
 
 
-def softmax(scores):
-    shifted = scores - scores.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def _true_class(n, y):
     return np.arange(n), y
 

@@ -21,9 +21,12 @@ import copy
 import numpy as np
 
 from . import layers
-from .losses import get_loss, softmax
+from .losses import get_loss
 
 INITS = ("normal", "he", "xavier")
+# Rows per inference block: a (1000, 3072) block of images is reused from cache by
+# the first layer's narrow product (10,000 rows measured 5-15 % slower).
+EVAL_CHUNK = 1000
 
 
 class Network:
@@ -117,7 +120,7 @@ class Network:
                     s, bn_cache, mean, var = layers.batchnorm_forward(s, gamma, beta)
                     self._update_running(i, mean[:, 0, :], var[:, 0, :])
                 elif f"mean{i}" not in self.running:
-                    # Evaluated before the first update: no averages yet, use the batch's own.
+                    # Evaluated before the first update: no averages yet, each block's own statistics.
                     s = layers.batchnorm_forward(s, gamma, beta)[0]
                 else:
                     s = layers.batchnorm_inference(
@@ -202,27 +205,30 @@ class Network:
         return (loss + self.regularisation(lam)).sum()
 
     # -------------------------------------------------------------- inference
-    def probabilities(self, X, chunk=10000):
-        """Class probabilities (M, n, K) in inference mode: softmax, or per-class sigmoids for bce."""
-        out = []
+    def _inference_scores(self, X, chunk):
+        """(first row, scores (M, rows, K)) of X in blocks of ``chunk`` rows, in inference mode."""
         for start in range(0, X.shape[0], chunk):
-            scores, _ = self.forward(np.asarray(X[start : start + chunk], dtype=self.dtype), train=False)
-            out.append(softmax(scores) if self.loss_name == "softmax" else 1 / (1 + np.exp(-scores)))
-        return np.concatenate(out, axis=1)
+            yield start, self.forward(np.asarray(X[start : start + chunk], dtype=self.dtype), train=False)[0]
 
-    def evaluate(self, X, y, lam, chunk=10000):
-        """Inference-mode loss, cost and accuracy over a whole split, one value per model."""
+    def evaluate(self, X, y, lam, chunk=EVAL_CHUNK, probabilities=False):
+        """Inference-mode loss, cost and accuracy over a whole split, one value per model;
+        with ``probabilities`` also the class probabilities (M, n, K) of the same
+        forward passes (softmax, or per-class sigmoids for bce)."""
         total = np.zeros(self.n_models)
         correct = np.zeros(self.n_models, dtype=np.int64)
-        for start in range(0, X.shape[0], chunk):
-            xb = np.asarray(X[start : start + chunk], dtype=self.dtype)
+        kept = []
+        for start, scores in self._inference_scores(X, chunk):
             yb = np.asarray(y[start : start + chunk])
-            scores, _ = self.forward(xb, train=False)
-            loss, _, _ = self.loss_fn(scores, yb)
+            loss, _, p = self.loss_fn(scores, yb)
+            if probabilities:
+                kept.append(p)
             total += np.asarray(loss, dtype=np.float64) * len(yb)
             correct += (scores.argmax(axis=-1) == yb).sum(axis=-1)
         loss = total / X.shape[0]
-        return {"loss": loss, "cost": loss + self.regularisation(lam), "accuracy": correct / X.shape[0]}
+        result = {"loss": loss, "cost": loss + self.regularisation(lam), "accuracy": correct / X.shape[0]}
+        if probabilities:
+            result["probabilities"] = np.concatenate(kept, axis=1)
+        return result
 
     # ------------------------------------------------------------ the stack
     def take(self, models):

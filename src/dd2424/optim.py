@@ -72,7 +72,9 @@ class Momentum:
         for k, s in steps.items():
             p = params[k]
             # The first step starts from rest: rho * 0 - s is the step itself.
-            v = self.velocity.setdefault(k, np.zeros_like(p))
+            v = self.velocity.get(k)
+            if v is None:
+                v = self.velocity[k] = np.zeros_like(p)
             if rho is None:
                 rho = np.broadcast_to(self.rho.astype(v.dtype), (v.shape[0],))
             for rows, (p_t, s_t, v_t) in _tiled(p, s, v):

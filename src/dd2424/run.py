@@ -79,8 +79,8 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
     histories, infos = trainer.train(net, train_set, val_set, specs, rng, log=log, curves=curves)
 
     lam = net.per_model([s["lambda"] for s in specs])
-    test = net.evaluate(X_test, y_test, lam)
-    probs = net.probabilities(X_test)
+    test = net.evaluate(X_test, y_test, lam, probabilities=True)
+    probs = test.pop("probabilities")
     results = []
     for m, (s, history, info, out) in enumerate(zip(specs, histories, infos, outs)):
         metrics = {**s, "seed": seed, "train_images": len(train_set[1]), "val_images": len(val_set[1]), **info}
