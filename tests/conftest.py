@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
+from dd2424.model import Network
 from dd2424.synthetic import write_archive
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +45,15 @@ def default_spec(**overrides):
     spec = dict(yaml.safe_load((ROOT / "config.yaml").read_text())["defaults"])
     spec.update(overrides)
     return spec
+
+
+def jittered_network(rng, sizes=(12, 9, 7, 10), **options):
+    """A small float64 network for gradient checks: normal biases, and weights
+    jittered per model, so that a mix-up between the models of a stack shows."""
+    net = Network(list(sizes), init="he", bias_init="normal", sigma=0.5, dtype=np.float64, rng=rng, **options)
+    for p in net.params.values():
+        p += rng.normal(0, 0.1, p.shape)
+    return net
 
 
 @pytest.fixture

@@ -2,43 +2,23 @@
 
 import numpy as np
 import pytest
-from conftest import default_spec
+from conftest import default_spec, jittered_network
 
 from dd2424 import layers
 from dd2424.augment import translate
 from dd2424.gradcheck import check_network
 from dd2424.losses import multiple_binary_cross_entropy, softmax_cross_entropy
-from dd2424.model import Network
 from dd2424.run import build_network
 from dd2424.trainer import mini_batches, train
 
 BAR = 1e-6
 
 
-def net_with(rng, dropout=0.0, smoothing=0.0, loss="softmax", batch_norm=True, n_models=1):
-    net = Network(
-        [12, 9, 7, 10],
-        loss=loss,
-        batch_norm=batch_norm,
-        init="he",
-        bias_init="normal",
-        sigma=0.5,
-        dtype=np.float64,
-        rng=rng,
-        n_models=n_models,
-        dropout=dropout,
-        label_smoothing=smoothing,
-    )
-    for p in net.params.values():
-        p += rng.normal(0, 0.1, p.shape)
-    return net
-
-
 @pytest.mark.parametrize("loss", ["softmax", "bce"])
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_dropout_and_label_smoothing_gradients(rng, loss, batch_norm):
     X, y = rng.normal(size=(11, 12)), rng.integers(0, 10, 11)
-    net = net_with(rng, dropout=0.4, smoothing=0.2, loss=loss, batch_norm=batch_norm)
+    net = jittered_network(rng, dropout=0.4, label_smoothing=0.2, loss=loss, batch_norm=batch_norm)
     rows = check_network(net, X, y, 0.05)
     for r in rows:
         assert r["max_rel_error"] < BAR, r
@@ -46,7 +26,7 @@ def test_dropout_and_label_smoothing_gradients(rng, loss, batch_norm):
 
 def test_gradients_of_a_stack_with_one_dropout_rate_and_smoothing_per_model(rng):
     X, y = rng.normal(size=(10, 12)), rng.integers(0, 10, 10)
-    net = net_with(rng, dropout=[0.0, 0.3, 0.6], smoothing=[0.1, 0.0, 0.3], n_models=3)
+    net = jittered_network(rng, dropout=[0.0, 0.3, 0.6], label_smoothing=[0.1, 0.0, 0.3], n_models=3, batch_norm=True)
     for r in check_network(net, X, y, 0.02):
         assert r["max_rel_error"] < BAR, r
 
@@ -55,7 +35,7 @@ def test_a_wrong_dropout_backward_fails_the_check(rng, monkeypatch):
     """Ignoring the mask in the backward pass must be caught by the same check."""
     X, y = rng.normal(size=(11, 12)), rng.integers(0, 10, 11)
     monkeypatch.setattr(layers, "dropout_backward", lambda dout, keep: dout)
-    rows = check_network(net_with(rng, dropout=0.5, batch_norm=False), X, y, 0.0)
+    rows = check_network(jittered_network(rng, dropout=0.5, batch_norm=False), X, y, 0.0)
     assert max(r["max_rel_error"] for r in rows) > 1e-2
 
 
@@ -70,14 +50,14 @@ def test_dropout_drops_the_rate_and_keeps_the_expectation(rng):
 
 
 def test_dropout_is_on_in_training_only(rng):
-    net = net_with(rng, dropout=0.5, batch_norm=False)
+    net = jittered_network(rng, dropout=0.5, batch_norm=False)
     X = rng.normal(size=(6, 12))
     inference = [net.forward(X, train=False)[0] for _ in range(2)]
     training = [net.forward(X, train=True)[0] for _ in range(2)]
     np.testing.assert_array_equal(inference[0], inference[1])
     assert not np.allclose(training[0], training[1])
     # Without dropout the training-mode pass of a network without batch norm is the inference pass.
-    plain = net_with(np.random.default_rng(5), batch_norm=False)
+    plain = jittered_network(np.random.default_rng(5), batch_norm=False)
     np.testing.assert_array_equal(plain.forward(X, train=True)[0], plain.forward(X, train=False)[0])
 
 
@@ -99,8 +79,8 @@ def test_label_smoothing_loss_matches_its_definition(rng):
 
 def test_evaluation_reports_the_plain_loss(rng):
     X, y = rng.normal(size=(8, 12)).astype(np.float32), rng.integers(0, 10, 8)
-    smoothed = net_with(np.random.default_rng(3), smoothing=0.3, batch_norm=False).astype(np.float32)
-    plain = net_with(np.random.default_rng(3), batch_norm=False).astype(np.float32)
+    smoothed = jittered_network(np.random.default_rng(3), label_smoothing=0.3, batch_norm=False).astype(np.float32)
+    plain = jittered_network(np.random.default_rng(3), batch_norm=False).astype(np.float32)
     a, b = smoothed.evaluate(X, y, 0.0), plain.evaluate(X, y, 0.0)
     np.testing.assert_array_equal(a["loss"], b["loss"])
 

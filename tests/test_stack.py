@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import jittered_network
 from test_trainer import SPEC, blobs
 
 from dd2424.gradcheck import check_network
@@ -84,19 +85,7 @@ def test_models_that_cannot_share_batches_are_refused():
 
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_gradients_of_a_stack_with_one_lambda_per_model(rng, batch_norm):
-    net = Network(
-        [12, 8, 6, 10],
-        batch_norm=batch_norm,
-        init="he",
-        bias_init="normal",
-        sigma=0.5,
-        dtype=np.float64,
-        rng=rng,
-        n_models=3,
-    )
-    # Different weights per model, so a mix-up between models would show.
-    for p in net.params.values():
-        p += rng.normal(0, 0.1, p.shape)
+    net = jittered_network(rng, (12, 8, 6, 10), batch_norm=batch_norm, n_models=3)
     X, y = rng.normal(size=(9, 12)), rng.integers(0, 10, 9)
     for row in check_network(net, X, y, np.array([0.0, 0.1, 0.3])):
         assert row["max_rel_error"] < 1e-6, row

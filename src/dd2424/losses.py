@@ -18,11 +18,14 @@ def _true_class(n, y):
 
 
 def _smoothing(smoothing, scores):
-    """Label smoothing as a value per model shaped against (M, n) losses, or None when off."""
+    """Label smoothing shaped (..., 1, 1) against (..., n, K) scores, or None when off.
+
+    A scalar or one value per model; ``eps[..., 0]`` is then shaped against
+    the (..., n) per-sample losses.
+    """
     if smoothing is None:
         return None
-    eps = np.asarray(smoothing, dtype=scores.dtype)
-    return eps.reshape(eps.shape + (1,)) if eps.ndim else eps
+    return np.asarray(smoothing, dtype=scores.dtype).reshape(np.shape(smoothing) + (1, 1))
 
 
 def softmax_cross_entropy(scores, y, smoothing=None):
@@ -38,10 +41,10 @@ def softmax_cross_entropy(scores, y, smoothing=None):
     dscores[..., rows[0], rows[1]] -= 1
     eps = _smoothing(smoothing, scores)
     if eps is not None:
-        per_sample = (1 - eps) * per_sample - eps * log_p.mean(axis=-1)
+        per_sample = (1 - eps[..., 0]) * per_sample - eps[..., 0] * log_p.mean(axis=-1)
         # p - target = (p - onehot) + eps * (onehot - 1/K)
-        dscores[..., rows[0], rows[1]] += eps
-        dscores -= (eps / k)[..., None] if np.ndim(eps) else eps / k
+        dscores[..., rows[0], rows[1]] += eps[..., 0]
+        dscores -= eps / k
     dscores /= n
     return per_sample.mean(axis=-1), dscores, p
 
@@ -61,7 +64,7 @@ def multiple_binary_cross_entropy(scores, y, smoothing=None):
     onehot[_true_class(n, y)] = 1
     eps = _smoothing(smoothing, scores)
     if eps is not None:
-        onehot = (1 - eps)[..., None] * onehot + (eps / k)[..., None] if np.ndim(eps) else (1 - eps) * onehot + eps / k
+        onehot = (1 - eps) * onehot + eps / k
     per_sample = -(onehot * _log_sigmoid(scores) + (1 - onehot) * _log_sigmoid(-scores)).sum(axis=-1) / k
     p = np.exp(_log_sigmoid(scores))
     dscores = (p - onehot) / (k * n)
