@@ -51,3 +51,41 @@ def test_every_diverged_run_is_listed_whatever_its_experiment():
         {"assignment": "a1", "experiment": "required", "run": "fast", "diverged": 1, "seeds": 2},
         {"assignment": "a3", "experiment": "sigma", "run": "s4", "diverged": 2, "seeds": 2},
     ]
+
+
+def test_training_arithmetic_sets_each_parts_useful_products_against_its_training_jobs():
+    import pandas as pd
+
+    from dd2424.report import training_arithmetic
+
+    # A linear model (10 updates of 100) and a two-layer stack of two (5 updates of 50 each);
+    # hidden as summary.csv reads back: 'none', and 50 parsed as a number.
+    summary = pd.DataFrame(
+        {
+            "assignment": ["a1", "a2", "a2"],
+            "hidden": ["none", 50, 50],
+            "updates": [10, 5, 5],
+            "n_batch": [100, 50, 50],
+        }
+    )
+    linear = 2 * 2 * 3072 * 10  # forward and weight gradient, no input gradient
+    two_layer = 2 * 2 * 3072 * 50 + 3 * 2 * 50 * 10
+    benchmarks = [
+        {"group": "a1/required", "seconds": 2.0},
+        {"group": "a1/gradcheck", "seconds": 100.0},  # not training
+        {"group": "a2/search", "seconds": 1.0},
+        {"group": "a20/other", "seconds": 50.0},  # another part whose name starts alike
+        {"group": "data/split_batch1", "seconds": 7.0},
+    ]
+    table = training_arithmetic(summary, benchmarks, gemm_gflops=10.0)
+    a1, a2 = table["parts"]
+    assert (a1["part"], a1["models"], a1["seconds"]) == ("a1", 1, 2.0)
+    assert a1["tflop"] == pytest.approx(1000 * linear / 1e12)
+    assert a1["gflops"] == pytest.approx(1000 * linear / 2.0 / 1e9)
+    assert a1["share"] == pytest.approx(a1["gflops"] / 10.0)
+    assert (a2["models"], a2["seconds"]) == (2, 1.0)
+    assert a2["tflop"] == pytest.approx(2 * 250 * two_layer / 1e12)
+    total = table["total"]
+    assert (total["models"], total["seconds"]) == (3, 3.0)
+    assert total["tflop"] == pytest.approx(a1["tflop"] + a2["tflop"])
+    assert total["share"] == pytest.approx((a1["tflop"] + a2["tflop"]) * 1e3 / 3.0 / 10.0)

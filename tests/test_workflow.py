@@ -135,6 +135,10 @@ def test_report_numbers_come_from_the_results(workdir):
     ):
         assert f"../{figure}.png" in tex
         assert (workdir / f"results/{figure}.png").stat().st_size > 1000
+    # The training's arithmetic against the GEMM rate the workflow measured: every model counted.
+    gemm = json.loads((workdir / "results/report/gemm.json").read_text())["gflops"]
+    assert gemm > 0 and f"{gemm:.1f}\\,GFLOP/s" in tex
+    assert f"in all & {len(summary)} & " in tex
 
 
 def test_the_best_grid_point_is_what_grid_best_trained(workdir):

@@ -22,6 +22,8 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from .arithmetic import gemm_gflops, useful_flop_per_sample  # noqa: E402
+from .data import N_CLASSES, D  # noqa: E402
 from .run import build_network, keep_freed_memory  # noqa: E402
 from .trainer import train  # noqa: E402
 
@@ -53,30 +55,6 @@ SPEC = dict(
     run="bench",
     **{"lambda": 0.01},
 )
-D, K = 3072, 10
-
-
-def gemm_gflops(n=2048, repeats=5):
-    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * n**3 / best / 1e9
-
-
-def _timed(f):
-    start = time.perf_counter()
-    f()
-    return time.perf_counter() - start
-
-
-def useful_flop_per_sample(hidden):
-    sizes = [D, *hidden, K]
-    flop = 0
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        products = 3 if i > 1 else 2  # the data needs no input gradient
-        flop += products * 2 * fan_in * fan_out
-    return flop
 
 
 def numpy_samples_per_s(shape, n_models, data, epochs):
@@ -102,7 +80,7 @@ def torch_samples_per_s(shape, data, epochs):
             layers.append(torch.nn.BatchNorm1d(width))
         layers.append(torch.nn.ReLU())
         fan_in = width
-    layers.append(torch.nn.Linear(fan_in, K))
+    layers.append(torch.nn.Linear(fan_in, N_CLASSES))
     net = torch.nn.Sequential(*layers)
     opt = torch.optim.SGD(net.parameters(), lr=0.001, weight_decay=2 * 0.01)
     X, y = torch.from_numpy(np.ascontiguousarray(data[0][0])), torch.from_numpy(data[0][1])
@@ -129,8 +107,8 @@ def main(argv=None):
     keep_freed_memory()  # as a training job does
     rng = np.random.default_rng(0)
     data = (
-        (rng.standard_normal((args.images, D), dtype=np.float32), rng.integers(0, K, args.images)),
-        (rng.standard_normal((100, D), dtype=np.float32), rng.integers(0, K, 100)),
+        (rng.standard_normal((args.images, D), dtype=np.float32), rng.integers(0, N_CLASSES, args.images)),
+        (rng.standard_normal((100, D), dtype=np.float32), rng.integers(0, N_CLASSES, 100)),
     )
     gemm = gemm_gflops()
     print(f"float32 GEMM (2048^2, numpy, {os.environ['OPENBLAS_NUM_THREADS']} thread): {gemm:.1f} GFLOP/s")

@@ -20,6 +20,7 @@ import numpy as np
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARCHIVE_DIR = "cifar-10-batches-py"
 D = 3072
+N_CLASSES = 10
 
 
 class ChecksumError(RuntimeError):

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .arithmetic import useful_flop_per_sample
 from .experiments import assignments_in_all, experiment_kind, searched_keys, static_runs
 from .scorecard import TOLERANCES, load_published, point_matches, scorecard, totals
-from .summary import aggregate, mean_std
+from .summary import aggregate, hidden_from_label, mean_std
 
 CHANCE = 0.1
 # The Debian packages the PDF needs; the Makefile installs the same list.
@@ -158,7 +159,7 @@ def benchmarks(bench_dir):
     return list(rows.values())
 
 
-def provenance(config, commit, bench_dir, config_checksum):
+def provenance(config, commit, bench_dir, config_checksum, gemm_gflops):
     versions = {"python": platform.python_version()}
     for package in ("numpy", "pandas", "matplotlib", "jinja2", "snakemake", "dd2424"):
         try:
@@ -175,7 +176,40 @@ def provenance(config, commit, bench_dir, config_checksum):
         "benchmarks": bench,
         "total_seconds": sum(b["seconds"] for b in bench),
         "seeds": config["seeds"],
+        "gemm_gflops": gemm_gflops,
     }
+
+
+def training_arithmetic(summary, benchmarks, gemm_gflops):
+    """Per assignment (and in all): the useful training TFLOP of its models
+    (``arithmetic``, per trained sample), its training jobs' time (every job but
+    the gradient check), the GFLOP/s those jobs reached per busy core, and that
+    rate's share of a float32 GEMM on one core."""
+
+    def row(name, models, flop, seconds):
+        gflops = flop / seconds / 1e9 if seconds > 0 else math.nan
+        return {
+            "part": name,
+            "models": models,
+            "tflop": flop / 1e12,
+            "seconds": seconds,
+            "gflops": gflops,
+            "share": gflops / gemm_gflops,
+        }
+
+    rows = []
+    for part, models in summary.groupby("assignment", sort=False):
+        flop = sum(
+            m.updates * m.n_batch * useful_flop_per_sample(hidden_from_label(m.hidden)) for m in models.itertuples()
+        )
+        seconds = sum(
+            b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/") and b["group"] != f"{part}/gradcheck"
+        )
+        rows.append(row(part, len(models), flop, seconds))
+    total = row(
+        "in all", sum(r["models"] for r in rows), sum(r["tflop"] for r in rows) * 1e12, sum(r["seconds"] for r in rows)
+    )
+    return {"parts": rows, "total": total, "gemm_gflops": gemm_gflops}
 
 
 def render(template_dir, context, out):
@@ -376,4 +410,5 @@ def build_context(config, summary_path, files, report_dir, provenance_info, publ
         "seeds": config["seeds"],
         "provenance": provenance_info,
         "bonus_cost": bonus_cost(config, provenance_info["benchmarks"]),
+        "arithmetic": training_arithmetic(summary, provenance_info["benchmarks"], provenance_info["gemm_gflops"]),
     }

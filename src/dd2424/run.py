@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import data, trainer
+from .data import N_CLASSES
 from .model import Network
 
-N_CLASSES = 10
 # mallopt parameters (malloc.h)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 

@@ -7,9 +7,29 @@ localrules:
     report,
 
 
+# The machine's float32 GEMM rate on one core: what the report sets the training's arithmetic against.
+# Measured once, on a compute node like the training's; delete the file to measure again.
+rule gemm_rate:
+    output:
+        rate="results/report/gemm.json",
+    log:
+        "logs/report/gemm_rate.log",
+    benchmark:
+        "benchmarks/report/gemm_rate.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    message:
+        "Measuring numpy's float32 GEMM rate on one core"
+    script:
+        "../scripts/gemm_rate.py"
+
+
 rule render_report:
     input:
         summary=rules.summary_all.output.table,
+        gemm=rules.gemm_rate.output.rate,
         assignments=[f for a in IN_ALL for f in assignment_outputs(a)],
         search=list(REPORT_FILES["search"].values()),
         best=list(REPORT_FILES["best"].values()),

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from dd2424.logs import LineLog
@@ -9,7 +10,9 @@ with LineLog(snakemake.log[0]) as log:
         kind: dict(zip(ids, getattr(snakemake.input, kind), strict=True)) for kind, ids in snakemake.params.ids.items()
     }
     report_dir = Path(snakemake.output.tex).parent
-    info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum)
+    with open(snakemake.input.gemm) as f:
+        gemm = json.load(f)["gflops"]
+    info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum, gemm)
     context = build_context(
         config, snakemake.input.summary, files, report_dir, info, snakemake.input.published, snakemake.input.students
     )
