@@ -35,10 +35,9 @@ def tiles(shape, itemsize):
 
 def _rows(a):
     """``a`` as an (M, N) view; a copy would take the in-place update away from the parameter."""
-    flat = a.reshape(a.shape[0], -1)
-    if not np.may_share_memory(flat, a):
+    if not a.flags.c_contiguous:
         raise ValueError(f"cannot update a parameter of shape {a.shape} in place: it is not contiguous")
-    return flat
+    return a.reshape(a.shape[0], -1)
 
 
 def _tiled(*arrays):
@@ -54,11 +53,13 @@ def _tiled(*arrays):
 
 class SGD:
     def step(self, params, steps, decay):
+        # Per model, as a column against the (M, N) tiles; computed once per step.
+        shrink = (1 - decay)[:, None]
         for k, s in steps.items():
-            p = params[k]
-            for rows, (p_t, s_t) in _tiled(p, s):
-                if _is_weight(k):
-                    p_t *= (1 - decay[rows])[:, None]
+            weight = _is_weight(k)
+            for rows, (p_t, s_t) in _tiled(params[k], s):
+                if weight:
+                    p_t *= shrink[rows]
                 p_t -= s_t
 
 
@@ -68,6 +69,7 @@ class Momentum:
         self.velocity = {}
 
     def step(self, params, steps, decay):
+        decay = decay[:, None]
         rho = None
         for k, s in steps.items():
             p = params[k]
@@ -76,11 +78,12 @@ class Momentum:
             if v is None:
                 v = self.velocity[k] = np.zeros_like(p)
             if rho is None:
-                rho = np.broadcast_to(self.rho.astype(v.dtype), (v.shape[0],))
+                rho = np.broadcast_to(self.rho.astype(v.dtype), (v.shape[0],))[:, None]
+            weight = _is_weight(k)
             for rows, (p_t, s_t, v_t) in _tiled(p, s, v):
-                if _is_weight(k):
-                    s_t += decay[rows][:, None] * p_t
-                v_t *= rho[rows][:, None]
+                if weight:
+                    s_t += decay[rows] * p_t
+                v_t *= rho[rows]
                 v_t -= s_t
                 p_t += v_t
 
