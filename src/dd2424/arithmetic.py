@@ -13,6 +13,9 @@ import numpy as np
 
 from .data import N_CLASSES, D
 
+# The side of the square product that measures the GEMM rate.
+GEMM_N = 2048
+
 
 def useful_flop_per_sample(hidden):
     sizes = [D, *hidden, N_CLASSES]
@@ -23,7 +26,7 @@ def useful_flop_per_sample(hidden):
     return flop
 
 
-def gemm_gflops(n=2048, repeats=5):
+def gemm_gflops(n=GEMM_N, repeats=5):
     """GFLOP/s of the best of ``repeats`` float32 n x n products (BLAS threads as the environment sets)."""
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)

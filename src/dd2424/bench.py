@@ -14,15 +14,16 @@ data held in memory.
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from .blas import use_threads
+
+use_threads(1, override=False)
 
 import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from .arithmetic import gemm_gflops, useful_flop_per_sample  # noqa: E402
+from .arithmetic import GEMM_N, gemm_gflops, useful_flop_per_sample  # noqa: E402
 from .data import N_CLASSES, D  # noqa: E402
 from .run import build_network, keep_freed_memory  # noqa: E402
 from .trainer import train  # noqa: E402
@@ -111,7 +112,7 @@ def main(argv=None):
         (rng.standard_normal((100, D), dtype=np.float32), rng.integers(0, N_CLASSES, 100)),
     )
     gemm = gemm_gflops()
-    print(f"float32 GEMM (2048^2, numpy, {os.environ['OPENBLAS_NUM_THREADS']} thread): {gemm:.1f} GFLOP/s")
+    print(f"float32 GEMM ({GEMM_N}^2, numpy, {os.environ['OPENBLAS_NUM_THREADS']} thread): {gemm:.1f} GFLOP/s")
     header = (
         f"{'network':<14} {'models':>6} {'samples/s':>11} {'GFLOP/s':>8} {'of GEMM':>8} "
         f"{'torch samples/s':>16} {'numpy/torch':>11}"

@@ -3,7 +3,7 @@
 ``steps`` are the data-loss gradients already multiplied by each model's
 learning rate (``Network.loss_and_steps``), the step's own arrays, so they
 may be changed in place.  The L2 term lam * ||W||^2 enters as weight decay:
-its gradient step eta * 2 lam * W is ``decay * W``, with ``decay`` one value
+its gradient step eta * 2 lam * W is ``decay * W``, with ``decay`` one value (in the parameters' dtype)
 per model, applied to the weight matrices (keys starting with ``W``) only.
 
 An update is a few element-wise passes over each parameter.  A large one
@@ -69,16 +69,15 @@ class Momentum:
         self.velocity = {}
 
     def step(self, params, steps, decay):
+        # Per model, as columns against the (M, N) tiles; computed once per step.
+        rho = np.broadcast_to(self.rho.astype(decay.dtype), decay.shape)[:, None]
         decay = decay[:, None]
-        rho = None
         for k, s in steps.items():
             p = params[k]
             # The first step starts from rest: rho * 0 - s is the step itself.
             v = self.velocity.get(k)
             if v is None:
                 v = self.velocity[k] = np.zeros_like(p)
-            if rho is None:
-                rho = np.broadcast_to(self.rho.astype(v.dtype), (v.shape[0],))[:, None]
             weight = _is_weight(k)
             for rows, (p_t, s_t, v_t) in _tiled(p, s, v):
                 if weight:

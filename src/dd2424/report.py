@@ -159,7 +159,8 @@ def benchmarks(bench_dir):
     return list(rows.values())
 
 
-def provenance(config, commit, bench_dir, config_checksum, gemm_gflops):
+def provenance(config, commit, bench_dir, config_checksum, gemm):
+    """What the report was made from; ``gemm`` is the workflow's GEMM measurement (gflops, n, threads)."""
     versions = {"python": platform.python_version()}
     for package in ("numpy", "pandas", "matplotlib", "jinja2", "snakemake", "dd2424"):
         try:
@@ -176,7 +177,7 @@ def provenance(config, commit, bench_dir, config_checksum, gemm_gflops):
         "benchmarks": bench,
         "total_seconds": sum(b["seconds"] for b in bench),
         "seeds": config["seeds"],
-        "gemm_gflops": gemm_gflops,
+        "gemm": gemm,
     }
 
 
@@ -197,7 +198,7 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
             "share": gflops / gemm_gflops,
         }
 
-    rows = []
+    parts = []
     for part, models in summary.groupby("assignment", sort=False):
         flop = sum(
             m.updates * m.n_batch * useful_flop_per_sample(hidden_from_label(m.hidden)) for m in models.itertuples()
@@ -205,11 +206,9 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
         seconds = sum(
             b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/") and b["group"] != f"{part}/gradcheck"
         )
-        rows.append(row(part, len(models), flop, seconds))
-    total = row(
-        "in all", sum(r["models"] for r in rows), sum(r["tflop"] for r in rows) * 1e12, sum(r["seconds"] for r in rows)
-    )
-    return {"parts": rows, "total": total, "gemm_gflops": gemm_gflops}
+        parts.append((part, len(models), flop, seconds))
+    total = row("in all", *(sum(p[i] for p in parts) for i in (1, 2, 3)))
+    return {"parts": [row(*p) for p in parts], "total": total}
 
 
 def render(template_dir, context, out):
@@ -410,5 +409,5 @@ def build_context(config, summary_path, files, report_dir, provenance_info, publ
         "seeds": config["seeds"],
         "provenance": provenance_info,
         "bonus_cost": bonus_cost(config, provenance_info["benchmarks"]),
-        "arithmetic": training_arithmetic(summary, provenance_info["benchmarks"], provenance_info["gemm_gflops"]),
+        "arithmetic": training_arithmetic(summary, provenance_info["benchmarks"], provenance_info["gemm"]["gflops"]),
     }

@@ -11,7 +11,7 @@ with LineLog(snakemake.log[0]) as log:
     }
     report_dir = Path(snakemake.output.tex).parent
     with open(snakemake.input.gemm) as f:
-        gemm = json.load(f)["gflops"]
+        gemm = json.load(f)
     info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum, gemm)
     context = build_context(
         config, snakemake.input.summary, files, report_dir, info, snakemake.input.published, snakemake.input.students

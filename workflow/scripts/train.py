@@ -1,8 +1,7 @@
-import os
+from dd2424.blas import use_threads
 
 # One BLAS thread per declared Snakemake thread, set before numpy loads.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(snakemake.threads)
+use_threads(snakemake.threads)
 
 from pathlib import Path
 
