@@ -5,6 +5,7 @@ changing a check retrains nothing.
 """
 
 from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, static_runs
+from .reports import check_published
 from .trainer import STACKABLE
 
 
@@ -13,22 +14,22 @@ class ConfigError(ValueError):
 
 
 def check_config(config):
-    """Cross-references the schema cannot see, each refused with the config path of the key.
+    """Cross-references the schema cannot see, each refused with the file and the key's path.
 
-    Run at parse time, before any job: a split that does not exist, a
-    ``refine.from`` or ``best_of`` naming a missing experiment or one of the
-    wrong kind, ``best_of.keys`` the source does not search, a sampled key
-    that cannot vary within a stack, an assignment without experiments.
+    Run at parse time, before any job, on the config with its reports loaded
+    (``config["reports"]``): a split that does not exist, a ``refine.from``,
+    ``best_of``, ``baseline`` or ``compare`` naming a missing experiment or
+    one of the wrong kind, ``best_of.keys`` the source does not search, a
+    sampled key that cannot vary within a stack, a published entry whose
+    target or quantity we do not have.
     """
     splits = config["splits"]
-    for a, assignment in config["assignments"].items():
-        experiments = assignment.get("experiments") or {}
-        where = f"assignments.{a}.experiments"
-        if not experiments:
-            raise ConfigError(f"{where} is empty: an assignment needs at least one experiment")
+    for rid, report in config["reports"].items():
+        experiments = report["experiments"]
+        where = f"{report['file']}: experiments"
         for name, exp in experiments.items():
             here = f"{where}.{name}"
-            for run, spec in static_runs(config, a, name).items():
+            for run, spec in static_runs(config, rid, name).items():
                 if spec["split"] not in splits:
                     raise ConfigError(
                         f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
@@ -36,7 +37,7 @@ def check_config(config):
             if "refine" in exp:
                 source = exp["refine"]["from"]
                 if source not in experiments:
-                    raise ConfigError(f"{here}.refine.from names {source!r}, which is not an experiment of {a}")
+                    raise ConfigError(f"{here}.refine.from names {source!r}, which is not an experiment of {rid}")
                 if "random" not in experiments[source]:
                     raise ConfigError(
                         f"{here}.refine.from names {source!r}, a {experiment_kind(experiments[source])} "
@@ -48,17 +49,26 @@ def check_config(config):
             if "best_of" in exp:
                 source = exp["best_of"]["experiment"]
                 if source not in experiments:
-                    raise ConfigError(f"{here}.best_of.experiment names {source!r}, which is not an experiment of {a}")
+                    raise ConfigError(
+                        f"{here}.best_of.experiment names {source!r}, which is not an experiment of {rid}"
+                    )
                 if experiment_kind(experiments[source]) not in SEARCH_KINDS:
                     raise ConfigError(
                         f"{here}.best_of.experiment names {source!r}, which is not a search (grid, random or refine)"
                     )
-                searched = searched_keys(config, a, source)
+                searched = searched_keys(config, rid, source)
                 unknown = [k for k in exp["best_of"]["keys"] if k not in searched]
                 if unknown:
                     raise ConfigError(
                         f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
                     )
+            for key in ("baseline",):
+                if key in exp and experiment_kind(experiments.get(exp[key], {"runs": 1})) != "runs":
+                    raise ConfigError(f"{here}.{key} names {exp[key]!r}, which is not a runs experiment of {rid}")
+        compared = report.get("compare", {}).get("experiment")
+        if compared is not None and compared not in experiments:
+            raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
+    check_published(config["reports"], config, lambda r, e: list(static_runs(config, r, e)))
 
 
 def _check_stackable_keys(where, sample):
@@ -84,10 +94,10 @@ def check_sizes(config, batch_sizes):
         if "val_size" in split and not 0 < split["val_size"] < pool:
             raise ConfigError(f"splits.{name}.val_size is {split['val_size']}, but its training pool has {pool} images")
         train_sizes[name] = pool - split.get("val_size", 0) if "val_size" in split else pool
-    for a, assignment in config["assignments"].items():
-        for name in assignment.get("experiments") or {}:
-            for run, spec in static_runs(config, a, name).items():
-                where = f"assignments.{a}.experiments.{name} (run {run!r})"
+    for rid, report in config["reports"].items():
+        for name in report["experiments"]:
+            for run, spec in static_runs(config, rid, name).items():
+                where = f"{report['file']}: experiments.{name} (run {run!r})"
                 available = train_sizes.get(spec["split"], 0)
                 if spec.get("n_train") and spec["n_train"] > available:
                     raise ConfigError(

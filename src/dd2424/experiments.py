@@ -1,6 +1,7 @@
 """From the config to flat run specs, and from earlier results to derived ones.
 
-An experiment (under ``assignments.<a>.experiments.<name>``) is one of:
+An experiment (under ``experiments.<name>`` of a report file, loaded into
+``config["reports"][<report>]`` by ``dd2424.reports``) is one of:
 
 - ``runs``: named runs, each a set of overrides of the defaults;
 - ``grid``: the cartesian product of value lists, one run per point;
@@ -31,6 +32,20 @@ def assignments_in_all(config):
     return [a for a, group in config["assignments"].items() if group.get("in_all", True)]
 
 
+def reports_of(config, assignment):
+    """The reports of one assignment, in the order they were loaded."""
+    return [r for r, report in config["reports"].items() if report["assignment"] == assignment]
+
+
+def reports_in_all(config):
+    """The reports the default target, the summary and the PDF include, assignment by assignment."""
+    return [r for a in assignments_in_all(config) for r in reports_of(config, a)]
+
+
+def experiments_of(config, report):
+    return config["reports"][report]["experiments"]
+
+
 def experiment_kind(exp):
     kinds = [k for k in ("runs",) + SEARCH_KINDS if k in exp]
     if len(kinds) != 1:
@@ -44,17 +59,17 @@ def seeds_of(config, exp):
     return list(config["seeds"]) if which == "all" else list(config["seeds"][:1])
 
 
-def _base(config, assignment, exp):
+def _base(config, report, exp):
     spec = dict(config["defaults"])
-    spec.update(config["assignments"][assignment].get("defaults", {}))
+    spec.update(config["assignments"][config["reports"][report]["assignment"]].get("defaults", {}))
     spec.update(exp.get("base", {}))
     return spec
 
 
-def static_runs(config, assignment, name):
+def static_runs(config, report, name):
     """{run name: spec} as far as the config alone determines it."""
-    exp = config["assignments"][assignment]["experiments"][name]
-    base = _base(config, assignment, exp)
+    exp = experiments_of(config, report)[name]
+    base = _base(config, report, exp)
     kind = experiment_kind(exp)
     runs = {}
     if kind == "runs":
@@ -75,7 +90,7 @@ def static_runs(config, assignment, name):
         for i in range(exp["refine"]["count"]):
             runs[f"p{i:03d}"] = dict(base)
     for run, spec in runs.items():
-        spec.update(assignment=assignment, experiment=name, run=run)
+        spec.update(report=report, assignment=config["reports"][report]["assignment"], experiment=name, run=run)
     return runs
 
 
@@ -89,9 +104,9 @@ def sample_points(ranges, count, seed):
     return [{k: float(columns[k][i]) for k in ranges} for i in range(count)]
 
 
-def derived_source(config, assignment, name):
+def derived_source(config, report, name):
     """(kind, experiment) whose results this experiment's runs need, or None."""
-    exp = config["assignments"][assignment]["experiments"][name]
+    exp = experiments_of(config, report)[name]
     if "refine" in exp:
         return ("range", name)
     if "best_of" in exp:
@@ -170,9 +185,9 @@ def training_jobs(config, runs):
     stack they share each mini-batch's reading and each evaluation's pass
     over the data.  ``stack: false`` on an experiment trains each run alone.
 
-    ``runs`` is ``{(assignment, experiment): static_runs(...)}``.  Each job is
+    ``runs`` is ``{(report, experiment): static_runs(...)}``.  Each job is
     a dict: ``name`` (its rule), ``label`` (its log's and benchmark's name),
-    ``assignment``, ``experiment``, ``runs``, ``specs``, ``seed`` (None: the
+    ``report``, ``experiment``, ``runs``, ``specs``, ``seed`` (None: the
     rule takes the seed as a wildcard), ``curves`` (full training curves, or
     the validation figures a search needs) and ``chain`` (part of a search
     chain, scheduled first).
@@ -180,7 +195,7 @@ def training_jobs(config, runs):
     chunk_size = config.get("search", {}).get("chunk_size")
     jobs = []
     for (a, e), specs in runs.items():
-        exp = config["assignments"][a]["experiments"][e]
+        exp = experiments_of(config, a)[e]
         chain = derived_source(config, a, e) is not None
         derived_by = derivation(exp)
         if experiment_kind(exp) in SEARCH_KINDS:
@@ -190,7 +205,7 @@ def training_jobs(config, runs):
                         dict(
                             name=rule_name("train", a, e, f"seed{seed}", f"chunk{i}"),
                             label=f"seed{seed}_chunk{i}",
-                            assignment=a,
+                            report=a,
                             experiment=e,
                             runs=names,
                             specs=[specs[r] for r in names],
@@ -209,7 +224,7 @@ def training_jobs(config, runs):
                         # A stack of one keeps its run's name; a stack is named by its runs.
                         name=rule_name("train", a, e, *names),
                         label="+".join(names),
-                        assignment=a,
+                        report=a,
                         experiment=e,
                         runs=names,
                         specs=[specs[r] for r in names],
@@ -222,9 +237,9 @@ def training_jobs(config, runs):
     return jobs
 
 
-def searched_keys(config, assignment, name):
+def searched_keys(config, report, name):
     """The keys a search experiment varies (a refined search: those of the search it refines)."""
-    experiments = config["assignments"][assignment]["experiments"]
+    experiments = experiments_of(config, report)
     exp = experiments[name]
     if "refine" in exp:
         exp = experiments[exp["refine"]["from"]]

@@ -79,12 +79,28 @@ def true_class_histograms(predictions, out):
 
 
 def search_scatter(tables, keys, out, metric="val_accuracy"):
-    """Validation accuracy against log10 of each searched key, one colour per stage."""
+    """Validation accuracy against each searched key, one colour per stage.
+
+    A key whose values are all positive numbers is drawn on a log axis (the
+    searches sample log10 of eta and lambda), one with a zero on a symlog
+    axis, one that is not a number (a grid of layer sizes) by category.
+    """
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.4), squeeze=False)
     for ax, key in zip(axes[0], keys):
+        values = pd.concat([t[key] for t in tables.values()])
+        numeric = pd.to_numeric(values, errors="coerce")
+        categories = None if numeric.notna().all() else sorted(values.astype(str).unique())
         for label, table in tables.items():
-            ax.scatter(np.log10(table[key].astype(float)), table[metric], label=label, s=18)
-        ax.set_xlabel(f"log10 {key}")
+            x = table[key].astype(str).map(categories.index) if categories else table[key].astype(float)
+            ax.scatter(x, table[metric], label=label, s=18)
+        if categories:
+            ax.set_xticks(range(len(categories)), categories)
+        elif (numeric > 0).all():
+            ax.set_xscale("log")
+        elif numeric.nunique() > 1:
+            positive = numeric[numeric > 0]
+            ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1.0)
+        ax.set_xlabel(key)
         ax.set_ylabel("validation accuracy")
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -101,5 +117,49 @@ def learning_rates(schedules, out):
     ax.set_ylabel("learning rate")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+
+
+# The scorecard figure's panels: one per kind of number, each on the scale it is read on.
+SCORECARD_PANELS = (
+    ("accuracy", "accuracies (%)", "linear", 100),
+    ("loss", "losses and costs", "linear", 1),
+    ("hyper", "hyper-parameters", "log", 1),
+    ("error", "gradient errors", "log", 1),
+    ("gradient", "gradient statistics", "linear", 1),
+)
+VERDICT_MARKERS = {"reproduced": "o", "missed": "x"}
+
+
+def scorecard_figure(rows, out):
+    """Ours against published, one marker per number: colour by report, marker by verdict, a panel per kind.
+
+    ``rows`` are the scorecard's (``dd2424.scorecard``); numbers we have no
+    value for are left out (the table lists them).
+    """
+    kinds = [p for p in SCORECARD_PANELS if any(r["kind"] == p[0] and r["ours"] for r in rows)]
+    reports = list(dict.fromkeys(r["report"] for r in rows))
+    colours = {r: plt.get_cmap("tab10")(i % 10) for i, r in enumerate(reports)}
+    fig, axes = plt.subplots(1, max(len(kinds), 1), figsize=(3.3 * max(len(kinds), 1), 3.4), squeeze=False)
+    for ax, (kind, title, scale, factor) in zip(axes[0], kinds):
+        mine = [r for r in rows if r["kind"] == kind and r["ours"] and np.isfinite(r["ours"]["mean"])]
+        xs = np.array([r["value"] * factor for r in mine])
+        ys = np.array([r["ours"]["mean"] * factor for r in mine])
+        for r, x, y in zip(mine, xs, ys):
+            ax.scatter(x, y, marker=VERDICT_MARKERS[r["verdict"]], color=colours[r["report"]], s=22)
+        if scale == "log" and (xs > 0).all() and (ys > 0).all():
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        if len(xs):
+            low, high = min(xs.min(), ys.min()), max(xs.max(), ys.max())
+            ax.plot([low, high], [low, high], color="grey", lw=0.8, zorder=0)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("published")
+        ax.set_ylabel("ours")
+    handles = [plt.Line2D([], [], color=colours[r], marker="s", ls="", label=r) for r in reports]
+    handles += [plt.Line2D([], [], color="black", marker=m, ls="", label=v) for v, m in VERDICT_MARKERS.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.04 * (len(handles) // 5), 1, 1))
     fig.savefig(out, dpi=DPI)
     plt.close(fig)

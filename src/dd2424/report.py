@@ -1,7 +1,6 @@
 """The PDF report: a context built from results/, Jinja2 LaTeX templates, latexmk."""
 
 import glob
-import json
 import math
 import os
 import platform
@@ -13,14 +12,12 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pandas as pd
-import yaml
 
 from .arithmetic import useful_flop_per_sample
-from .experiments import assignments_in_all, experiment_kind, searched_keys, static_runs
-from .scorecard import TOLERANCES, load_published, point_matches, scorecard, totals
-from .summary import aggregate, hidden_from_label, mean_std
+from .scorecard import TOLERANCES, by_experiment, kind_of, read_scorecard, totals
+from .sections import parts_context
+from .summary import hidden_from_label
 
-CHANCE = 0.1
 # The Debian packages the PDF needs; the Makefile installs the same list.
 TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text().strip()
 _TEX_SPECIALS = {
@@ -59,12 +56,28 @@ def num(value, digits=3):
 SYMBOLS = {
     "lambda": r"$\lambda$",
     "eta": r"$\eta$",
+    "eta_min": r"$\eta_\text{min}$",
+    "eta_max": r"$\eta_\text{max}$",
     "n_batch": r"$n_\text{batch}$",
+    "n_s": "$n_s$",
+    "n_s_epochs": r"$n_s$ (epochs)",
     "momentum": r"$\rho$",
+    "init_sigma": r"$\sigma$",
+    "bn_alpha": r"$\alpha$",
+    "n_train": "images",
     "dropout": "dropout",
     "label_smoothing": "label smoothing",
     "translate": "translation",
     "batch_norm": "batch norm",
+    "step_every": "step every",
+    "step_factor": "step factor",
+    "train_accuracy": "train acc.",
+    "val_accuracy": "val.\\ acc.",
+    "test_accuracy": "test acc.",
+    "train_loss": "train loss",
+    "val_loss": "val.\\ loss",
+    "test_loss": "test loss",
+    "test_cost": "test cost",
 }
 
 
@@ -107,40 +120,11 @@ def environment(template_dir):
         symbol=symbol,
         score=score,
         score_difference=score_difference,
+        prose=prose,
+        setting=setting,
+        kind=kind_of,
     )
     return env
-
-
-def runs_table(summary, experiment, published_of):
-    """One row per run of an experiment: its hyper-parameters, mean ± std over seeds, published."""
-    table = summary[summary.experiment == experiment]
-    agg = aggregate(table)
-    first = table.groupby("run", sort=False).first()
-    losses = ["train_loss", "val_loss", "test_loss", "test_cost"]
-    means = table.groupby("run", sort=False)[losses + ["diverged"]].agg(
-        {**{k: "mean" for k in losses}, "diverged": "sum"}
-    )
-    # A seed that ends at chance level (10 classes) stopped learning.
-    at_chance = (table.test_accuracy <= CHANCE + 0.01).groupby(table.run, sort=False).sum()
-    rows = []
-    for _, r in agg.iterrows():
-        row = first.loc[r.run].to_dict()
-        row.update(
-            run=r.run,
-            seeds=int(r.test_accuracy_count),
-            test=mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count),
-            val=mean_std(r.val_accuracy_mean, r.val_accuracy_std, r.val_accuracy_count),
-            train=mean_std(r.train_accuracy_mean, r.train_accuracy_std, r.train_accuracy_count),
-            test_mean=r.test_accuracy_mean,
-            **{f"{k}_mean": means.loc[r.run, k] for k in losses},
-            test_loss=means.loc[r.run, "test_loss"],
-            test_cost=means.loc[r.run, "test_cost"],
-            diverged=int(means.loc[r.run, "diverged"]),
-            at_chance=int(at_chance.loc[r.run]),
-            published=published_of(experiment, r.run),
-        )
-        rows.append(row)
-    return rows
 
 
 def benchmarks(bench_dir):
@@ -182,7 +166,7 @@ def provenance(config, commit, bench_dir, config_checksum, gemm):
 
 
 def training_arithmetic(summary, benchmarks, gemm_gflops):
-    """Per assignment (and in all): the useful training TFLOP of its models
+    """Per report (and in all): the useful training TFLOP of its models
     (``arithmetic``, per trained sample), its training jobs' time (every job but
     the gradient check), the GFLOP/s those jobs reached per busy core, and that
     rate's share of a float32 GEMM on one core."""
@@ -199,13 +183,11 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
         }
 
     parts = []
-    for part, models in summary.groupby("assignment", sort=False):
+    for part, models in summary.groupby("report", sort=False):
         flop = sum(
             m.updates * m.n_batch * useful_flop_per_sample(hidden_from_label(m.hidden)) for m in models.itertuples()
         )
-        seconds = sum(
-            b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/") and b["group"] != f"{part}/gradcheck"
-        )
+        seconds = sum(b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/"))
         parts.append((part, len(models), flop, seconds))
     total = row("in all", *(sum(p[i] for p in parts) for i in (1, 2, 3)))
     return {"parts": [row(*p) for p in parts], "total": total}
@@ -237,104 +219,6 @@ def build_pdf(tex_path, pdf_path, log_path):
     shutil.copyfile(tex_path.with_suffix(".pdf"), pdf_path)
 
 
-def load_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def assignment_context(config, assignment, summary, files, report_dir, published, searches):
-    """Everything a section template shows for one assignment.
-
-    ``files`` holds the results it reads, by kind (search, best, range,
-    figure, gradcheck), each ``{'<assignment>/<experiment>': path}`` (figures:
-    ``'<assignment>/<experiment>/<kind>'``; gradient checks: by assignment).
-    """
-    experiments_cfg = config["assignments"][assignment]["experiments"]
-    report_dir = Path(report_dir)
-    table = summary[summary.assignment == assignment]
-    section = {
-        "title": config["assignments"][assignment].get("title", assignment),
-        "experiments": {},
-        "splits": config["splits"],
-    }
-    gradcheck = files["gradcheck"].get(assignment)
-    section["gradcheck"] = pd.read_csv(gradcheck).to_dict("records") if gradcheck else []
-    for name, exp in experiments_cfg.items():
-        key = f"{assignment}/{name}"
-        kind = experiment_kind(exp)
-        entry = {"kind": kind, "figures": {}}
-        entry.update(
-            source=exp.get("source", {"report": "assignment", "section": ""}),
-            not_stated=exp.get("not_stated", []),
-            note=exp.get("note", ""),
-        )
-        if kind == "runs":
-            # what each run changes of the experiment's base (an ablation's removed ingredient)
-            entry["overrides"] = {str(run): overrides or {} for run, overrides in exp["runs"].items()}
-            entry["runs"] = runs_table(table, name, lambda e, r: published_accuracies(published, assignment, e, r))
-            entry["sources"] = sorted({s for row in entry["runs"] for s in row["published"]})
-            entry["published_losses"] = {
-                e["target"].split("/")[2]: e["value"]
-                for e in published
-                if e["target"].startswith(f"{key}/") and e["quantity"] == "train_loss"
-            }
-        else:
-            entry["search"] = searches[key].to_dict("records")
-            attach_published_points(entry["search"], published, key)
-            entry["published_top"] = sorted(
-                (e for e in published if e["target"] == key and "rank" in e), key=lambda e: e["rank"]
-            )
-            entry["keys"] = searched_keys(config, assignment, name)
-            if key in files["range"]:
-                entry["ranges"] = load_json(files["range"][key])["ranges"]
-            elif kind == "random":
-                entry["ranges"] = exp["random"]["sample"]
-        if "best_of" in exp:
-            entry["best_of"] = load_json(files["best"][f"{assignment}/{exp['best_of']['experiment']}"])["best"]
-        section["experiments"][name] = entry
-    for figure_id, path in files["figure"].items():
-        owner, experiment, kind = figure_id.split("/")
-        if owner == assignment:
-            section["experiments"][experiment]["figures"][kind] = os.path.relpath(
-                Path(path).resolve(), report_dir.resolve()
-            )
-    return section
-
-
-def best_published(published):
-    """Each seed report's best published test accuracy, with where it stands."""
-    best = {}
-    for e in published:
-        if e["quantity"] == "test_accuracy" and not e.get("bound"):
-            if e["report"] not in best or e["value"] > best[e["report"]]["value"]:
-                best[e["report"]] = e
-    return [best[r] for r in sorted(best)]
-
-
-def load_student_results(path):
-    """Other students' results as quoted (network, test_accuracy, quoted_as); refused if malformed."""
-    with open(path) as f:
-        rows = yaml.safe_load(f) or []
-    for i, row in enumerate(rows):
-        missing = {"network", "test_accuracy", "quoted_as"} - set(row)
-        if missing or not 0 <= row.get("test_accuracy", -1) <= 1:
-            raise ValueError(f"{path}: entry {i} ({row}) needs network, quoted_as and a test_accuracy in [0, 1]")
-    return rows
-
-
-def published_accuracies(published, assignment, experiment, run):
-    """{report: published test accuracy} of one run, for the tables beside ours."""
-    target = f"{assignment}/{experiment}/{run}"
-    return {e["report"]: e["value"] for e in published if e["target"] == target and e["quantity"] == "test_accuracy"}
-
-
-def attach_published_points(points, published, key):
-    """Give each grid point of a search its published value(s), {report: value}."""
-    entries = [e for e in published if e["target"] == key and "point" in e]
-    for p in points:
-        p["published"] = {e["report"]: e["value"] for e in entries if point_matches(p, e["point"])}
-
-
 def score(value, kind, digits=2):
     """A scorecard number as its kind is read: accuracies in %, losses, hyper-parameters, errors."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -360,54 +244,71 @@ def score_difference(row):
     return f"$\\times${row['ours']['mean'] / row['value']:.2g}"
 
 
-def scorecard_context(config, summary, files, published_path, searches):
-    """The scorecard's rows, its totals, and the tolerances it applies."""
-    entries = load_published(published_path)
-    gradchecks = {a: pd.read_csv(path) for a, path in files["gradcheck"].items()}
-    rows = scorecard(entries, config, summary, searches, gradchecks, lambda a, e: static_runs(config, a, e))
-    overall, per_report = totals(rows)
-    return {"rows": rows, "overall": overall, "per_report": per_report, "tolerances": TOLERANCES}, entries
-
-
 def diverged_runs(summary):
     """Every run with a diverged seed or search point, in any experiment: how many of how many."""
     flags = summary.assign(diverged=summary.diverged.fillna(False).astype(bool))
-    grouped = flags.groupby(["assignment", "experiment", "run"], sort=False).diverged.agg(["sum", "count"])
+    grouped = flags.groupby(["report", "experiment", "run"], sort=False).diverged.agg(["sum", "count"])
     return [
-        {"assignment": a, "experiment": e, "run": r, "diverged": int(row["sum"]), "seeds": int(row["count"])}
+        {"report": a, "experiment": e, "run": r, "diverged": int(row["sum"]), "seeds": int(row["count"])}
         for (a, e, r), row in grouped.iterrows()
         if row["sum"] > 0
     ]
 
 
-def bonus_cost(config, benchmarks):
-    """The bonus's training cost: its whitening splits' jobs (only the bonus whitens), its own jobs
-    (``bonus/``), and the job time of those alone."""
-    whitening = {f"data/split_{name}" for name, split in config["splits"].items() if split.get("zca_eps")}
-    own = [b for b in benchmarks if b["group"].startswith("bonus/")]
-    return {
-        "whitening": [b for b in benchmarks if b["group"] in whitening],
-        "jobs": own,
-        "seconds": sum(b["seconds"] for b in own),
-    }
+def prose(text):
+    """Text from a report or config file for LaTeX: escaped, except mathematics between $...$ kept as written."""
+    pieces = str(text).split("$")
+    if len(pieces) % 2 == 0:  # an odd number of $: no mathematics, every $ is text
+        return tex(text)
+    return "".join(f"${piece}$" if i % 2 else tex(piece) for i, piece in enumerate(pieces))
 
 
-def build_context(config, summary_path, files, report_dir, provenance_info, published_path, students_path):
+def setting(value, key=None):
+    """A hyper-parameter's value in a table or a settings line: numbers compact, flags as yes/no."""
+    if isinstance(value, bool) or key in ("batch_norm", "flip") and value in (0, 1):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return tex("-".join(map(str, value)) or "none")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+            return str(int(value))
+        return mnum(value, 4)
+    return tex(value)
+
+
+def build_context(config, reports, summary_path, scorecard_path, files, report_dir, provenance_info):
+    """Everything the templates show: the scorecard, a part per assignment, provenance and arithmetic.
+
+    ``reports``: the ids the PDF includes; ``files``: the results it reads by
+    kind (search, best, range, figure, gradcheck), each ``{id: path}``.
+    """
     summary = pd.read_csv(summary_path)
     searches = {key: pd.read_csv(path) for key, path in files["search"].items()}
-    card, published = scorecard_context(config, summary, files, published_path, searches)
+    gradchecks = {a: pd.read_csv(path) for a, path in files["gradcheck"].items()}
+    rows = read_scorecard(scorecard_path)
+    overall, per_report = totals(rows)
+    entries = [
+        {**e, "report": r, "experiment": str(e["target"]).split("/")[0]}
+        for r in reports
+        for e in config["reports"][r].get("published", [])
+    ]
     return {
-        "students": {"seeds": best_published(published), "quoted": load_student_results(students_path)},
-        "scorecard": card,
-        "assignments": {
-            a: assignment_context(config, a, summary, files, report_dir, published, searches)
-            for a in assignments_in_all(config)
+        "scorecard": {
+            "rows": rows,
+            "groups": by_experiment(rows),
+            "overall": overall,
+            "per_report": per_report,
+            "tolerances": TOLERANCES,
+            "figure": os.path.relpath(Path(files["scorecard_figure"]).resolve(), Path(report_dir).resolve()),
         },
+        "reports": {r: {"title": config["reports"][r]["title"], "file": config["reports"][r]["file"]} for r in reports},
+        "parts": parts_context(
+            config, reports, summary, files, searches, entries, gradchecks, report_dir, provenance_info["benchmarks"]
+        ),
         "n_models": len(summary),
         "diverged": diverged_runs(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],
         "seeds": config["seeds"],
         "provenance": provenance_info,
-        "bonus_cost": bonus_cost(config, provenance_info["benchmarks"]),
         "arithmetic": training_arithmetic(summary, provenance_info["benchmarks"], provenance_info["gemm"]["gflops"]),
     }

@@ -73,7 +73,7 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
     net = build_network(specs, train_set[0].shape[1], rng)
     runs = ", ".join(s["run"] for s in specs)
     log(
-        f"training {spec['assignment']}/{spec['experiment']} [{runs}] seed {seed} on {len(train_set[1])} images: "
+        f"training {spec['report']}/{spec['experiment']} [{runs}] seed {seed} on {len(train_set[1])} images: "
         f"sizes {net.sizes}, loss {spec['loss']}, a stack of {len(specs)}"
     )
     histories, infos = trainer.train(net, train_set, val_set, specs, rng, log=log, curves=curves)

@@ -1,16 +1,17 @@
-"""The reproduction scorecard: every number the seed reports publish, against ours.
+"""The reproduction scorecard: every number the reports publish, against ours.
 
-The published numbers live in one reviewed file (``report/published.yaml``);
-this module reads it, finds our value for each entry in the results
-(summary table, search tables, gradient checks), and gives each a verdict
-against a stated tolerance and, for a miss, the known causes the config and
-the results name.
+The published numbers live with their report (``published`` in its file,
+see ``dd2424.reports``); this module finds our value for each entry in the
+results (summary table, search tables, gradient checks), and gives each a
+verdict against a stated tolerance and, for a miss, the known causes the
+config and the results name.
 """
 
+import json
 import math
 
 import numpy as np
-import yaml
+import pandas as pd
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -21,7 +22,6 @@ HYPER_PARAMETERS = ("lambda", "eta", "n_batch")
 ERRORS = ("mean_abs_error", "std_abs_error", "max_abs_error", "max_rel_error")
 GRADIENTS = ("grad_min", "grad_max", "grad_std")
 QUANTITIES = ACCURACIES + LOSSES + HYPER_PARAMETERS + ERRORS + GRADIENTS
-REPORTS = ("000", "001", "002", "003", "004")
 
 # The tolerances, in words for the PDF; ``within`` below is their one definition.
 TOLERANCES = {
@@ -31,10 +31,6 @@ TOLERANCES = {
     "error": "at most 10 times the report's error (a bound: at most the bound)",
     "gradient": "same sign, within a factor of 2",
 }
-
-
-class PublishedError(ValueError):
-    """An entry of the published-numbers file that cannot be read; names the entry."""
 
 
 def kind_of(quantity):
@@ -50,58 +46,14 @@ def kind_of(quantity):
     raise KeyError(quantity)
 
 
-def load_published(path):
-    """The entries of the published-numbers file, each with its ``report``; malformed ones refused."""
-    with open(path) as f:
-        data = yaml.safe_load(f) or {}
-    entries = []
-    for report, items in data.items():
-        report = str(report)
-        if report not in REPORTS:
-            raise PublishedError(f"{path}: {report!r} is not a seed report ({', '.join(REPORTS)})")
-        for i, item in enumerate(items or []):
-            where = f"{path}: report {report}, entry {i + 1}"
-            missing = [k for k in ("section", "target", "quantity", "value") if k not in item]
-            if missing:
-                raise PublishedError(f"{where} lacks {missing}")
-            if item["quantity"] not in QUANTITIES:
-                raise PublishedError(f"{where}: unknown quantity {item['quantity']!r} (one of {', '.join(QUANTITIES)})")
-            if not isinstance(item["value"], (int, float)):
-                raise PublishedError(f"{where}: value {item['value']!r} is not a number")
-            parts = str(item["target"]).split("/")
-            if parts[0] == "gradcheck":
-                if len(parts) not in (2, 4):
-                    raise PublishedError(f"{where}: target {item['target']!r} is not gradcheck/<a>[/<check>/<param>]")
-            elif len(parts) == 2 and not ("rank" in item or "point" in item):
-                raise PublishedError(f"{where}: a search target {item['target']!r} needs a rank or a point")
-            elif len(parts) not in (2, 3):
-                raise PublishedError(f"{where}: target {item['target']!r} is not <assignment>/<experiment>[/<run>]")
-            entries.append({"report": report, **item})
-    return entries
-
-
-def unknown_targets(entries, config, runs_of):
-    """Entries whose target the config does not have: ``(entry, why)`` pairs.
-
-    ``runs_of(assignment, experiment)`` gives an experiment's run names.
-    """
-    problems = []
-    for entry in entries:
-        parts = entry["target"].split("/")
-        if parts[0] == "gradcheck":
-            checks = config["gradcheck"].get(parts[1])
-            if checks is None:
-                problems.append((entry, f"no gradient check for {parts[1]}"))
-            elif len(parts) == 4 and parts[2] not in checks["checks"]:
-                problems.append((entry, f"no gradient check {parts[2]!r} in gradcheck.{parts[1]}"))
-            continue
-        a, e = parts[:2]
-        experiments = config["assignments"].get(a, {}).get("experiments", {})
-        if e not in experiments:
-            problems.append((entry, f"no experiment {a}/{e}"))
-        elif len(parts) == 3 and parts[2] not in runs_of(a, e):
-            problems.append((entry, f"no run {parts[2]!r} in {a}/{e}"))
-    return problems
+def published_entries(reports):
+    """Every published entry of every report, each with its ``report``, ``assignment`` and ``experiment``
+    (the first part of its target; ``gradcheck`` for a gradient check)."""
+    return [
+        {**entry, "report": rid, "assignment": report["assignment"], "experiment": str(entry["target"]).split("/")[0]}
+        for rid, report in reports.items()
+        for entry in report.get("published", [])
+    ]
 
 
 def _stats(values):
@@ -115,25 +67,34 @@ def point_matches(row, point):
     return all(math.isclose(float(row[k]), float(v), rel_tol=1e-9, abs_tol=1e-15) for k, v in point.items())
 
 
+def run_rows(summary, entry):
+    """The summary's rows (one per seed) of the run an entry names."""
+    experiment, run = entry["target"].split("/")
+    return summary[(summary.report == entry["report"]) & (summary.experiment == experiment) & (summary.run == run)]
+
+
 def our_value(entry, summary, searches, gradchecks):
-    """Our mean, std and count for an entry, or None when we have no such result."""
+    """Our mean, std and count for an entry, or None when we have no such result.
+
+    ``searches``: ``{'<report>/<experiment>': search table}``; ``gradchecks``:
+    ``{assignment: gradient-check table}``.
+    """
     parts = entry["target"].split("/")
     quantity = entry["quantity"]
     if parts[0] == "gradcheck":
-        table = gradchecks.get(parts[1])
+        table = gradchecks.get(entry["assignment"])
         if table is None:
             return None
-        if len(parts) == 2:  # the worst over every check of the assignment
+        if len(parts) == 1:  # the worst over every check of the assignment
             return {"mean": float(table[quantity].max()), "std": math.nan, "n": 1}
         rows = table[
-            (table.check == parts[2]) & (table.parameter == parts[3]) & (table.loss == entry.get("loss", "softmax"))
+            (table.check == parts[1]) & (table.parameter == parts[2]) & (table.loss == entry.get("loss", "softmax"))
         ]
         return None if rows.empty else {"mean": float(rows[quantity].iloc[0]), "std": math.nan, "n": 1}
-    if len(parts) == 3:
-        a, e, run = parts
-        rows = summary[(summary.assignment == a) & (summary.experiment == e) & (summary.run == run)]
+    if len(parts) == 2:
+        rows = run_rows(summary, entry)
         return None if rows.empty else _stats(rows[quantity])
-    table = searches.get(f"{parts[0]}/{parts[1]}")
+    table = searches.get(f"{entry['report']}/{parts[0]}")
     if table is None:
         return None
     if "rank" in entry:
@@ -169,46 +130,50 @@ def causes(entry, config, summary, ours):
     found = []
     parts = entry["target"].split("/")
     md5 = config["data"]["md5"]
-    if md5 != CIFAR10_MD5 and not entry.get("bound"):
+    if md5.lower() != CIFAR10_MD5 and not entry.get("bound"):
         found.append(f"data: a stand-in archive (md5 {md5[:8]}), not CIFAR-10")
     if parts[0] == "gradcheck":
-        if len(parts) == 4:
-            check = {**config["gradcheck"][parts[1]]["defaults"], **config["gradcheck"][parts[1]]["checks"][parts[2]]}
+        if len(parts) == 3:
+            gradcheck = config["gradcheck"][entry["assignment"]]
+            check = {**gradcheck["defaults"], **gradcheck["checks"][parts[1]]}
             found.append(
                 f"ours checks {check['dims']} dimensions of {check['samples']} images at lambda {check['lambda']:g}; "
                 "the report does not state its own"
             )
         return found
-    exp = config["assignments"][parts[0]]["experiments"][parts[1]]
+    experiments = config["reports"][entry["report"]]["experiments"]
+    exp = experiments[parts[0]]
     found += [f"not stated in the report: {s}" for s in exp.get("not_stated", [])]
     if "note" in exp:
         found.append(exp["note"].rstrip("."))
     if "rank" in entry and "grid" not in exp:
         found.append("a random search's k-th best depends on the points it sampled")
     if "best_of" in exp:
-        experiments = config["assignments"][parts[0]]["experiments"]
         source = exp["best_of"]["experiment"]
         if kind_of(entry["quantity"]) == "hyper" and entry["quantity"] in exp["best_of"]["keys"]:
             how = "the results of its grid" if "grid" in experiments[source] else "the points it sampled"
             found.append(f"chosen by the search {source}, whose best point depends on {how}")
         if "note" in experiments[source]:
             found.append(f"{source}: {experiments[source]['note'].rstrip('.')}")
-    if len(parts) == 3:
-        rows = summary[(summary.assignment == parts[0]) & (summary.experiment == parts[1]) & (summary.run == parts[2])]
+    if len(parts) == 2:
+        rows = run_rows(summary, entry)
         diverged = int(rows.diverged.fillna(False).astype(bool).sum())
         if diverged:
             found.append(f"{diverged} of {len(rows)} seeds diverged")
-    if ours is not None and ours["n"] == 1 and len(parts) == 3 and kind_of(entry["quantity"]) in ("accuracy", "loss"):
+    if ours is not None and ours["n"] == 1 and len(parts) == 2 and kind_of(entry["quantity"]) in ("accuracy", "loss"):
         found.append("one seed (no spread to widen the tolerance)")
     return found
 
 
-def scorecard(entries, config, summary, searches, gradchecks, runs_of):
-    """One row per published number: ours, the difference, the verdict, the known causes of a miss."""
-    missing = {id(e): why for e, why in unknown_targets(entries, config, runs_of)}
+def scorecard(entries, config, summary, searches, gradchecks):
+    """One row per published number: ours, the difference, the verdict, the known causes of a miss.
+
+    ``entries`` from ``published_entries``, whose targets the workflow has
+    checked (``dd2424.reports.check_published``) before any job ran.
+    """
     rows = []
     for entry in entries:
-        ours = None if id(entry) in missing else our_value(entry, summary, searches, gradchecks)
+        ours = our_value(entry, summary, searches, gradchecks)
         row = {
             **entry,
             "kind": kind_of(entry["quantity"]),
@@ -220,7 +185,7 @@ def scorecard(entries, config, summary, searches, gradchecks, runs_of):
             row.update(
                 verdict="not run",
                 difference=None,
-                causes=[missing.get(id(entry), "not in this configuration's results")],
+                causes=["not in this configuration's results"],
             )
         else:
             ok = within(entry["quantity"], entry["value"], ours["mean"], ours["std"], row["bound"])
@@ -231,6 +196,17 @@ def scorecard(entries, config, summary, searches, gradchecks, runs_of):
             )
         rows.append(row)
     return rows
+
+
+def by_experiment(rows):
+    """The rows in groups of one report's experiment, in order, each with the causes of its misses stated once."""
+    groups = []
+    for row in rows:
+        if not groups or (groups[-1]["report"], groups[-1]["experiment"]) != (row["report"], row["experiment"]):
+            groups.append({"report": row["report"], "experiment": row["experiment"], "rows": [], "causes": []})
+        groups[-1]["rows"].append(row)
+        groups[-1]["causes"] += [c for c in row["causes"] if c not in groups[-1]["causes"]]
+    return groups
 
 
 def totals(rows):
@@ -246,4 +222,73 @@ def totals(rows):
         "total": len(rows),
         "not_run": sum(t["not_run"] for t in per_report.values()),
     }
-    return overall, [per_report[r] for r in sorted(per_report)]
+    return overall, list(per_report.values())
+
+
+# The columns of results/report/scorecard.csv, one row per published number.
+COLUMNS = [
+    "report",
+    "experiment",
+    "section",
+    "target",
+    "rank",
+    "point",
+    "setting",
+    "quantity",
+    "kind",
+    "bound",
+    "value",
+    "ours_mean",
+    "ours_std",
+    "ours_n",
+    "difference",
+    "verdict",
+    "causes",
+]
+
+
+def write_scorecard(rows, path):
+    """The scorecard as CSV: ``point`` and ``causes`` as JSON, ours as mean, std and count."""
+    records = []
+    for row in rows:
+        ours = row["ours"] or {}
+        records.append(
+            {
+                **{k: row.get(k) for k in COLUMNS},
+                "point": json.dumps(row["point"]) if "point" in row else "",
+                "ours_mean": ours.get("mean"),
+                "ours_std": ours.get("std"),
+                "ours_n": ours.get("n"),
+                "causes": json.dumps(row["causes"]),
+            }
+        )
+    pd.DataFrame(records, columns=COLUMNS).to_csv(path, index=False, encoding="utf-8")
+
+
+def read_scorecard(path):
+    """The rows ``write_scorecard`` wrote, as ``scorecard`` returned them."""
+    table = pd.read_csv(path, encoding="utf-8", keep_default_na=False, na_values={"ours_mean": [""], "ours_std": [""]})
+    rows = []
+    for record in table.to_dict("records"):
+        row = {k: record[k] for k in ("report", "experiment", "section", "target", "setting", "quantity", "kind")}
+        row.update(
+            report=str(record["report"]),
+            value=float(record["value"]),
+            bound=str(record["bound"]) == "True",
+            verdict=record["verdict"],
+            causes=json.loads(record["causes"]),
+            difference=None if record["difference"] == "" else float(record["difference"]),
+            ours=None
+            if record["ours_n"] == ""
+            else {
+                "mean": float(record["ours_mean"]),
+                "std": float(record["ours_std"]),
+                "n": int(float(record["ours_n"])),
+            },
+        )
+        if record["rank"] != "":
+            row["rank"] = int(float(record["rank"]))
+        if record["point"]:
+            row["point"] = json.loads(record["point"])
+        rows.append(row)
+    return rows

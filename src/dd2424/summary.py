@@ -5,7 +5,7 @@ import pandas as pd
 
 from .results import read_metrics
 
-ID = ["assignment", "experiment", "run", "seed"]
+ID = ["assignment", "report", "experiment", "run", "seed"]
 HYPER = [
     "split",
     "n_train",

@@ -31,7 +31,7 @@ STACKABLE = (
     "init_sigma",
 )
 # What names a run rather than defines it.
-IDENTITY = ("assignment", "experiment", "run")
+IDENTITY = ("report", "assignment", "experiment", "run")
 
 
 def check_stackable(specs):

@@ -4,31 +4,36 @@ import glob
 import hashlib
 import json
 import os
+import re
 
 from dd2424 import experiments as ex
 
 
-wildcard_constraints:
-    assignment="a[0-9]+|bonus",
-    seed="[0-9]+",
-    split="|".join(config["splits"]),
-
-
+REPORTS = list(config["reports"])
 ASSIGNMENTS = list(config["assignments"])
-# What `all`, the summary and the report include (`in_all: false` leaves a group out).
-IN_ALL = ex.assignments_in_all(config)
 
 
-def experiments_of(assignment):
-    return config["assignments"][assignment]["experiments"]
+wildcard_constraints:
+    assignment="|".join(map(re.escape, ASSIGNMENTS)),
+    report="|".join(map(re.escape, REPORTS)),
+    seed="[0-9]+",
+    split="|".join(map(re.escape, config["splits"])),
+
+
+# What `all`, the summary and the report include (`in_all: false` leaves an assignment's reports out).
+IN_ALL = ex.reports_in_all(config)
+
+
+def experiments_of(report):
+    return ex.experiments_of(config, report)
 
 
 def experiment_config(wildcards):
-    return experiments_of(wildcards.assignment)[wildcards.experiment]
+    return experiments_of(wildcards.report)[wildcards.experiment]
 
 
 # Static specs of every run, computed once at parse time.
-RUNS = {(a, e): ex.static_runs(config, a, e) for a in ASSIGNMENTS for e in experiments_of(a)}
+RUNS = {(r, e): ex.static_runs(config, r, e) for r in REPORTS for e in experiments_of(r)}
 
 
 def coarse_experiment(wildcards):
@@ -43,24 +48,24 @@ def refine_margins(wildcards):
 
 
 def coarse_search_table(wildcards):
-    return f"results/{wildcards.assignment}/{coarse_experiment(wildcards)}/search.csv"
+    return f"results/{wildcards.report}/{coarse_experiment(wildcards)}/search.csv"
 
 
 def coarse_ranges(wildcards):
-    return experiments_of(wildcards.assignment)[coarse_experiment(wildcards)]["random"]["sample"]
+    return experiments_of(wildcards.report)[coarse_experiment(wildcards)]["random"]["sample"]
 
 
 def split_files(split):
     return expand("results/data/{split}/{part}_{xy}.npy", split=split, part=["train", "val", "test"], xy=["X", "y"])
 
 
-def derived_file(assignment, experiment):
+def derived_file(report, experiment):
     """The file of earlier results a run's spec depends on (a range or a best point)."""
-    source = ex.derived_source(config, assignment, experiment)
+    source = ex.derived_source(config, report, experiment)
     if source is None:
         return []
     kind, earlier = source
-    return f"results/{assignment}/{earlier}/{kind}.json"
+    return f"results/{report}/{earlier}/{kind}.json"
 
 
 TRAINING_JOBS = ex.training_jobs(config, RUNS)
@@ -69,7 +74,7 @@ TRAINING_JOBS = ex.training_jobs(config, RUNS)
 def job_outputs(job, name):
     """One file per model of a training job; a headline job leaves the seed a wildcard."""
     seed = "{seed}" if job["seed"] is None else job["seed"]
-    return [f"results/{job['assignment']}/{job['experiment']}/{run}/seed{seed}/{name}" for run in job["runs"]]
+    return [f"results/{job['report']}/{job['experiment']}/{run}/seed{seed}/{name}" for run in job["runs"]]
 
 
 def job_seed(job):
@@ -79,12 +84,12 @@ def job_seed(job):
 def job_file(kind, job, suffix):
     """The log or benchmark of a training job: per run (or stack of runs) and seed, or per search chunk."""
     if job["seed"] is None:
-        return f"{kind}/{job['assignment']}/{job['experiment']}/{job['label']}/seed{{seed}}{suffix}"
-    return f"{kind}/{job['assignment']}/{job['experiment']}/{job['label']}{suffix}"
+        return f"{kind}/{job['report']}/{job['experiment']}/{job['label']}/seed{{seed}}{suffix}"
+    return f"{kind}/{job['report']}/{job['experiment']}/{job['label']}{suffix}"
 
 
 def job_message(job):
-    where = f"{job['assignment']}/{job['experiment']}"
+    where = f"{job['report']}/{job['experiment']}"
     if job["seed"] is None and len(job["runs"]) == 1:
         return f"Training {where}/{job['runs'][0]} with seed {{wildcards.seed}}"
     if job["seed"] is None:
@@ -92,38 +97,34 @@ def job_message(job):
     return f"Training {len(job['runs'])} points of {where} as one stack ({job['runs'][0]}..{job['runs'][-1]})"
 
 
-def run_outputs(assignment, experiment, name="metrics.json"):
-    exp = experiments_of(assignment)[experiment]
+def run_outputs(report, experiment, name="metrics.json"):
+    exp = experiments_of(report)[experiment]
     return [
-        f"results/{assignment}/{experiment}/{run}/seed{seed}/{name}"
-        for run in RUNS[(assignment, experiment)]
+        f"results/{report}/{experiment}/{run}/seed{seed}/{name}"
+        for run in RUNS[(report, experiment)]
         for seed in ex.seeds_of(config, exp)
     ]
 
 
 def search_points(wildcards):
-    return run_outputs(wildcards.assignment, wildcards.experiment)
+    return run_outputs(wildcards.report, wildcards.experiment)
 
 
-def all_metrics(assignment):
-    return [m for e in experiments_of(assignment) for m in run_outputs(assignment, e)]
+def all_metrics(report):
+    return [m for e in experiments_of(report) for m in run_outputs(report, e)]
 
 
 # What a training job writes per model (the outputs of the train rules).
 MODEL_FILES = ("model.npz", "history.csv", "predictions.npz", "metrics.json")
 
 
-def all_model_files(assignment):
+def all_model_files(report):
     """Every file of every model: a target asking for them all retrains a model any of whose files is gone."""
-    return [f for e in experiments_of(assignment) for name in MODEL_FILES for f in run_outputs(assignment, e, name)]
+    return [f for e in experiments_of(report) for name in MODEL_FILES for f in run_outputs(report, e, name)]
 
 
-def search_experiments(assignment):
-    return [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
-
-
-def curve_figures(assignment):
-    return expand("results/{a}/figures/{e}_curves.png", a=assignment, e=experiments_of(assignment))
+def search_experiments(report):
+    return [e for e, exp in experiments_of(report).items() if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
 
 
 def config_checksum():
@@ -144,67 +145,66 @@ def gradcheck_split(wildcards):
     return split_files(config["gradcheck"][wildcards.assignment].get("split", "batch1"))
 
 
-def figures_of(assignment):
-    """Every figure an assignment's report section shows, from its config."""
-    return list(figure_files(assignment).values())
+def gradcheck_table(assignment):
+    return f"results/gradcheck/{assignment}.csv"
 
 
-def figure_files(assignment):
-    """{'<assignment>/<experiment>/<kind>': png} of every figure the report shows."""
-    wanted = config["assignments"][assignment].get("figures", {})
-    runs_experiments = [e for e, exp in experiments_of(assignment).items() if ex.experiment_kind(exp) == "runs"]
+def figure_files(report):
+    """{'<report>/<experiment>/<kind>': png} of every figure the PDF shows of a report.
+
+    Runs experiments get their training curves and searches their plot; the
+    others are those an experiment asks for (``figures``).
+    """
     files = {}
-    for kind, default in (
-        ("curves", runs_experiments),
-        ("weights", []),
-        ("histograms", []),
-        ("schedule", []),
-        ("search", []),
-    ):
-        for experiment in wanted.get(kind, default):
-            if experiment not in experiments_of(assignment):
-                raise ValueError(f"assignments.{assignment}.figures.{kind} names an unknown experiment {experiment!r}")
-            files[f"{assignment}/{experiment}/{kind}"] = f"results/{assignment}/figures/{experiment}_{kind}.png"
+    for experiment, exp in experiments_of(report).items():
+        kind = ex.experiment_kind(exp)
+        for figure in ["curves" if kind == "runs" else "search"] + exp.get("figures", []):
+            files[f"{report}/{experiment}/{figure}"] = f"results/{report}/figures/{experiment}_{figure}.png"
     return files
 
 
-def search_outputs(assignment):
-    files = [f"results/{assignment}/{e}/search.csv" for e in search_experiments(assignment)]
-    files += [
-        f"results/{assignment}/{e}/range.json" for e, exp in experiments_of(assignment).items() if "refine" in exp
-    ]
+def search_outputs(report):
+    files = [f"results/{report}/{e}/search.csv" for e in search_experiments(report)]
+    files += [f"results/{report}/{e}/range.json" for e, exp in experiments_of(report).items() if "refine" in exp]
     return files
 
 
 def report_files():
-    """The results the report reads, by kind, each as {'<assignment>/<experiment>': path}."""
+    """The results the PDF reads, by kind, each as {'<report>/<experiment>': path} (gradient checks: by assignment)."""
     files = {"search": {}, "best": {}, "range": {}, "figure": {}, "gradcheck": {}}
-    for a in IN_ALL:
-        for e in search_experiments(a):
-            files["search"][f"{a}/{e}"] = f"results/{a}/{e}/search.csv"
-            files["best"][f"{a}/{e}"] = f"results/{a}/{e}/best.json"
-        for e, exp in experiments_of(a).items():
+    for r in IN_ALL:
+        for e in search_experiments(r):
+            files["search"][f"{r}/{e}"] = f"results/{r}/{e}/search.csv"
+            files["best"][f"{r}/{e}"] = f"results/{r}/{e}/best.json"
+        for e, exp in experiments_of(r).items():
             if "refine" in exp:
-                files["range"][f"{a}/{e}"] = f"results/{a}/{e}/range.json"
-        files["figure"].update(figure_files(a))
+                files["range"][f"{r}/{e}"] = f"results/{r}/{e}/range.json"
+        files["figure"].update(figure_files(r))
+        a = config["reports"][r]["assignment"]
         if a in config["gradcheck"]:
-            files["gradcheck"][a] = f"results/{a}/gradcheck.csv"
+            files["gradcheck"][a] = gradcheck_table(a)
     return files
 
 
 REPORT_FILES = report_files()
 
 
-def assignment_outputs(assignment):
-    """Everything one assignment's target rule builds."""
-    gradcheck = [f"results/{assignment}/gradcheck.csv"] if assignment in config["gradcheck"] else []
+def report_outputs(report):
+    """Everything one report's target builds: its assignment's gradient check, models, searches, figures."""
+    a = config["reports"][report]["assignment"]
+    gradcheck = [gradcheck_table(a)] if a in config["gradcheck"] else []
     return (
         gradcheck
-        + [f"results/{assignment}/summary.csv"]
-        + all_model_files(assignment)
-        + search_outputs(assignment)
-        + figures_of(assignment)
+        + [f"results/{report}/summary.csv"]
+        + all_model_files(report)
+        + search_outputs(report)
+        + list(figure_files(report).values())
     )
+
+
+def assignment_outputs(assignment):
+    """Everything the target named after an assignment builds: each of its reports."""
+    return [f for r in ex.reports_of(config, assignment) for f in report_outputs(r)]
 
 
 def package_sources(*modules):
@@ -218,25 +218,22 @@ TRAINING_CODE = NETWORK_CODE + package_sources("optim", "augment", "schedules", 
 
 def curves_axis(wildcards):
     """Cyclic runs are read against update steps (as the seeds plot them), others per epoch."""
-    specs = RUNS[(wildcards.assignment, wildcards.experiment)].values()
+    specs = RUNS[(wildcards.report, wildcards.experiment)].values()
     return "update" if any(s["schedule"] == "cyclic" for s in specs) else "epoch"
 
 
-def search_stages(assignment, experiment):
+def search_stages(report, experiment):
     """The stages a search figure shows: a refined search with the coarse one it came from."""
-    exp = experiments_of(assignment)[experiment]
+    exp = experiments_of(report)[experiment]
     return ([exp["refine"]["from"]] if "refine" in exp else []) + [experiment]
 
 
 def search_stage_tables(wildcards):
-    return [
-        f"results/{wildcards.assignment}/{e}/search.csv"
-        for e in search_stages(wildcards.assignment, wildcards.experiment)
-    ]
+    return [f"results/{wildcards.report}/{e}/search.csv" for e in search_stages(wildcards.report, wildcards.experiment)]
 
 
-def searched_keys(assignment, experiment):
-    return ex.searched_keys(config, assignment, experiment)
+def searched_keys(report, experiment):
+    return ex.searched_keys(config, report, experiment)
 
 
 def first_seed_outputs(name):
@@ -246,8 +243,8 @@ def first_seed_outputs(name):
         exp = experiment_config(wildcards)
         seed = ex.seeds_of(config, exp)[0]
         return [
-            f"results/{wildcards.assignment}/{wildcards.experiment}/{run}/seed{seed}/{name}"
-            for run in RUNS[(wildcards.assignment, wildcards.experiment)]
+            f"results/{wildcards.report}/{wildcards.experiment}/{run}/seed{seed}/{name}"
+            for run in RUNS[(wildcards.report, wildcards.experiment)]
         ]
 
     return inputs
@@ -258,7 +255,7 @@ def run_names(per_seed):
     (``run_outputs``: every seed; ``first_seed_outputs``: one file per run)."""
 
     def names(wildcards):
-        runs = RUNS[(wildcards.assignment, wildcards.experiment)]
+        runs = RUNS[(wildcards.report, wildcards.experiment)]
         repeats = len(ex.seeds_of(config, experiment_config(wildcards))) if per_seed else 1
         return [run for run in runs for _ in range(repeats)]
 

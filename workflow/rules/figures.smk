@@ -3,21 +3,21 @@
 
 rule curves:
     input:
-        histories=lambda wc: run_outputs(wc.assignment, wc.experiment, "history.csv"),
+        histories=lambda wc: run_outputs(wc.report, wc.experiment, "history.csv"),
     output:
         figure=report(
-            "results/{assignment}/figures/{experiment}_curves.png",
+            "results/{report}/figures/{experiment}_curves.png",
             caption="../../report/captions/curves.rst",
-            category="{assignment}",
+            category="{report}",
             subcategory="training curves",
         ),
     log:
-        "logs/{assignment}/figures/{experiment}_curves.log",
+        "logs/{report}/figures/{experiment}_curves.log",
     params:
         x=curves_axis,
         runs=run_names(per_seed=True),
     message:
-        "Plotting the training curves of {wildcards.assignment}/{wildcards.experiment}"
+        "Plotting the training curves of {wildcards.report}/{wildcards.experiment}"
     script:
         "../scripts/plot_curves.py"
 
@@ -28,17 +28,17 @@ rule weights:
         meta=rules.extract.output.meta,
     output:
         figure=report(
-            "results/{assignment}/figures/{experiment}_weights.png",
+            "results/{report}/figures/{experiment}_weights.png",
             caption="../../report/captions/weights.rst",
-            category="{assignment}",
+            category="{report}",
             subcategory="weights",
         ),
     log:
-        "logs/{assignment}/figures/{experiment}_weights.log",
+        "logs/{report}/figures/{experiment}_weights.log",
     params:
         runs=run_names(per_seed=False),
     message:
-        "Drawing the learned weights of {wildcards.assignment}/{wildcards.experiment} as class images"
+        "Drawing the learned weights of {wildcards.report}/{wildcards.experiment} as class images"
     script:
         "../scripts/plot_weights.py"
 
@@ -48,17 +48,17 @@ rule histograms:
         predictions=first_seed_outputs("predictions.npz"),
     output:
         figure=report(
-            "results/{assignment}/figures/{experiment}_histograms.png",
+            "results/{report}/figures/{experiment}_histograms.png",
             caption="../../report/captions/histograms.rst",
-            category="{assignment}",
+            category="{report}",
             subcategory="true-class probabilities",
         ),
     log:
-        "logs/{assignment}/figures/{experiment}_histograms.log",
+        "logs/{report}/figures/{experiment}_histograms.log",
     params:
         runs=run_names(per_seed=False),
     message:
-        "Histogramming the probability of the true class for {wildcards.assignment}/{wildcards.experiment}"
+        "Histogramming the probability of the true class for {wildcards.report}/{wildcards.experiment}"
     script:
         "../scripts/plot_histograms.py"
 
@@ -68,15 +68,15 @@ rule schedule_figure:
         metrics=first_seed_outputs("metrics.json"),
     output:
         figure=report(
-            "results/{assignment}/figures/{experiment}_schedule.png",
+            "results/{report}/figures/{experiment}_schedule.png",
             caption="../../report/captions/schedule.rst",
-            category="{assignment}",
+            category="{report}",
             subcategory="learning rates",
         ),
     log:
-        "logs/{assignment}/figures/{experiment}_schedule.log",
+        "logs/{report}/figures/{experiment}_schedule.log",
     message:
-        "Plotting the learning-rate schedules of {wildcards.assignment}/{wildcards.experiment}"
+        "Plotting the learning-rate schedules of {wildcards.report}/{wildcards.experiment}"
     script:
         "../scripts/plot_schedule.py"
 
@@ -86,17 +86,17 @@ rule search_figure:
         tables=search_stage_tables,
     output:
         figure=report(
-            "results/{assignment}/figures/{experiment}_search.png",
+            "results/{report}/figures/{experiment}_search.png",
             caption="../../report/captions/search.rst",
-            category="{assignment}",
+            category="{report}",
             subcategory="searches",
         ),
     log:
-        "logs/{assignment}/figures/{experiment}_search.log",
+        "logs/{report}/figures/{experiment}_search.log",
     params:
-        stages=lambda wc: search_stages(wc.assignment, wc.experiment),
-        searched=lambda wc: searched_keys(wc.assignment, wc.experiment),
+        stages=lambda wc: search_stages(wc.report, wc.experiment),
+        searched=lambda wc: searched_keys(wc.report, wc.experiment),
     message:
-        "Plotting validation accuracy against the searched values of {wildcards.assignment}/{wildcards.experiment}"
+        "Plotting validation accuracy against the searched values of {wildcards.report}/{wildcards.experiment}"
     script:
         "../scripts/plot_search.py"

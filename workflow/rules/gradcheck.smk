@@ -6,11 +6,11 @@ rule gradcheck:
         split=gradcheck_split,
         code=NETWORK_CODE + package_sources("gradcheck", "run"),
     output:
-        table="results/{assignment}/gradcheck.csv",
+        table=gradcheck_table("{assignment}"),
     log:
-        "logs/{assignment}/gradcheck.log",
+        "logs/gradcheck/{assignment}.log",
     benchmark:
-        "benchmarks/{assignment}/gradcheck.tsv"
+        "benchmarks/gradcheck/{assignment}.tsv"
     threads: 1
     resources:
         mem_mb=2000,

@@ -24,7 +24,7 @@ for job in TRAINING_JOBS:
             job["name"]
         input:
             split=split_files(job["specs"][0]["split"]),
-            derived=derived_file(job["assignment"], job["experiment"]),
+            derived=derived_file(job["report"], job["experiment"]),
             code=TRAINING_CODE,
         output:
             model=job_outputs(job, "model.npz"),
@@ -56,13 +56,13 @@ rule search_table:
     input:
         metrics=search_points,
     output:
-        table="results/{assignment}/{experiment}/search.csv",
-        best="results/{assignment}/{experiment}/best.json",
+        table="results/{report}/{experiment}/search.csv",
+        best="results/{report}/{experiment}/best.json",
     log:
-        "logs/{assignment}/{experiment}/search_table.log",
+        "logs/{report}/{experiment}/search_table.log",
     priority: 10
     message:
-        "Ranking the points of search {wildcards.assignment}/{wildcards.experiment} by validation accuracy"
+        "Ranking the points of search {wildcards.report}/{wildcards.experiment} by validation accuracy"
     script:
         "../scripts/search_table.py"
 
@@ -71,40 +71,40 @@ rule search_range:
     input:
         table=coarse_search_table,
     output:
-        ranges="results/{assignment}/{experiment}/range.json",
+        ranges="results/{report}/{experiment}/range.json",
     log:
-        "logs/{assignment}/{experiment}/search_range.log",
+        "logs/{report}/{experiment}/search_range.log",
     priority: 10
     params:
         refine=refine_margins,
         coarse=coarse_ranges,
     message:
-        "Deriving the ranges of search {wildcards.assignment}/{wildcards.experiment} from the coarse results"
+        "Deriving the ranges of search {wildcards.report}/{wildcards.experiment} from the coarse results"
     script:
         "../scripts/search_range.py"
 
 
 rule summary:
     input:
-        metrics=lambda wc: all_metrics(wc.assignment),
+        metrics=lambda wc: all_metrics(wc.report),
     output:
-        table="results/{assignment}/summary.csv",
+        table="results/{report}/summary.csv",
     log:
-        "logs/{assignment}/summary.log",
+        "logs/{report}/summary.log",
     message:
-        "Collecting one row per trained model of {wildcards.assignment}"
+        "Collecting one row per trained model of report {wildcards.report}"
     script:
         "../scripts/summary.py"
 
 
 rule summary_all:
     input:
-        tables=expand(rules.summary.output.table, assignment=IN_ALL),
+        tables=expand(rules.summary.output.table, report=IN_ALL),
     output:
         table="results/summary.csv",
     log:
         "logs/summary.log",
     message:
-        "Concatenating the summaries of every assignment"
+        "Concatenating the summaries of every report"
     script:
         "../scripts/summary.py"

@@ -9,12 +9,13 @@ with LineLog(snakemake.log[0]) as log:
     files = {
         kind: dict(zip(ids, getattr(snakemake.input, kind), strict=True)) for kind, ids in snakemake.params.ids.items()
     }
+    files["scorecard_figure"] = snakemake.input.scorecard_figure
     report_dir = Path(snakemake.output.tex).parent
-    with open(snakemake.input.gemm) as f:
+    with open(snakemake.input.gemm, encoding="utf-8") as f:
         gemm = json.load(f)
     info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum, gemm)
     context = build_context(
-        config, snakemake.input.summary, files, report_dir, info, snakemake.input.published, snakemake.input.students
+        config, snakemake.params.reports, snakemake.input.summary, snakemake.input.scorecard, files, report_dir, info
     )
     render(snakemake.params.templates, context, snakemake.output.tex)
     overall = context["scorecard"]["overall"]

@@ -1,0 +1,200 @@
+"""Reports as data: one YAML file per report, loaded into ``config["reports"]``.
+
+A report file holds what a reader of one DD2424 report would check: its
+experiments (in the experiment format of ``dd2424.experiments``), the
+settings it leaves unstated, the numbers it publishes and short prose for
+the PDF.  ``config.yaml`` names the files (``report_files``: a label per
+path or glob) and may adjust any of them (``overrides``: a partial report
+per id, merged in, e.g. a smaller search for a quick run).
+
+Every refusal names the file and the key: a malformed file, a duplicated
+YAML key, a report id used twice, an assignment the config does not have,
+a published entry whose target does not exist or whose quantity we do not
+compute.
+"""
+
+import glob
+import re
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .scorecard import QUANTITIES
+
+# Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
+REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Directories of results/ that are not reports.
+RESERVED_IDS = ("data", "report", "gradcheck")
+
+
+class ReportError(ValueError):
+    """A report file the workflow cannot use; the message names the file and the key."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+
+
+def _mapping_without_duplicates(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def read_yaml(path):
+    """A YAML file as data; a syntax error or a duplicated key names the file and the line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.load(f, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as e:
+        raise ReportError(f"{path}: not valid YAML: {e}") from None
+    except OSError as e:
+        raise ReportError(f"{path}: cannot be read: {e.strerror}") from None
+
+
+def report_paths(report_files, workdir, basedir):
+    """The files ``report_files`` names (``{label: path or glob}``; null drops a label), in order.
+
+    A relative path is taken from the working directory and, where nothing
+    matches there, from the workflow's directory (where ``reports/`` is).
+    A label whose path matches nothing is refused.
+    """
+    paths = []
+    for label, pattern in report_files.items():
+        if pattern is None:
+            continue
+        matches = []
+        for root in (Path(workdir), Path(basedir)):
+            full = Path(pattern) if Path(pattern).is_absolute() else root / pattern
+            matches = sorted(glob.glob(str(full)))
+            if matches:
+                break
+        if not matches:
+            raise ReportError(f"report_files.{label}: {pattern!r} matches no file (looked in {workdir} and {basedir})")
+        paths += [Path(m).resolve() for m in matches if Path(m).resolve() not in paths]
+    return paths
+
+
+def merge(base, override):
+    """``override`` merged into a copy of ``base``: mappings key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_schema(report_schema_path, config_schema_path):
+    """The report schema, with the run spec and sample range of the config schema.
+
+    A grid's values are checked as the run spec checks the same key (a
+    negative eta in a grid is refused like one in a run).
+    """
+    report_schema = read_yaml(report_schema_path)
+    shared = read_yaml(config_schema_path)["$defs"]
+    run_spec = shared["run_spec"]
+    grid = {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": False,
+        "properties": {k: {"type": "array", "minItems": 1, "items": v} for k, v in run_spec["properties"].items()},
+    }
+    report_schema["$defs"] = {**shared, **report_schema["$defs"], "grid": grid}
+    return report_schema
+
+
+def _schema_error(path, error):
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    return ReportError(f"{path}: {where}: {error.message}")
+
+
+def load_reports(config, schema, workdir, basedir):
+    """``{report id: report}`` of every file ``config["report_files"]`` names, checked.
+
+    ``schema`` is the report schema (a dict).  Each report gets ``file`` (its
+    path).  Raises ``ReportError`` naming the file and the key.
+    """
+    validator = jsonschema.Draft202012Validator(schema)
+    overrides = config.get("overrides") or {}
+    reports = {}
+    for path in report_paths(config.get("report_files") or {}, workdir, basedir):
+        report = read_yaml(path)
+        if not isinstance(report, dict):
+            raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
+        report = merge(report, overrides.get(report.get("id"), {}))
+        errors = sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path))
+        if errors:
+            raise _schema_error(path, errors[0])
+        rid = report["id"]
+        if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
+            raise ReportError(
+                f"{path}: id {rid!r} must be letters, digits, '.', '_' or '-' (it names a directory of results/), "
+                f"and not one of {', '.join(RESERVED_IDS)}"
+            )
+        if rid in reports:
+            raise ReportError(f"{path}: id {rid!r} is already the id of {reports[rid]['file']}")
+        if report["assignment"] not in config["assignments"]:
+            raise ReportError(
+                f"{path}: assignment {report['assignment']!r} is not one of config's assignments "
+                f"({', '.join(config['assignments'])})"
+            )
+        report["file"] = str(path)
+        reports[rid] = report
+    unknown = sorted(set(overrides) - set(reports))
+    if unknown:
+        raise ReportError(f"overrides names {unknown}, which no report file has as its id ({', '.join(reports)})")
+    return reports
+
+
+def check_published(reports, config, runs_of):
+    """Refuse a published entry whose target or quantity we do not have, naming the file and the entry.
+
+    ``runs_of(report, experiment)`` gives an experiment's run names.
+    """
+    for rid, report in reports.items():
+        assignment = report["assignment"]
+        for i, entry in enumerate(report.get("published", [])):
+            where = f"{report['file']}: published entry {i + 1} ({entry['target']}, {entry['quantity']})"
+            if entry["quantity"] not in QUANTITIES:
+                raise ReportError(
+                    f"{where}: quantity {entry['quantity']!r} is not one we compute ({', '.join(QUANTITIES)})"
+                )
+            problem = target_problem(entry, report, config["gradcheck"].get(assignment), runs_of)
+            if problem:
+                raise ReportError(f"{where}: {problem}")
+
+
+def target_problem(entry, report, gradcheck, runs_of):
+    """Why an entry's target does not exist in this report (None if it does)."""
+    parts = str(entry["target"]).split("/")
+    if parts[0] == "gradcheck":
+        if gradcheck is None:
+            return f"there is no gradient check of assignment {report['assignment']} (config gradcheck)"
+        if len(parts) not in (1, 3):
+            return "a gradient-check target is 'gradcheck' or 'gradcheck/<check>/<parameter>'"
+        if len(parts) == 3 and parts[1] not in gradcheck["checks"]:
+            return f"no gradient check {parts[1]!r} (config gradcheck.{report['assignment']}.checks)"
+        return None
+    experiments = report["experiments"]
+    if parts[0] not in experiments:
+        return f"no experiment {parts[0]!r} in this report ({', '.join(experiments)})"
+    if len(parts) == 1:
+        if "runs" in experiments[parts[0]]:
+            return f"{parts[0]!r} is not a search: name one of its runs ({parts[0]}/<run>)"
+        if ("rank" in entry) == ("point" in entry):
+            return "a search target needs a rank (k-th best) or a point (a grid point), not both"
+        return None
+    if len(parts) > 2 or parts[1] not in runs_of(report["id"], parts[0]):
+        return (
+            f"no run {'/'.join(parts[1:])!r} in experiment {parts[0]!r} ({', '.join(runs_of(report['id'], parts[0]))})"
+        )
+    return None

@@ -1,0 +1,370 @@
+"""What the PDF shows of each report, built from its file and the results, by experiment kind.
+
+The PDF has a part per assignment, a section per report and, in the order
+of the report's file, one block per experiment.  The block's template is
+chosen by the experiment's kind (``runs``, ``grid``, ``random``,
+``refine``); nothing here or in the templates names a report or an
+experiment.
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+
+from .experiments import experiment_kind, searched_keys
+from .scorecard import kind_of, point_matches
+from .summary import aggregate, mean_std
+
+CHANCE = 0.1
+# The hyper-parameters a settings line or a table may show, in the order they are read.
+SETTINGS = (
+    "split",
+    "n_train",
+    "hidden",
+    "batch_norm",
+    "bn_alpha",
+    "init",
+    "init_sigma",
+    "bias_init",
+    "loss",
+    "lambda",
+    "n_batch",
+    "schedule",
+    "eta",
+    "step_every",
+    "step_factor",
+    "decay",
+    "eta_min",
+    "eta_max",
+    "n_s",
+    "n_s_epochs",
+    "cycles",
+    "epochs",
+    "momentum",
+    "flip",
+    "translate",
+    "dropout",
+    "label_smoothing",
+)
+# A table with more varying keys than this lists each run's own changes in one column instead.
+MAX_KEY_COLUMNS = 4
+RUN_LOSSES = ("train_loss", "val_loss", "test_loss", "test_cost")
+# Every figure an experiment may have (workflow/rules/figures.smk draws them).
+FIGURE_KINDS = ("curves", "search", "weights", "histograms", "schedule")
+
+
+def _missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def relevant(key, spec):
+    """Whether a setting means anything for this run (no step size of a schedule it does not use)."""
+    schedule = spec.get("schedule")
+    value = spec.get(key)
+    if _missing(value):
+        return False
+    if key == "bn_alpha":
+        return bool(spec.get("batch_norm"))
+    if key == "init_sigma":
+        return spec.get("init") == "normal" or spec.get("bias_init") == "normal"
+    if key == "eta":
+        return schedule != "cyclic"
+    if key in ("step_every", "step_factor"):
+        return schedule == "step"
+    if key == "decay":
+        return schedule == "exp"
+    if key in ("eta_min", "eta_max", "cycles"):
+        return schedule == "cyclic"
+    if key in ("n_s", "n_s_epochs"):
+        return schedule == "cyclic"
+    if key == "epochs":
+        return schedule != "cyclic"
+    if key in ("momentum", "translate", "dropout", "label_smoothing"):
+        return value != 0
+    if key == "flip":
+        return bool(value)
+    return True
+
+
+def split_settings(specs):
+    """(common, varying): the settings every spec shares, ``{key: value}``, and the keys whose values differ."""
+    common, varying = {}, []
+    for key in SETTINGS:
+        values = [spec.get(key) for spec in specs if relevant(key, spec)]
+        if not values:
+            continue
+        distinct = {str(v) for v in values}
+        if len(distinct) == 1 and len(values) == len(specs):
+            common[key] = values[0]
+        else:
+            varying.append(key)
+    return common, varying
+
+
+def _published_of(entries, target):
+    """{quantity: value} of the entries naming one target."""
+    return {e["quantity"]: e["value"] for e in entries if e["target"] == target}
+
+
+def runs_context(exp, table, entries, name):
+    """A runs experiment: one row per run (mean ± std over seeds), its settings, published values beside."""
+    agg = aggregate(table).set_index("run")
+    first = table.groupby("run", sort=False).first()
+    means = table.groupby("run", sort=False)[list(RUN_LOSSES) + ["samples_per_s"]].mean()
+    diverged = table.diverged.fillna(False).astype(bool).groupby(table.run, sort=False).sum()
+    at_chance = (table.test_accuracy <= CHANCE + 0.01).groupby(table.run, sort=False).sum()
+    rows = []
+    for run in first.index:
+        r = agg.loc[run]
+        spec = first.loc[run].to_dict()
+        rows.append(
+            {
+                **spec,
+                "run": run,
+                "seeds": int(r.test_accuracy_count),
+                "train": mean_std(r.train_accuracy_mean, r.train_accuracy_std, r.train_accuracy_count),
+                "val": mean_std(r.val_accuracy_mean, r.val_accuracy_std, r.val_accuracy_count),
+                "test": mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count),
+                "test_mean": float(r.test_accuracy_mean),
+                **{f"{k}_mean": float(means.loc[run, k]) for k in RUN_LOSSES},
+                "samples_per_s": float(means.loc[run, "samples_per_s"]),
+                "diverged": int(diverged.loc[run]),
+                "at_chance": int(at_chance.loc[run]),
+                "changes": {str(k): v for k, v in ((exp["runs"].get(run) or {}).items())},
+                "published": _published_of(entries, f"{name}/{run}"),
+            }
+        )
+    common, varying = split_settings(rows)
+    published = _quantities(entries, lambda e: "/" in e["target"])
+    return {
+        "rows": rows,
+        "common": common,
+        "varying": varying if len(varying) <= MAX_KEY_COLUMNS else [],
+        "changes_column": len(varying) > MAX_KEY_COLUMNS,
+        "published_quantities": published,
+        "seeds": max(row["seeds"] for row in rows),
+        "train_images": int(rows[0]["train_images"]),
+        "val_images": int(rows[0]["val_images"]),
+    }
+
+
+def _quantities(entries, keep):
+    """The published quantities of some entries, in the order of ``kind_of`` then of appearance."""
+    seen = []
+    for e in entries:
+        if keep(e) and e["quantity"] not in seen:
+            seen.append(e["quantity"])
+    return sorted(seen, key=lambda q: ("accuracy", "loss", "hyper", "error", "gradient").index(kind_of(q)))
+
+
+def search_context(config, report_id, exp, name, table, entries, ranges=None):
+    """A search stage: its points, the keys it searches, its settings, the published rows beside ours."""
+    keys = searched_keys(config, report_id, name)
+    points = table.to_dict("records")
+    mine = [e for e in entries if e["target"] == name]
+    for p in points:
+        p["published"] = {e["quantity"]: e["value"] for e in mine if "point" in e and point_matches(p, e["point"])}
+    common, _ = split_settings(points)
+    for key in keys:
+        common.pop(key, None)
+    context = {
+        "keys": keys,
+        "points": points,
+        "common": common,
+        "published_top": sorted((e for e in mine if "rank" in e), key=lambda e: e["rank"]),
+        "point_quantities": _quantities(mine, lambda e: "point" in e),
+        "train_images": int(points[0]["train_images"]),
+        "val_images": int(points[0]["val_images"]),
+        "show_top": exp.get("show_top", 3),
+        "grid": None,
+    }
+    if "grid" in exp:
+        context["grid"] = grid_layout(points, keys)
+    if "random" in exp:
+        context["ranges"] = exp["random"]["sample"]
+    if "refine" in exp:
+        context["ranges"] = ranges
+        context["refined_from"] = {
+            k: exp["refine"].get(k, d) for k, d in (("from", None), ("top", 3), ("margin", 0.25))
+        }
+    return context
+
+
+def grid_layout(points, keys):
+    """A grid's validation accuracies as 2-D tables: rows by the second-last key, columns by the last,
+    one table per value of a first key when it has three (none for one key)."""
+    if len(keys) not in (2, 3):
+        return None
+    *outer, row_key, col_key = keys
+
+    def values(key):
+        return sorted({p[key] for p in points}, key=_sort_key)
+
+    tables = []
+    for outer_value in values(outer[0]) if outer else [None]:
+        cells = {}
+        for p in points:
+            if outer and p[outer[0]] != outer_value:
+                continue
+            cells[(str(p[row_key]), str(p[col_key]))] = p
+        tables.append(
+            {
+                "outer": outer_value,
+                "rows": [
+                    {"value": rv, "cells": [cells.get((str(rv), str(cv))) for cv in values(col_key)]}
+                    for rv in values(row_key)
+                ],
+            }
+        )
+    return {
+        "outer_key": outer[0] if outer else None,
+        "row_key": row_key,
+        "col_key": col_key,
+        "columns": values(col_key),
+        "tables": tables,
+    }
+
+
+def _sort_key(value):
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
+def figure_paths(files, report_id, name, report_dir):
+    """{kind: path relative to the .tex, or None} of one experiment's figures, for every kind of figure."""
+    prefix = f"{report_id}/{name}/"
+    drawn = {
+        key[len(prefix) :]: os.path.relpath(Path(path).resolve(), Path(report_dir).resolve())
+        for key, path in files["figure"].items()
+        if key.startswith(prefix)
+    }
+    return {kind: drawn.get(kind) for kind in FIGURE_KINDS}
+
+
+def gradcheck_statistics(entries, gradcheck):
+    """The gradient-check statistics a report publishes, ours per check: [{check, loss, quantities, rows}]."""
+    wanted = {}
+    for e in entries:
+        parts = e["target"].split("/")
+        if parts[0] == "gradcheck" and len(parts) == 3:
+            key = (parts[1], e.get("loss", "softmax"))
+            wanted.setdefault(key, [])
+            if e["quantity"] not in wanted[key]:
+                wanted[key].append(e["quantity"])
+    out = []
+    for (check, loss), quantities in wanted.items():
+        rows = [r for r in gradcheck if r["check"] == check and r["loss"] == loss]
+        if rows:
+            out.append({"check": check, "loss": loss, "quantities": quantities, "rows": rows})
+    return out
+
+
+def experiment_context(config, report_id, name, exp, summary, files, searches, entries, report_dir):
+    """Everything one experiment's block shows."""
+    kind = experiment_kind(exp)
+    context = {
+        "name": name,
+        "kind": kind,
+        "section": exp.get("section", ""),
+        "not_stated": exp.get("not_stated", []),
+        "note": exp.get("note", ""),
+        "prose": exp.get("prose", ""),
+        "figures": figure_paths(files, report_id, name, report_dir),
+        "best_of": None,
+        "baseline": None,
+    }
+    mine = [e for e in entries if e["experiment"] == name]
+    if kind == "runs":
+        table = summary[(summary.report == report_id) & (summary.experiment == name)]
+        context.update(runs_context(exp, table, mine, name))
+    else:
+        key = f"{report_id}/{name}"
+        ranges = _load_json(files["range"][key])["ranges"] if key in files["range"] else None
+        context.update(search_context(config, report_id, exp, name, searches[key], mine, ranges))
+    if "best_of" in exp:
+        best = _load_json(files["best"][f"{report_id}/{exp['best_of']['experiment']}"])["best"]
+        context["best_of"] = {
+            "experiment": exp["best_of"]["experiment"],
+            "values": {k: best[k] for k in exp["best_of"]["keys"]},
+        }
+    return context
+
+
+def _load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def report_context(config, report_id, summary, files, searches, entries, gradcheck, report_dir, benchmarks):
+    """One report's section: its title, citation, prose, experiments in file order, and cost."""
+    report = config["reports"][report_id]
+    mine = [e for e in entries if e["report"] == report_id]
+    experiments = [
+        experiment_context(config, report_id, name, exp, summary, files, searches, mine, report_dir)
+        for name, exp in report["experiments"].items()
+    ]
+    by_name = {e["name"]: e for e in experiments}
+    for name, exp in report["experiments"].items():
+        if "baseline" in exp:
+            by_name[name]["baseline"] = {"name": exp["baseline"], **by_name[exp["baseline"]]["rows"][0]}
+    jobs = [b for b in benchmarks if b["group"].startswith(f"{report_id}/")]
+    context = {
+        "id": report_id,
+        "title": report["title"],
+        "citation": report.get("citation", ""),
+        "prose": report.get("prose", ""),
+        "file": Path(report["file"]).name,
+        "experiments": experiments,
+        "gradcheck_statistics": gradcheck_statistics(mine, gradcheck),
+        "cost": {
+            "jobs": sum(b["jobs"] for b in jobs),
+            "seconds": sum(b["seconds"] for b in jobs),
+            "max_rss_mb": max((b["max_rss_mb"] for b in jobs), default=0.0),
+        },
+        "compare": None,
+    }
+    if "compare" in report:
+        context["compare"] = compare_context(report, by_name, entries, report_id)
+    return context
+
+
+def compare_context(report, experiments, entries, report_id):
+    """One experiment's test accuracy against each other report's best published one and quoted results."""
+    ours = experiments[report["compare"]["experiment"]]
+    best = {}
+    for e in entries:
+        if e["report"] != report_id and e["quantity"] == "test_accuracy" and not e.get("bound"):
+            if e["report"] not in best or e["value"] > best[e["report"]]["value"]:
+                best[e["report"]] = e
+    return {
+        "experiment": report["compare"]["experiment"],
+        "ours": ours["rows"][0],
+        "published": list(best.values()),
+        "quoted": report["compare"].get("quoted", []),
+    }
+
+
+def parts_context(config, reports, summary, files, searches, entries, gradchecks, report_dir, benchmarks):
+    """The PDF's parts: one per assignment that has reports, each with its gradient check and its reports."""
+    parts = []
+    for assignment, group in config["assignments"].items():
+        mine = [r for r in reports if config["reports"][r]["assignment"] == assignment]
+        if not mine:
+            continue
+        gradcheck = gradchecks[assignment].to_dict("records") if assignment in gradchecks else []
+        parts.append(
+            {
+                "assignment": assignment,
+                "title": group.get("title", assignment),
+                "prose": group.get("prose", ""),
+                "gradcheck": gradcheck,
+                "reports": [
+                    report_context(config, r, summary, files, searches, entries, gradcheck, report_dir, benchmarks)
+                    for r in mine
+                ],
+            }
+        )
+    return parts

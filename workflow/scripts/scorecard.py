@@ -1,0 +1,16 @@
+import pandas as pd
+
+from dd2424.logs import LineLog
+from dd2424.scorecard import published_entries, scorecard, totals, write_scorecard
+
+with LineLog(snakemake.log[0]) as log:
+    config = snakemake.params.config
+    summary = pd.read_csv(snakemake.input.summary)
+    searches = dict(zip(snakemake.params.searches, map(pd.read_csv, snakemake.input.search), strict=True))
+    gradchecks = dict(zip(snakemake.params.gradchecks, map(pd.read_csv, snakemake.input.gradcheck), strict=True))
+    rows = scorecard(published_entries(config["reports"]), config, summary, searches, gradchecks)
+    write_scorecard(rows, snakemake.output.table)
+    overall, per_report = totals(rows)
+    for t in per_report:
+        log(f"{t['report']}: {t['reproduced']} of {t['total']} reproduced")
+    log(f"in all: {overall['reproduced']} of {overall['total']} published numbers reproduced")
