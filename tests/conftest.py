@@ -7,10 +7,26 @@ import pytest
 import yaml
 
 from dd2424.model import Network
+from dd2424.reports import load_reports, load_schema
 from dd2424.synthetic import write_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/data/tiny.yaml"
+REPORT_SCHEMA = load_schema(ROOT / "workflow/schemas/report.schema.yaml", ROOT / "workflow/schemas/config.schema.yaml")
+
+
+def shipped_config(**changes):
+    """config.yaml (with ``changes`` to its top-level keys) and its report files loaded, as the Snakefile does."""
+    config = {**yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8")), **changes}
+    config["reports"] = load_reports(config, REPORT_SCHEMA, ROOT, ROOT)
+    return config
+
+
+def write_report(directory, report):
+    """A report file (a dict) written as YAML; its path."""
+    path = Path(directory) / f"{report['id']}.yaml"
+    path.write_text(yaml.safe_dump(report, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def tiny_workdir(path):

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, TINY, run_snakemake, tiny_workdir
+from conftest import ROOT, TINY, run_snakemake, shipped_config, tiny_workdir
 
 from dd2424 import checks, data
 from dd2424.synthetic import write_archive
@@ -26,64 +26,50 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture(scope="module")
 def config():
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    return cfg
+    return shipped_config()
 
 
-def with_experiment(config, assignment, name, exp):
+A1 = "a1-2024-grid-bce"
+A2 = "a2-2021-cyclic"
+
+
+def with_experiment(config, report, name, exp):
     cfg = json.loads(json.dumps(config))
-    cfg["assignments"][assignment]["experiments"][name] = exp
+    cfg["reports"][report]["experiments"][name] = exp
     return cfg
 
 
 # ------------------------------------------------------------------ config
 @pytest.mark.parametrize(
-    "assignment,name,exp,message",
+    "report,name,exp,message",
     [
-        ("a1", "x", {"base": {"split": "nosuch"}, "runs": {"r": {}}}, r"assignments\.a1\.experiments\.x.*'nosuch'"),
+        (A1, "x", {"base": {"split": "nosuch"}, "runs": {"r": {}}}, rf"{A1}\.yaml: experiments\.x.*'nosuch'"),
+        (A2, "x", {"refine": {"from": "nosuch", "count": 2}}, rf"{A2}\.yaml: experiments\.x\.refine\.from.*'nosuch'"),
+        (A2, "x", {"refine": {"from": "cyclic", "count": 2}}, r"refine\.from names 'cyclic', a runs experiment"),
         (
-            "a2",
-            "x",
-            {"refine": {"from": "nosuch", "count": 2}},
-            r"assignments\.a2\.experiments\.x\.refine\.from.*'nosuch'",
-        ),
-        (
-            "a2",
-            "x",
-            {"refine": {"from": "cyclic_001", "count": 2}},
-            r"refine\.from names 'cyclic_001', a runs experiment",
-        ),
-        (
-            "a1",
+            A1,
             "x",
             {"best_of": {"experiment": "nosuch", "keys": ["eta"]}, "runs": {"r": {}}},
             r"best_of\.experiment.*'nosuch'",
         ),
         (
-            "a1",
+            A1,
             "x",
-            {"best_of": {"experiment": "required_003", "keys": ["eta"]}, "runs": {"r": {}}},
-            r"'required_003'.*not a search",
+            {"best_of": {"experiment": "required", "keys": ["eta"]}, "runs": {"r": {}}},
+            r"'required'.*not a search",
         ),
         (
-            "a1",
+            A1,
             "x",
-            {"best_of": {"experiment": "grid_003", "keys": ["momentum"]}, "runs": {"r": {}}},
+            {"best_of": {"experiment": "grid", "keys": ["momentum"]}, "runs": {"r": {}}},
             r"best_of\.keys.*'momentum'",
         ),
-        ("a2", "x", {"random": {"sample": {"n_batch": {"low": 1, "high": 2}}, "count": 2}}, r"samples \['n_batch'\]"),
+        (A2, "x", {"random": {"sample": {"n_batch": {"low": 1, "high": 2}}, "count": 2}}, r"samples \['n_batch'\]"),
     ],
 )
-def test_config_cross_references_are_refused_with_the_key_path(config, assignment, name, exp, message):
+def test_config_cross_references_are_refused_with_the_file_and_key_path(config, report, name, exp, message):
     with pytest.raises(checks.ConfigError, match=message):
-        checks.check_config(with_experiment(config, assignment, name, exp))
-
-
-def test_an_assignment_without_experiments_is_refused(config):
-    cfg = json.loads(json.dumps(config))
-    cfg["assignments"]["a3"]["experiments"] = {}
-    with pytest.raises(checks.ConfigError, match=r"assignments\.a3\.experiments is empty"):
-        checks.check_config(cfg)
+        checks.check_config(with_experiment(config, report, name, exp))
 
 
 def test_the_shipped_config_passes_the_cross_reference_check(config):
@@ -93,11 +79,21 @@ def test_the_shipped_config_passes_the_cross_reference_check(config):
 def test_snakemake_shows_the_cross_reference_error_before_any_job(tmp_path):
     work = tiny_workdir(tmp_path / "w")
     (work / "bad.yaml").write_text(
-        "assignments: {a1: {experiments: {grid2_best_003: {best_of: {experiment: gird}}}}}\n"
+        f"overrides: {{{A1}: {{experiments: {{grid2_best: {{best_of: {{experiment: gird}}}}}}}}}}\n"
     )
     done = run_snakemake(work, "-n", check=False, extra_configs=[work / "bad.yaml"])
     assert done.returncode != 0
-    assert "assignments.a1.experiments.grid2_best_003.best_of.experiment names 'gird'" in done.stdout + done.stderr
+    assert f"{A1}.yaml: experiments.grid2_best.best_of.experiment names 'gird'" in done.stdout + done.stderr
+    assert not (work / "results").exists()
+
+
+def test_snakemake_shows_a_malformed_report_file_before_any_job(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    (work / "mine.yaml").write_text("id: mine\nassignment: a1\ntitle: t\nexperiments: {e: {runs: {r: {eta: -1}}}}\n")
+    (work / "add.yaml").write_text("report_files: {mine: mine.yaml}\n")
+    done = run_snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml"])
+    assert done.returncode != 0
+    assert "mine.yaml: experiments.e.runs.r" in done.stdout + done.stderr
     assert not (work / "results").exists()
 
 
@@ -164,9 +160,11 @@ def test_n_train_above_the_split_and_a_batch_above_the_data_are_named(tmp_path):
 
 
 # ------------------------------------------------------------- run time
-ONE_JOB = "results/a2/sanity_000/overfit_100/seed1/metrics.json"
+MOMENTUM = "a2-2018-momentum-decay"
+ONE_JOB = f"results/{MOMENTUM}/sanity/overfit_100/seed1/metrics.json"
+ONE_LOG = f"logs/{MOMENTUM}/sanity/overfit_100/seed1.log"
 # Long enough (some 20 s) to be caught mid-run: a wide hidden layer, many epochs.
-SLOW = "assignments: {a2: {experiments: {sanity_000: {base: {epochs: 600, hidden: [2000]}}}}}\n"
+SLOW = f"overrides: {{{MOMENTUM}: {{experiments: {{sanity: {{base: {{epochs: 600, hidden: [2000]}}}}}}}}}}\n"
 
 
 def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path):
@@ -177,7 +175,7 @@ def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path)
     run_snakemake(calm, "-j1", ONE_JOB, extra_configs=[calm / "slow.yaml"])
 
     proc = snakemake_in_background(hit, ONE_JOB, extra_configs=[hit / "slow.yaml"])
-    log = hit / "logs/a2/sanity_000/overfit_100/seed1.log"
+    log = hit / ONE_LOG
     wait_for(lambda: log.exists() and "epoch" in log.read_text())
     job = find_process("train.py", hit)
     os.kill(job, signal.SIGKILL)
@@ -221,53 +219,53 @@ def test_a_second_snakemake_in_the_same_directory_refuses(tmp_path):
 def finished(tmp_path_factory):
     """A tiny Assignment 1, run to the end once."""
     work = tiny_workdir(tmp_path_factory.mktemp("finished"))
-    run_snakemake(work, "-j2", "assignment1")
+    run_snakemake(work, "-j2", "a1")
     return work
 
 
 def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finished):
-    target = "results/a1/required_003/lam0_eta0.1/seed1/metrics.json"
+    target = f"results/{A1}/required/lam0_eta0.1/seed1/metrics.json"
     (finished / target).write_text('{"run": "lam0_et')
-    (finished / "results/a1/summary.csv").unlink()
-    done = run_snakemake(finished, "-j1", "results/a1/summary.csv", check=False)
+    (finished / f"results/{A1}/summary.csv").unlink()
+    done = run_snakemake(finished, "-j1", f"results/{A1}/summary.csv", check=False)
     assert done.returncode != 0
-    log = (finished / "logs/a1/summary.log").read_text()
+    log = (finished / f"logs/{A1}/summary.log").read_text()
     assert f"{target} is damaged: not valid JSON" in log
     assert f"snakemake --force {target}" in log
     run_snakemake(finished, "-j1", "--force", target)
-    run_snakemake(finished, "-j1", "results/a1/summary.csv")
+    run_snakemake(finished, "-j1", f"results/{A1}/summary.csv")
     assert json.loads((finished / target).read_text())["run"] == "lam0_eta0.1"
 
 
 def test_a_history_cut_mid_row_is_named(finished):
-    target = "results/a1/bce_003/bce/seed1/history.csv"
+    target = f"results/{A1}/bce/bce/seed1/history.csv"
     text = (finished / target).read_text()
     (finished / target).write_text(text[: text.rindex("\n", 0, len(text) - 1) + 12])
-    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_003_curves.png", check=False)
+    done = run_snakemake(finished, "-j1", "--force", f"results/{A1}/figures/bce_curves.png", check=False)
     assert done.returncode != 0
-    assert f"{target} is damaged: a row is incomplete" in (finished / "logs/a1/figures/bce_003_curves.log").read_text()
+    assert f"{target} is damaged: a row is incomplete" in (finished / f"logs/{A1}/figures/bce_curves.log").read_text()
     run_snakemake(finished, "-j1", "--force", target)  # the command the message gives
-    run_snakemake(finished, "-j1", "results/a1/figures/bce_003_curves.png")
+    run_snakemake(finished, "-j1", f"results/{A1}/figures/bce_curves.png")
 
 
 def test_a_damaged_model_file_is_named(finished):
-    target = "results/a1/bce_003/softmax/seed1/model.npz"
+    target = f"results/{A1}/bce/softmax/seed1/model.npz"
     blob = (finished / target).read_bytes()
     (finished / target).write_bytes(blob[: len(blob) // 3])
-    done = run_snakemake(finished, "-j1", "--force", "results/a1/figures/bce_003_weights.png", check=False)
+    done = run_snakemake(finished, "-j1", "--force", f"results/{A1}/figures/bce_weights.png", check=False)
     assert done.returncode != 0
-    log = (finished / "logs/a1/figures/bce_003_weights.log").read_text()
+    log = (finished / f"logs/{A1}/figures/bce_weights.log").read_text()
     assert f"{target} is damaged: not a readable model file" in log
     run_snakemake(finished, "-j1", "--force", target)
-    run_snakemake(finished, "-j1", "results/a1/figures/bce_003_weights.png")
+    run_snakemake(finished, "-j1", f"results/{A1}/figures/bce_weights.png")
 
 
 def test_a_missing_model_file_is_rebuilt_by_the_default_target(finished):
-    target = finished / "results/a1/bce_003/softmax/seed2/model.npz"
+    target = finished / f"results/{A1}/bce/softmax/seed2/model.npz"
     target.unlink()
-    out = run_snakemake(finished, "-n", "assignment1").stdout
-    assert "train_a1_bce_003_softmax" in out
-    run_snakemake(finished, "-j1", "assignment1")
+    out = run_snakemake(finished, "-n", "a1").stdout
+    assert "train_a1_2024_grid_bce_bce_softmax" in out
+    run_snakemake(finished, "-j1", "a1")
     assert target.exists()
 
 
@@ -277,30 +275,33 @@ def test_the_same_archive_at_another_url_retrains_nothing(finished):
     shutil.copy(finished / "cifar-10-python.tar.gz", moved)
     md5 = yaml.safe_load((finished / "data.yaml").read_text())["data"]["md5"]
     (finished / "moved.yaml").write_text(f"data: {{url: '{moved.as_uri()}', md5: {md5}}}\n")
-    run_snakemake(finished, "-j1", "assignment1")  # heal what earlier tests damaged
-    out = run_snakemake(finished, "-n", "assignment1", extra_configs=[finished / "moved.yaml"]).stdout
+    run_snakemake(finished, "-j1", "a1")  # heal what earlier tests damaged
+    out = run_snakemake(finished, "-n", "a1", extra_configs=[finished / "moved.yaml"]).stdout
     assert "Nothing to be done" in out, out[-3000:]
 
 
+BIG = f"overrides: {{{MOMENTUM}: {{experiments: {{sanity: {{base: {{n_train: 100000}}}}}}}}}}\n"
+
+
 def test_sizes_beyond_the_data_are_refused_at_parse_time_once_it_is_unpacked(finished):
-    (finished / "big.yaml").write_text("assignments: {a2: {experiments: {sanity_000: {base: {n_train: 100000}}}}}\n")
+    (finished / "big.yaml").write_text(BIG)
     done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "big.yaml"])
     assert done.returncode != 0
     assert (
-        "assignments.a2.experiments.sanity_000 (run 'overfit_100'): n_train 100000 is more than the 100 training images"
+        f"{MOMENTUM}.yaml: experiments.sanity (run 'overfit_100'): n_train 100000 is more than the 100 training images"
         in (done.stdout + done.stderr)
     )
-    (finished / "batch.yaml").write_text("assignments: {a1: {experiments: {bce_003: {base: {n_batch: 500}}}}}\n")
+    (finished / "batch.yaml").write_text(f"overrides: {{{A1}: {{experiments: {{bce: {{base: {{n_batch: 500}}}}}}}}}}\n")
     done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "batch.yaml"])
     assert "n_batch 500 is larger than its 100 training images" in done.stdout + done.stderr
 
 
 def test_a_failing_job_writes_its_traceback_into_its_own_log(tmp_path):
     work = tiny_workdir(tmp_path / "w")
-    (work / "big.yaml").write_text("assignments: {a2: {experiments: {sanity_000: {base: {n_train: 100000}}}}}\n")
+    (work / "big.yaml").write_text(BIG)
     done = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "big.yaml"])
     assert done.returncode != 0
-    log = (work / "logs/a2/sanity_000/overfit_100/seed1.log").read_text()
+    log = (work / ONE_LOG).read_text()
     assert "Traceback" in log and "FAILED: ValueError: n_train 100000 is more than the" in log
     assert not (work / ONE_JOB).exists()
 
@@ -321,7 +322,7 @@ def start_slow_job(work):
     """Snakemake training ONE_JOB slowly in the background, once the job has begun its epochs."""
     (work / "slow.yaml").write_text(SLOW)
     proc = snakemake_in_background(work, ONE_JOB, extra_configs=[work / "slow.yaml"])
-    log = work / "logs/a2/sanity_000/overfit_100/seed1.log"
+    log = work / ONE_LOG
     wait_for(lambda: log.exists() and "epoch" in log.read_text())
     return proc
 

@@ -41,19 +41,19 @@ def test_every_diverged_run_is_listed_whatever_its_experiment():
 
     summary = pd.DataFrame(
         {
-            "assignment": ["a1", "a1", "a3", "a3", "a2"],
+            "report": ["r1", "r1", "r3", "r3", "r2"],
             "experiment": ["required", "required", "sigma", "sigma", "lambda_coarse"],
             "run": ["fast", "fast", "s4", "s4", "p003"],
             "diverged": [True, False, True, True, False],
         }
     )
     assert diverged_runs(summary) == [
-        {"assignment": "a1", "experiment": "required", "run": "fast", "diverged": 1, "seeds": 2},
-        {"assignment": "a3", "experiment": "sigma", "run": "s4", "diverged": 2, "seeds": 2},
+        {"report": "r1", "experiment": "required", "run": "fast", "diverged": 1, "seeds": 2},
+        {"report": "r3", "experiment": "sigma", "run": "s4", "diverged": 2, "seeds": 2},
     ]
 
 
-def test_training_arithmetic_sets_each_parts_useful_products_against_its_training_jobs():
+def test_training_arithmetic_sets_each_reports_useful_products_against_its_training_jobs():
     import pandas as pd
 
     from dd2424.report import training_arithmetic
@@ -62,7 +62,7 @@ def test_training_arithmetic_sets_each_parts_useful_products_against_its_trainin
     # hidden as summary.csv reads back: 'none', and 50 parsed as a number.
     summary = pd.DataFrame(
         {
-            "assignment": ["a1", "a2", "a2"],
+            "report": ["a1", "a2", "a2"],
             "hidden": ["none", 50, 50],
             "updates": [10, 5, 5],
             "n_batch": [100, 50, 50],
@@ -72,9 +72,9 @@ def test_training_arithmetic_sets_each_parts_useful_products_against_its_trainin
     two_layer = 2 * 2 * 3072 * 50 + 3 * 2 * 50 * 10
     benchmarks = [
         {"group": "a1/required", "seconds": 2.0},
-        {"group": "a1/gradcheck", "seconds": 100.0},  # not training
+        {"group": "gradcheck/a1", "seconds": 100.0},  # not training
         {"group": "a2/search", "seconds": 1.0},
-        {"group": "a20/other", "seconds": 50.0},  # another part whose name starts alike
+        {"group": "a20/other", "seconds": 50.0},  # another report whose name starts alike
         {"group": "data/split_batch1", "seconds": 7.0},
     ]
     table = training_arithmetic(summary, benchmarks, gemm_gflops=10.0)
@@ -89,3 +89,58 @@ def test_training_arithmetic_sets_each_parts_useful_products_against_its_trainin
     assert (total["models"], total["seconds"]) == (3, 3.0)
     assert total["tflop"] == pytest.approx(a1["tflop"] + a2["tflop"])
     assert total["share"] == pytest.approx((a1["tflop"] + a2["tflop"]) * 1e3 / 3.0 / 10.0)
+
+
+def test_prose_keeps_mathematics_and_escapes_the_rest():
+    assert report.prose(r"loss $\lambda\|W\|^2$ at 50% & more") == r"loss $\lambda\|W\|^2$ at 50\% \& more"
+    # an odd number of $ is no mathematics: every $ is text
+    assert report.prose("costs $5") == r"costs \$5"
+
+
+def test_settings_are_shown_as_their_kind_reads():
+    assert report.setting(True) == "yes" and report.setting(0, "batch_norm") == "no"
+    assert report.setting([50, 30]) == "50-30" and report.setting([]) == "none"
+    assert report.setting(40.0) == "40" and report.setting(1e-5) == r"\ensuremath{10^{-5}}"
+    assert report.setting("all45k") == r"all45k" and report.setting("a_b") == r"a\_b"
+
+
+def test_a_settings_line_shows_only_what_the_runs_share_and_what_their_schedule_uses():
+    from dd2424.sections import split_settings
+
+    base = {"split": "batch1", "hidden": "none", "schedule": "cyclic", "eta": 0.01, "eta_min": 1e-5, "eta_max": 0.1}
+    specs = [{**base, "lambda": 0.0, "n_s": 500, "cycles": 1}, {**base, "lambda": 0.0, "n_s": 800, "cycles": 3}]
+    common, varying = split_settings(specs)
+    assert varying == ["n_s", "cycles"]
+    assert common == {
+        "split": "batch1",
+        "hidden": "none",
+        "lambda": 0.0,
+        "schedule": "cyclic",
+        "eta_min": 1e-5,
+        "eta_max": 0.1,
+    }
+    # eta means nothing to a cyclic schedule, epochs nothing to one that counts cycles
+    step = [{**base, "schedule": "step", "step_every": 10, "epochs": 40, "momentum": 0.0}]
+    assert split_settings(step)[0] == {
+        "split": "batch1",
+        "hidden": "none",
+        "schedule": "step",
+        "eta": 0.01,
+        "step_every": 10,
+        "epochs": 40,
+    }
+
+
+def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
+    from dd2424.sections import grid_layout
+
+    points = [
+        {"run": f"g{i}", "n_batch": n, "eta": e, "lambda": lam, "val_accuracy": 0.1 * i}
+        for i, (n, e, lam) in enumerate((n, e, lam) for n in (10, 50) for e in (0.001, 0.01) for lam in (0.0, 0.1, 0.5))
+    ]
+    layout = grid_layout(points, ["n_batch", "eta", "lambda"])
+    assert (layout["outer_key"], layout["row_key"], layout["col_key"]) == ("n_batch", "eta", "lambda")
+    assert layout["columns"] == [0.0, 0.1, 0.5] and [t["outer"] for t in layout["tables"]] == [10, 50]
+    second = layout["tables"][1]["rows"][1]  # n_batch 50, eta 0.01
+    assert second["value"] == 0.01 and [p["run"] for p in second["cells"]] == ["g9", "g10", "g11"]
+    assert grid_layout(points, ["lambda"]) is None  # one key: the list of points says it all

@@ -14,7 +14,9 @@ import pytest
 from conftest import ROOT, run_snakemake, tiny_workdir
 
 pytestmark = pytest.mark.slurm
-TARGET = "assignment1"
+REPORT = "a1-2024-grid-bce"
+# The report's target: its rule is named after its id.
+TARGET = "a1_2024_grid_bce"
 # Rules the workflow runs on the submitting host (localrules in workflow/rules/).
 LOCAL_LOGS = {"download", "search_table", "summary"}
 
@@ -93,19 +95,19 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     # (or stack of runs) and seed, and every chunk of the grid search
     trained = [n for n in slurm_ids if re.search(r"seed\d+\.log$", n)]
     chunks = [n for n in slurm_ids if re.search(r"seed\d+_chunk\d+\.log$", n)]
-    summary = pd.read_csv(remote / "results/a1/summary.csv")
-    # grid_003: 8 points in 2 stacks (one per n_batch) of 4, chunks of 2; grid2_003: 2 points, one per n_batch
-    assert len(chunks) == 4 + 2 and (summary[summary.experiment == "grid_003"].stack_size == 2).all()
-    # a headline job trains one seed of a stack of runs (required_003's four (eta, lambda) runs are one)
-    headline = summary[~summary.experiment.isin(["grid_003", "grid2_003"])]
-    assert (headline[headline.experiment == "required_003"].stack_size == 4).all()
+    summary = pd.read_csv(remote / f"results/{REPORT}/summary.csv")
+    # grid: 8 points in 2 stacks (one per n_batch) of 4, chunks of 2; grid2: 2 points, one per n_batch
+    assert len(chunks) == 4 + 2 and (summary[summary.experiment == "grid"].stack_size == 2).all()
+    # a headline job trains one seed of a stack of runs (the four required (eta, lambda) runs are one)
+    headline = summary[~summary.experiment.isin(["grid", "grid2"])]
+    assert (headline[headline.experiment == "required"].stack_size == 4).all()
     assert len(trained) == round((1 / headline.stack_size).sum())
     assert len(set(slurm_ids.values())) == len(slurm_ids)
-    assert "a1/gradcheck.log" in slurm_ids and "data/extract.log" in slurm_ids
+    assert "gradcheck/a1.log" in slurm_ids and "data/extract.log" in slurm_ids
     # the executor submitted them: its own record of the SLURM job ids
     assert len(re.findall(r"SLURM jobid (\d+)", done.stdout + done.stderr)) >= len(slurm_ids)
 
-    expected = pd.read_csv(local / "results/a1/summary.csv")
+    expected = pd.read_csv(local / f"results/{REPORT}/summary.csv")
     keys = ["experiment", "run", "seed"]
     got = summary.sort_values(keys).reset_index(drop=True)
     expected = expected.sort_values(keys).reset_index(drop=True)

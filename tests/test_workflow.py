@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, TINY, tiny_workdir
+from conftest import REPORT_SCHEMA, ROOT, TINY, tiny_workdir
 from conftest import run_snakemake as snakemake
 
 from dd2424 import experiments as ex
-from dd2424.scorecard import load_published
+from dd2424.reports import load_reports, merge
+from dd2424.scorecard import published_entries
 from dd2424.summary import aggregate, mean_std
 from dd2424.synthetic import write_archive
 
@@ -26,15 +27,18 @@ def job_counts(dry_run_output):
 
 
 def merged_config(workdir):
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    tiny = yaml.safe_load(TINY.read_text())
+    """config.yaml with the tiny config merged in and the reports loaded, as the workflow sees them."""
+    config = merge(yaml.safe_load((ROOT / "config.yaml").read_text()), yaml.safe_load(TINY.read_text()))
+    config["reports"] = load_reports(config, REPORT_SCHEMA, workdir, ROOT)
+    return config
 
-    def merge(a, b):
-        for k, v in b.items():
-            a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
-        return a
 
-    return merge(config, tiny)
+# Shipped reports whose experiments the tests read.
+A1 = "a1-2024-grid-bce"
+A2_CYCLIC = "a2-2021-cyclic"
+A2_MOMENTUM = "a2-2018-momentum-decay"
+A3 = "a3-2019-batch-norm"
+BONUS = "bonus-fully-connected"
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +56,15 @@ def test_report_and_summary_are_built(workdir):
     summary = pd.read_csv(workdir / "results/summary.csv")
     config = merged_config(workdir)
     expected = {
-        (a, e, run, seed)
-        for a in config["assignments"]
-        for e, exp in config["assignments"][a]["experiments"].items()
-        for run in ex.static_runs(config, a, e)
+        (r, e, run, seed)
+        for r in config["reports"]
+        for e, exp in config["reports"][r]["experiments"].items()
+        for run in ex.static_runs(config, r, e)
         for seed in ex.seeds_of(config, exp)
     }
-    assert set(zip(summary.assignment, summary.experiment, summary.run, summary.seed)) == expected
-    assert {"a1", "a2", "a3"} <= set(summary.assignment)
+    assert set(zip(summary.report, summary.experiment, summary.run, summary.seed)) == expected
+    assert {"a1", "a2", "a3", "bonus"} == set(summary.assignment)
+    assert (summary.assignment == summary.report.map(lambda r: config["reports"][r]["assignment"])).all()
     assert len(summary) == len(expected)
     for column in (
         "assignment",
@@ -77,29 +82,30 @@ def test_report_and_summary_are_built(workdir):
     assert summary.test_accuracy.between(0, 1).all()
     # each row carries the hyper-parameters its run was configured with
     for row in summary.itertuples():
-        exp = config["assignments"][row.assignment]["experiments"][row.experiment]
+        exp = config["reports"][row.report]["experiments"][row.experiment]
         if "best_of" in exp or "refine" in exp:
             continue
-        spec = ex.static_runs(config, row.assignment, row.experiment)[row.run]
+        spec = ex.static_runs(config, row.report, row.experiment)[row.run]
         assert (row.epochs, row.n_batch, row.eta, row.loss) == (
             spec["epochs"],
             spec["n_batch"],
             spec["eta"],
             spec["loss"],
         )
-    assert (summary.set_index(["experiment", "run"]).loc[("required_003", "lam1_eta0.001"), "lambda"] == 1.0).all()
+    required = summary[(summary.report == A1) & (summary.experiment == "required")]
+    assert (required.set_index("run").loc["lam1_eta0.001", "lambda"] == 1.0).all()
     # the synthetic classes are separable: the good runs learn far above chance
-    assert summary[summary.experiment == "required_003"].test_accuracy.max() > 0.5
+    assert required.test_accuracy.max() > 0.5
     assert summary[summary.assignment == "a2"].hidden.eq("50").all()
 
 
 def test_gradient_check_passes_the_bar(workdir):
-    table = pd.read_csv(workdir / "results/a1/gradcheck.csv")
+    table = pd.read_csv(workdir / "results/gradcheck/a1.csv")
     assert set(table.loss) == {"softmax", "bce"}
     assert set(table.parameter) == {"W1", "b1"}
     assert (table.max_rel_error < 1e-6).all()
     assert table[table.check == "full"].dims.eq(3072).all()
-    deep = pd.read_csv(workdir / "results/a3/gradcheck.csv")
+    deep = pd.read_csv(workdir / "results/gradcheck/a3.csv")
     assert (deep.max_rel_error < 1e-6).all()
     four_bn = set(deep[deep.check == "four_layer_bn"].parameter)
     assert four_bn == {"W1", "W2", "W3", "W4", "b4", "gamma1", "gamma2", "gamma3", "beta1", "beta2", "beta3"}
@@ -108,32 +114,31 @@ def test_gradient_check_passes_the_bar(workdir):
 def test_report_numbers_come_from_the_results(workdir):
     tex = (workdir / "results/report/report.tex").read_text()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    agg = aggregate(
-        summary[
-            summary.experiment.isin(
-                ["required_003", "required_002", "cyclic_001", "final_001", "final_000", "layers_004", "sigma_004"]
-            )
-        ]
-    )
+    # every headline run of every report, mean ± std over seeds
+    headline = summary[summary.groupby(["report", "experiment", "run"]).seed.transform("count") > 1]
+    agg = aggregate(headline, by=("report", "experiment", "run"))
+    assert len(agg) > 20
     for _, r in agg.iterrows():
         text = mean_std(r.test_accuracy_mean, r.test_accuracy_std, r.test_accuracy_count)
         assert text.replace("±", r"$\pm$") in tex
-    best = pd.read_csv(workdir / "results/a1/grid2_003/search.csv").iloc[0]
-    assert f"$n_\\text{{batch}} = {best.n_batch}$" in tex
+    best = pd.read_csv(workdir / f"results/{A1}/grid2/search.csv").iloc[0]
+    assert f"$n_\\text{{batch}}$ = {best.n_batch}" in tex
     for figure in (
-        "a1/figures/required_003_curves",
-        "a1/figures/required_003_weights",
-        "a1/figures/bce_003_histograms",
-        "a2/figures/cyclic_001_schedule",
-        "a2/figures/lambda_fine_001_search",
-        "a2/figures/fine_000_search",
-        "a2/figures/final_001_curves",
-        "a3/figures/layers_004_curves",
-        "a3/figures/sigma_004_curves",
-        "a3/figures/lambda_grid_fine_004_search",
-        "a3/figures/lambda_final_004_curves",
+        f"{A1}/figures/required_curves",
+        f"{A1}/figures/required_weights",
+        f"{A1}/figures/bce_histograms",
+        f"{A1}/figures/grid_search",
+        f"{A2_CYCLIC}/figures/cyclic_schedule",
+        f"{A2_CYCLIC}/figures/lambda_fine_search",
+        f"{A2_MOMENTUM}/figures/fine_search",
+        f"{A2_CYCLIC}/figures/final_curves",
+        f"{A3}/figures/layers_curves",
+        f"{A3}/figures/sigma_curves",
+        f"{A3}/figures/lambda_grid_fine_search",
+        f"{A3}/figures/lambda_final_curves",
+        "report/scorecard",
     ):
-        assert f"../{figure}.png" in tex
+        assert (f"../{figure}.png" if not figure.startswith("report/") else "scorecard.png") in tex
         assert (workdir / f"results/{figure}.png").stat().st_size > 1000
     # The training's arithmetic against the GEMM rate the workflow measured: every model counted.
     gemm = json.loads((workdir / "results/report/gemm.json").read_text())["gflops"]
@@ -142,81 +147,98 @@ def test_report_numbers_come_from_the_results(workdir):
 
 
 def test_the_best_grid_point_is_what_grid_best_trained(workdir):
-    best = pd.read_csv(workdir / "results/a1/grid2_003/search.csv").iloc[0]
+    best = pd.read_csv(workdir / f"results/{A1}/grid2/search.csv").iloc[0]
     summary = pd.read_csv(workdir / "results/summary.csv")
-    trained = summary[summary.experiment == "grid2_best_003"].iloc[0]
+    trained = summary[summary.experiment == "grid2_best"].iloc[0]
     assert (trained.n_batch, trained.eta, trained["lambda"]) == (best.n_batch, best.eta, best["lambda"])
-    lam = pd.read_csv(workdir / "results/a3/lambda_grid_fine_004/search.csv").iloc[0]["lambda"]
-    final = summary[summary.experiment == "lambda_final_004"]
+    lam = pd.read_csv(workdir / f"results/{A3}/lambda_grid_fine/search.csv").iloc[0]["lambda"]
+    final = summary[summary.experiment == "lambda_final"]
     assert np.isclose(final["lambda"], lam, rtol=1e-12).all() and (final.bn_alpha == 0.7).all()
 
 
 def test_fine_search_is_derived_from_the_coarse_results(workdir):
-    coarse = pd.read_csv(workdir / "results/a2/lambda_coarse_001/search.csv")
-    fine = pd.read_csv(workdir / "results/a2/lambda_fine_001/search.csv")
-    ranges = json.loads((workdir / "results/a2/lambda_fine_001/range.json").read_text())["ranges"]["lambda"]
+    coarse = pd.read_csv(workdir / f"results/{A2_CYCLIC}/lambda_coarse/search.csv")
+    fine = pd.read_csv(workdir / f"results/{A2_CYCLIC}/lambda_fine/search.csv")
+    ranges = json.loads((workdir / f"results/{A2_CYCLIC}/lambda_fine/range.json").read_text())["ranges"]["lambda"]
     top = np.log10(coarse["lambda"].head(3))
     assert ranges["low"] == pytest.approx(max(-5, top.min() - 0.25))
     assert ranges["high"] == pytest.approx(min(-1, top.max() + 0.25))
     assert np.log10(fine["lambda"]).between(ranges["low"], ranges["high"]).all()
     summary = pd.read_csv(workdir / "results/summary.csv")
-    final = summary[(summary.assignment == "a2") & (summary.experiment == "final_001")]
+    final = summary[(summary.report == A2_CYCLIC) & (summary.experiment == "final")]
     assert np.isclose(final["lambda"], fine["lambda"].iloc[0], rtol=1e-12).all()
     assert final.seed.nunique() == 2
-    momentum_final = summary[summary.experiment == "final_000"]
-    best = pd.read_csv(workdir / "results/a2/fine_000/search.csv").iloc[0]
+    momentum_final = summary[(summary.report == A2_MOMENTUM) & (summary.experiment == "final")]
+    best = pd.read_csv(workdir / f"results/{A2_MOMENTUM}/fine/search.csv").iloc[0]
     assert np.isclose(momentum_final.eta, best.eta, rtol=1e-12).all()
     assert np.isclose(momentum_final["lambda"], best["lambda"], rtol=1e-12).all()
 
 
 def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
-    (workdir / "change.yaml").write_text("assignments: {a1: {experiments: {flip: {base: {lambda: 0.2}}}}}\n")
+    (workdir / "change.yaml").write_text(
+        "overrides: {a1-exercise-flips: {experiments: {flip: {base: {lambda: 0.2}}}}}\n"
+    )
     out = snakemake(workdir, "-n", extra_configs=[workdir / "change.yaml"]).stdout
     counts = job_counts(out)
     assert sum(n for rule, n in counts.items() if rule.startswith("train_")) == 4  # flip's two runs x two seeds
-    assert re.findall(r"Training a1/(\w+)/", out) and set(re.findall(r"Training a1/(\w+)/", out)) == {"flip"}
+    trained = set(re.findall(r"Training ([\w.-]+/\w+)/", out))
+    assert trained == {"a1-exercise-flips/flip"}
     assert "gradcheck" not in counts and "split" not in counts
 
 
+REPORT_ONLY = {"scorecard", "scorecard_figure", "render_report", "report", "all"}
+
+
 def test_a_published_value_retrains_nothing(workdir):
-    """The published numbers reach the report only: editing them reruns the report, no training."""
-    published = ROOT / "report/published.yaml"
-    original = published.read_text()
+    """The published numbers reach the report only: editing them in the report file rescores, no training."""
+    path = ROOT / f"reports/{A1}.yaml"
+    original = path.read_text()
     assert "value: 0.2571}" in original
     try:
-        published.write_text(original.replace("value: 0.2571}", "value: 0.2572}"))  # one published number edited
+        path.write_text(original.replace("value: 0.2571}", "value: 0.2572}"))  # one published number edited
         counts = job_counts(snakemake(workdir, "-n").stdout)
     finally:
-        published.write_text(original)
-    assert set(counts) == {"render_report", "report", "all"}, counts
+        path.write_text(original)
+    assert set(counts) == REPORT_ONLY, counts
 
 
-def test_report_only_config_values_retrain_nothing(workdir):
-    """Which report an experiment reproduces, what it does not state, its note: report only."""
+def test_report_only_values_retrain_nothing(workdir):
+    """A report's title, citation, prose, an experiment's section, what it does not state, its note: report only."""
     (workdir / "attribution.yaml").write_text(
-        "assignments: {a1: {experiments: {required_002: {source: {report: '003', section: 'x'}, "
-        "not_stated: ['something else'], note: 'a note'}}}}\n"
+        "overrides: {a1-2022-held-out: {title: 'Another title', citation: 'η ≥ 0.001', prose: 'more $\\lambda$',"
+        " experiments: {required: {section: 'x', not_stated: ['something else'], note: 'a note', prose: 'p'}}}}\n"
     )
     counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "attribution.yaml"]).stdout)
-    assert set(counts) == {"render_report", "report", "all"}, counts
+    assert set(counts) == REPORT_ONLY, counts
 
 
 def test_the_pdf_opens_with_the_scorecard(workdir):
     tex = (workdir / "results/report/report.tex").read_text()
     total = re.search(r"\\textbf\{(\d+) of (\d+) published numbers reproduced\}", tex)
     assert total, "no scorecard total in the report"
-    assert int(total.group(2)) == len(load_published(ROOT / "report/published.yaml"))
+    config = merged_config(workdir)
+    assert int(total.group(2)) == len(published_entries(config["reports"]))
     assert tex.index("Reproduction scorecard") < tex.index("Assignment 1")
-    # every report's entries are listed, with a verdict
-    for report in ("000", "001", "002", "003", "004"):
-        assert f"\n{report} & " in tex
-    assert "Reproduces report 002" in tex and "From the assignment text" in tex
-    assert "Not stated in the report" in tex
+    scorecard = pd.read_csv(workdir / "results/report/scorecard.csv")
+    assert len(scorecard) == int(total.group(2)) and int(total.group(1)) == (scorecard.verdict == "reproduced").sum()
+    # a total per report, and each report's rows grouped by experiment
+    for report, rows in scorecard.groupby("report"):
+        line = re.search(rf"\\texttt{{{re.escape(report)}}} & .* & (\d+) & (\d+) \\\\", tex)
+        assert line and (int(line.group(1)), int(line.group(2))) == ((rows.verdict == "reproduced").sum(), len(rows))
+    # a section per report, under its assignment's part, in order: parts a1, a2, a3, bonus
+    sections = [m.group(1) for m in re.finditer(r"\\subsection\{(.*)\}", tex)]
+    titles = [config["reports"][r]["title"] for r in ex.reports_in_all(config)]
+    assert [t for t in sections if t in titles] == titles
+    # each miss's causes once per experiment, not under every row
+    assert tex.count("Known causes of the misses") == sum(
+        1 for (r, e), g in scorecard.groupby(["report", "experiment"], sort=False) if (g.verdict != "reproduced").any()
+    )
+    assert "Not stated in the report" in tex and "shared/" not in tex
 
 
-# sigma_004's three runs without batch norm: one job per seed.
-SIGMA_STACK = "train_a3_sigma_004_sigma1e_1_sigma1e_3_sigma1e_4"
+# sigma's three runs without batch norm: one job per seed.
+SIGMA_STACK = "train_a3_2019_batch_norm_sigma_sigma1e_1_sigma1e_3_sigma1e_4"
 
 
 @pytest.mark.parametrize(
@@ -226,21 +248,22 @@ SIGMA_STACK = "train_a3_sigma_004_sigma1e_1_sigma1e_3_sigma1e_4"
         ("assignments: {a2: {title: 'Another title'}}", {"render_report", "report"}),
         # which runs get weight images: a figure and the report, no training
         (
-            "assignments: {a1: {figures: {weights: [required_003, bce_003, step_decay_003]}}}",
+            f"overrides: {{{A1}: {{experiments: {{step_decay: {{figures: [weights]}}}}}}}}",
             {"weights", "render_report", "report", "all"},
         ),
         # one run's hyper-parameter, a run trained alone: that run's seeds and what reads them
-        # (bce_003's figures: curves, weight images, histograms)
+        # (bce's figures: curves, weight images, histograms)
         (
-            "assignments: {a1: {experiments: {bce_003: {runs: {softmax: {eta: 0.002}}}}}}",
-            {"train_a1_bce_003_softmax", "curves", "weights", "histograms"}
-            | {"summary", "summary_all", "render_report", "report", "all"},
+            f"overrides: {{{A1}: {{experiments: {{bce: {{runs: {{softmax: {{eta: 0.002}}}}}}}}}}}}",
+            {"train_a1_2024_grid_bce_bce_softmax", "curves", "weights", "histograms"}
+            | {"summary", "summary_all"}
+            | REPORT_ONLY,
         ),
         # one run's sigma, a run trained in a stack with its siblings of the same shape:
         # that stack's seeds, not the batch-normalised stack beside it
         (
-            "assignments: {a3: {experiments: {sigma_004: {runs: {sigma1e-3: {init_sigma: 0.002}}}}}}",
-            {SIGMA_STACK, "curves", "summary", "summary_all", "render_report", "report", "all"},
+            f"overrides: {{{A3}: {{experiments: {{sigma: {{runs: {{sigma1e-3: {{init_sigma: 0.002}}}}}}}}}}}}",
+            {SIGMA_STACK, "curves", "summary", "summary_all"} | REPORT_ONLY,
         ),
     ],
 )
@@ -248,7 +271,7 @@ def test_each_kind_of_edit_reruns_exactly_what_depends_on_it(workdir, edit, reru
     (workdir / "edit.yaml").write_text(edit + "\n")
     counts = job_counts(snakemake(workdir, "-n", extra_configs=[workdir / "edit.yaml"]).stdout)
     assert set(counts) <= reruns | {"all"} and set(counts) >= reruns - {"all"}, counts
-    for job in ("train_a1_bce_003_softmax", SIGMA_STACK):
+    for job in ("train_a1_2024_grid_bce_bce_softmax", SIGMA_STACK):
         if job in counts:
             assert counts[job] == 2  # its two seeds, nothing else
 
@@ -256,7 +279,7 @@ def test_each_kind_of_edit_reruns_exactly_what_depends_on_it(workdir, edit, reru
 def test_the_bonus_searches_trains_its_recipe_and_ablation_and_has_its_section(workdir):
     summary = pd.read_csv(workdir / "results/summary.csv")
     bonus = summary[summary.assignment == "bonus"].set_index(["experiment", "run", "seed"])
-    best = json.loads((workdir / "results/bonus/search/best.json").read_text())["best"]
+    best = json.loads((workdir / f"results/{BONUS}/search/best.json").read_text())["best"]
     recipe = bonus.loc["recipe"]
     assert len(recipe) == len(merged_config(workdir)["seeds"])
     assert (recipe.dropout == best["dropout"]).all() and (recipe["lambda"] == best["lambda"]).all()
@@ -267,13 +290,16 @@ def test_the_bonus_searches_trains_its_recipe_and_ablation_and_has_its_section(w
     assert ablation.loc["no_whitening", "split"] == "all49k" and (recipe.split == "all49k_zca").all()
     assert ablation.loc["no_translation", "translate"] == 0 and (recipe.translate > 0).all()
     assert ablation.loc["no_label_smoothing", "label_smoothing"] == 0
-    check = pd.read_csv(workdir / "results/bonus/gradcheck.csv")
+    check = pd.read_csv(workdir / "results/gradcheck/bonus.csv")
     assert (check.max_rel_error < 1e-6).all() and (check.dropout > 0).all()
     tex = (workdir / "results/report/report.tex").read_text()
     section = tex[tex.index("Bonus: the best fully-connected network") :]
     for run in ablation.index:
         assert run.replace("_", r"\_") + " & " in section
-    assert "Against published student results" in section and "Training cost" in section
+    # the ablation against its baseline, the recipe: a difference in points per run
+    for run, row in ablation.iterrows():
+        assert f"{100 * (row.test_accuracy - recipe.test_accuracy.mean()):+.2f}" in section
+    assert "Against published results" in section and "Cost:" in section
     mean = recipe.test_accuracy.mean() * 100
     assert f"{mean:.2f}" in section
 
@@ -285,25 +311,26 @@ def test_the_bonus_can_be_left_out_of_all(workdir):
     assert not any(rule.startswith("train_bonus") for rule in counts), counts
     assert {"summary_all", "render_report", "report"} <= set(counts)
     assert "Nothing to be done" in snakemake(workdir, "-n", "bonus", extra_configs=[workdir / "no_bonus.yaml"]).stdout
+    assert "Nothing to be done" in snakemake(workdir, "-n", "bonus_fully_connected").stdout
 
 
 def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
     """One job per chunk of points; each point keeps its own files."""
-    out = snakemake(workdir, "-n", "--forceall", "results/a2/lambda_coarse_001/search.csv").stdout
-    assert job_counts(out)["train_a2_lambda_coarse_001_seed1_chunk0"] == 1
+    target = f"results/{A2_CYCLIC}/lambda_coarse/search.csv"
+    rule = "train_a2_2021_cyclic_lambda_coarse_seed1_chunk"
+    out = snakemake(workdir, "-n", "--forceall", target).stdout
+    assert job_counts(out)[f"{rule}0"] == 1
     (workdir / "chunks.yaml").write_text("search: {chunk_size: 3}\n")
-    out = snakemake(
-        workdir, "-n", "--forceall", "results/a2/lambda_coarse_001/search.csv", extra_configs=[workdir / "chunks.yaml"]
-    ).stdout
+    out = snakemake(workdir, "-n", "--forceall", target, extra_configs=[workdir / "chunks.yaml"]).stdout
     counts = job_counts(out)
-    assert counts["train_a2_lambda_coarse_001_seed1_chunk0"] == counts["train_a2_lambda_coarse_001_seed1_chunk1"] == 1
-    assert "train_a2_lambda_coarse_001_seed1_chunk2" not in counts  # 4 points: 3 + 1
-    log = (workdir / "logs/a2/lambda_coarse_001/seed1_chunk0.log").read_text()
+    assert counts[f"{rule}0"] == counts[f"{rule}1"] == 1
+    assert f"{rule}2" not in counts  # 4 points: 3 + 1
+    log = (workdir / f"logs/{A2_CYCLIC}/lambda_coarse/seed1_chunk0.log").read_text()
     assert "a stack of 4" in log
     for point in ("p000", "p001", "p002", "p003"):
-        metrics = json.loads((workdir / f"results/a2/lambda_coarse_001/{point}/seed1/metrics.json").read_text())
+        metrics = json.loads((workdir / f"results/{A2_CYCLIC}/lambda_coarse/{point}/seed1/metrics.json").read_text())
         assert metrics["stack_size"] == 4 and metrics["run"] == point
-        history = pd.read_csv(workdir / f"results/a2/lambda_coarse_001/{point}/seed1/history.csv")
+        history = pd.read_csv(workdir / f"results/{A2_CYCLIC}/lambda_coarse/{point}/seed1/history.csv")
         # A search point's history: its final weights only, evaluated on both sets.
         assert len(history) == 1 and history["update"].iloc[0] == metrics["updates"]
         assert history.val_accuracy.iloc[0] == metrics["val_accuracy"] and history.train_accuracy.notna().all()
@@ -312,7 +339,42 @@ def test_a_search_stage_trains_as_stacks_of_the_chunk_size(workdir):
 def test_snakemake_html_report(workdir):
     snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text(errors="replace")
-    assert "required_003_curves.png" in html and "lambda_fine_001_search.png" in html
+    assert "required_curves.png" in html and "lambda_fine_search.png" in html and "scorecard.png" in html
+
+
+EXAMPLE = "a2-example-momentum"
+
+
+def test_an_added_report_is_trained_scored_and_rendered_with_no_other_job(workdir, tmp_path):
+    """The README's example report, added with --configfile as a user would: its own jobs only, its section and
+    its scorecard rows in the PDF."""
+    work = tmp_path / "work"
+    shutil.copytree(workdir, work, symlinks=True)
+    small = {"experiments": {e: {"base": {"epochs": 2}} for e in ("momentum", "lambda_grid", "final")}}
+    (work / "small.yaml").write_text(yaml.safe_dump({"overrides": {EXAMPLE: small}}))
+    configs = [ROOT / "examples/add-example.yaml", work / "small.yaml"]
+    out = snakemake(work, "-n", extra_configs=configs).stdout
+    trained = set(re.findall(r"Training ([\w.-]+)/", out))
+    assert trained == {EXAMPLE}, trained
+    snakemake(work, "-j2", extra_configs=configs)
+    tex = (work / "results/report/report.tex").read_text()
+    title = "Assignment 2 (example): momentum and a grid over lambda"
+    part2, part3 = tex.index("section{Assignment 2"), tex.index("section{Assignment 3")
+    assert part2 < tex.index(f"\\subsection{{{title}}}") < part3
+    for experiment in ("momentum", "lambda\\_grid", "final"):
+        assert f"\\subsubsection{{\\texttt{{{experiment}}}" in tex
+    scorecard = pd.read_csv(work / "results/report/scorecard.csv")
+    mine = scorecard[scorecard.report == EXAMPLE]
+    assert len(mine) == 6 and set(mine.experiment) == {"momentum", "lambda_grid", "final"}
+    assert mine.verdict.isin(["reproduced", "missed"]).all()  # every target exists: none "not run"
+    # the final run took the grid's best lambda, and the scorecard compares it
+    best = pd.read_csv(work / f"results/{EXAMPLE}/lambda_grid/search.csv").iloc[0]["lambda"]
+    row = mine[mine.quantity == "lambda"].iloc[0]
+    assert row.ours_mean == pytest.approx(best)
+    assert (work / f"results/{EXAMPLE}/figures/momentum_weights.png").stat().st_size > 1000
+    assert (work / "results/report.pdf").stat().st_mtime > (workdir / "results/report.pdf").stat().st_mtime
+    # its own target builds it alone
+    assert "Nothing to be done" in snakemake(work, "-n", "a2_example_momentum", extra_configs=configs).stdout
 
 
 def test_a_bad_checksum_stops_the_download_and_leaves_nothing(tmp_path):

@@ -28,13 +28,14 @@ SEARCH_KINDS = ("grid", "random", "refine")
 
 
 def assignments_in_all(config):
-    """The assignments (and the bonus) that the default target and the report include."""
-    return [a for a, group in config["assignments"].items() if group.get("in_all", True)]
+    """The assignments (and the bonus) that the default target and the report include, by name
+    (a --configfile may reorder the config's mappings; a1, a2, a3, bonus read in this order)."""
+    return sorted(a for a, group in config["assignments"].items() if group.get("in_all", True))
 
 
 def reports_of(config, assignment):
-    """The reports of one assignment, in the order they were loaded."""
-    return [r for r, report in config["reports"].items() if report["assignment"] == assignment]
+    """The reports of one assignment, by id."""
+    return sorted(r for r, report in config["reports"].items() if report["assignment"] == assignment)
 
 
 def reports_in_all(config):

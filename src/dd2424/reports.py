@@ -57,7 +57,7 @@ def read_yaml(path):
         with open(path, encoding="utf-8") as f:
             return yaml.load(f, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as e:
-        raise ReportError(f"{path}: not valid YAML: {e}") from None
+        raise ReportError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
     except OSError as e:
         raise ReportError(f"{path}: cannot be read: {e.strerror}") from None
 

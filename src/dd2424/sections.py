@@ -350,7 +350,8 @@ def compare_context(report, experiments, entries, report_id):
 def parts_context(config, reports, summary, files, searches, entries, gradchecks, report_dir, benchmarks):
     """The PDF's parts: one per assignment that has reports, each with its gradient check and its reports."""
     parts = []
-    for assignment, group in config["assignments"].items():
+    for assignment in sorted(config["assignments"]):
+        group = config["assignments"][assignment]
         mine = [r for r in reports if config["reports"][r]["assignment"] == assignment]
         if not mine:
             continue

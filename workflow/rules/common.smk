@@ -8,7 +8,6 @@ import re
 
 from dd2424 import experiments as ex
 
-
 REPORTS = list(config["reports"])
 ASSIGNMENTS = list(config["assignments"])
 

@@ -1,0 +1,169 @@
+"""Reports as data: loading report files, and each refusal naming the file and the key."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
+
+from dd2424 import experiments as ex
+from dd2424.checks import ConfigError, check_config
+from dd2424.reports import ReportError, load_reports
+
+SHIPPED = sorted(p.stem for p in (ROOT / "reports").glob("*.yaml"))
+
+
+def small_report(**changes):
+    """A made-up report: one runs experiment, one grid, published numbers on both."""
+    report = {
+        "id": "a1-made-up",
+        "assignment": "a1",
+        "title": "Assignment 1 (made up): two runs and a grid",
+        "experiments": {
+            "required": {"section": "Table 1", "runs": {"small": {"eta": 0.001}, "large": {"eta": 0.01}}},
+            "grid": {"section": "Table 2", "grid": {"lambda": [0.0, 0.1]}},
+        },
+        "published": [
+            {"section": "Table 1", "target": "required/small", "quantity": "test_accuracy", "value": 0.38},
+            {
+                "section": "Table 2",
+                "target": "grid",
+                "point": {"lambda": 0.1},
+                "quantity": "val_accuracy",
+                "value": 0.3,
+            },
+        ],
+    }
+    report.update(changes)
+    return report
+
+
+def load_only(tmp_path, *reports, **config_changes):
+    """The config with only these report files (written to tmp_path) loaded and checked."""
+    base = yaml.safe_load((ROOT / "config.yaml").read_text())
+    files = {}
+    for i, report in enumerate(reports):
+        (tmp_path / f"r{i}").mkdir()
+        files[f"r{i}"] = str(write_report(tmp_path / f"r{i}", report))
+    config = {**base, "report_files": files, **config_changes}
+    config["reports"] = load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
+    check_config(config)
+    return config
+
+
+def test_every_shipped_report_loads_and_each_experiment_has_runs():
+    config = shipped_config()
+    assert sorted(config["reports"]) == SHIPPED
+    for rid, report in config["reports"].items():
+        assert report["assignment"] in config["assignments"]
+        for name in report["experiments"]:
+            assert ex.static_runs(config, rid, name), (rid, name)
+
+
+def test_a_made_up_report_loads_beside_the_shipped_ones(tmp_path):
+    path = write_report(tmp_path, small_report())
+    config = shipped_config(report_files={"shipped": "reports/*.yaml", "mine": str(path)})
+    check_config(config)
+    assert set(config["reports"]) == set(SHIPPED) | {"a1-made-up"}
+    runs = ex.static_runs(config, "a1-made-up", "required")
+    assert runs["large"]["eta"] == 0.01 and runs["large"]["bias_init"] == "normal"  # a1's default
+    assert (runs["large"]["report"], runs["large"]["assignment"]) == ("a1-made-up", "a1")
+    assert ex.reports_of(config, "a1") == sorted(
+        ["a1-2022-held-out", "a1-2024-grid-bce", "a1-exercise-flips", "a1-made-up"]
+    )
+
+
+def test_a_label_set_to_null_drops_its_files(tmp_path):
+    path = write_report(tmp_path, small_report())
+    config = shipped_config(report_files={"shipped": None, "mine": str(path)})
+    assert list(config["reports"]) == ["a1-made-up"]
+
+
+def test_overrides_merge_into_a_report(tmp_path):
+    config = shipped_config(overrides={"a1-2024-grid-bce": {"experiments": {"required": {"base": {"epochs": 2}}}}})
+    runs = ex.static_runs(config, "a1-2024-grid-bce", "required")
+    assert {r["epochs"] for r in runs.values()} == {2}
+    assert runs["lam0_eta0.1"]["n_batch"] == 100  # the rest of the file's base is kept
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        # a run's value of the wrong type: the file and the key's path
+        (
+            lambda r: r["experiments"]["required"]["runs"]["small"].update(epochs="forty"),
+            r"r0/a1-made-up\.yaml: experiments\.required\.runs\.small.*'forty'",
+        ),
+        # a key no experiment has
+        (lambda r: r["experiments"]["grid"].update(n_epochs=20), r"experiments\.grid: .*'n_epochs'"),
+        # a grid value that no run spec accepts (a negative learning rate)
+        (
+            lambda r: r["experiments"]["grid"].update(grid={"eta": [-0.1, 0.01]}),
+            r"experiments\.grid\.grid\.eta\.0: -0\.1",
+        ),
+        # a grid over a key that is not a hyper-parameter
+        (lambda r: r["experiments"]["grid"].update(grid={"learning_rate": [0.1]}), r"'learning_rate'"),
+        # the assignment must exist
+        (lambda r: r.update(assignment="a9"), r"assignment 'a9' is not one of config's assignments"),
+        # an id that cannot name a directory
+        (lambda r: r.update(id="my report"), r"id 'my report' must be letters"),
+        (lambda r: r.update(id="data"), r"id 'data' must be"),
+        # a published entry whose target, run or quantity does not exist
+        (
+            lambda r: r["published"][0].update(target="requird/small"),
+            r"published entry 1 \(requird/small, test_accuracy\): no experiment 'requird'",
+        ),
+        (lambda r: r["published"][0].update(target="required/tiny"), r"no run 'tiny' in experiment 'required'"),
+        (lambda r: r["published"][0].update(quantity="f1_score"), r"quantity 'f1_score' is not one we compute"),
+        (lambda r: r["published"][1].pop("point"), r"a search target needs a rank .* or a point"),
+        (lambda r: r["published"][0].update(target="gradcheck/nope/W"), r"no gradient check 'nope'"),
+        (lambda r: r["published"][0].update(target="required"), r"'required' is not a search"),
+        (lambda r: r["published"][0].pop("value"), r"published\.0: 'value' is a required property"),
+        # cross-references between experiments
+        (
+            lambda r: r["experiments"].update(fine={"refine": {"from": "required", "count": 2}}),
+            r"experiments\.fine\.refine\.from names 'required', a runs experiment",
+        ),
+        (
+            lambda r: r["experiments"].update(
+                best={"best_of": {"experiment": "gird", "keys": ["lambda"]}, "runs": {"b": {}}}
+            ),
+            r"experiments\.best\.best_of\.experiment names 'gird'",
+        ),
+        (lambda r: r["experiments"]["required"].update(baseline="grid"), r"baseline names 'grid', which is not a runs"),
+    ],
+)
+def test_a_malformed_report_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
+    report = copy.deepcopy(small_report())
+    change(report)
+    with pytest.raises((ReportError, ConfigError), match=message):
+        load_only(tmp_path, report)
+
+
+def test_a_report_id_used_twice_names_both_files(tmp_path):
+    with pytest.raises(
+        ReportError, match=r"r1/a1-made-up\.yaml: id 'a1-made-up' is already the id of .*r0/a1-made-up\.yaml"
+    ):
+        load_only(tmp_path, small_report(), small_report(title="another"))
+
+
+def test_a_duplicated_yaml_key_and_bad_yaml_name_the_file_and_the_line(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("id: a\nassignment: a1\ntitle: t\nid: b\nexperiments: {}\n")
+    config = {**yaml.safe_load((ROOT / "config.yaml").read_text()), "report_files": {"x": str(path)}}
+    with pytest.raises(
+        ReportError, match=r"dup\.yaml: not valid YAML: .*duplicate key 'id' \(first at line 1\).*line 4"
+    ):
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
+    path.write_text("id: a\nexperiments: {x: [1, 2}\n")
+    with pytest.raises(ReportError, match=r"dup\.yaml: not valid YAML: .*line 2"):
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
+
+
+def test_a_path_that_matches_nothing_and_an_unknown_override_are_refused(tmp_path):
+    config = {**yaml.safe_load((ROOT / "config.yaml").read_text()), "report_files": {"mine": "nowhere/*.yaml"}}
+    with pytest.raises(ReportError, match=r"report_files\.mine: 'nowhere/\*\.yaml' matches no file"):
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
+    config = {**config, "report_files": {"shipped": "reports/*.yaml"}, "overrides": {"a1-typo": {"title": "x"}}}
+    with pytest.raises(ReportError, match=r"overrides names \['a1-typo'\], which no report file has"):
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
