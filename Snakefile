@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 import dd2424
 from dd2424.checks import check_config, check_sizes
+from dd2424.overrides import command_line_config
 
 min_version("9.0")
 
@@ -26,6 +27,8 @@ if Path(dd2424.__file__).resolve().parent != Path(workflow.basedir, "src", "dd24
 configfile: f"{workflow.basedir}/config.yaml"
 
 
+# `--config 'seeds=[1]'` as YAML, as in a --configfile: Snakemake alone would pass '1', a string.
+update_config(config, command_line_config(workflow.config_settings.config_args))
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 check_config(config)
 
