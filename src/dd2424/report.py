@@ -7,6 +7,8 @@ import os
 import platform
 import shutil
 import subprocess
+import unicodedata
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import texescape
 from .arithmetic import useful_flop_per_sample
 from .experiments import assignments_in_all, experiment_kind, searched_keys, static_runs
 from .scorecard import TOLERANCES, load_published, point_matches, scorecard, totals
@@ -23,24 +26,21 @@ from .summary import aggregate, hidden_from_label, mean_std
 CHANCE = 0.1
 # The Debian packages the PDF needs; the Makefile installs the same list.
 TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text().strip()
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
 
 
 def tex(value):
-    """Escape text for LaTeX; '±' becomes $\\pm$."""
-    text = "".join(_TEX_SPECIALS.get(c, c) for c in str(value))
-    return text.replace("±", r"$\pm$")
+    """Any text as LaTeX (dd2424.texescape): specials escaped, Greek and maths as symbols, '±' as $\\pm$.
+
+    A character no font here can show becomes a boxed placeholder that
+    LaTeX reports in its log; it is reported here too, as a warning.
+    """
+    for char in texescape.unshown(value):
+        warnings.warn(
+            f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')}) in {str(value)!r} cannot be typeset; "
+            "the PDF shows a placeholder",
+            stacklevel=2,
+        )
+    return texescape.latex_text(value)
 
 
 def pct(value, digits=2):
