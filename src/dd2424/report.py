@@ -25,7 +25,7 @@ from .summary import aggregate, hidden_from_label, mean_std
 
 CHANCE = 0.1
 # The Debian packages the PDF needs; the Makefile installs the same list.
-TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text().strip()
+TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text(encoding="utf-8").strip()
 
 
 def tex(value):
@@ -214,7 +214,7 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
 def render(template_dir, context, out):
     env = environment(template_dir)
     text = env.get_template("report.tex.j2").render(**context)
-    Path(out).write_text(text)
+    Path(out).write_text(text, encoding="utf-8")
 
 
 def build_pdf(tex_path, pdf_path, log_path):
@@ -225,7 +225,7 @@ def build_pdf(tex_path, pdf_path, log_path):
             f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)"
         )
     tex_path = Path(tex_path)
-    with open(log_path, "a") as log:
+    with open(log_path, "a", encoding="utf-8") as log:
         done = subprocess.run(
             ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", tex_path.name],
             cwd=tex_path.parent,
@@ -238,7 +238,7 @@ def build_pdf(tex_path, pdf_path, log_path):
 
 
 def load_json(path):
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -313,7 +313,7 @@ def best_published(published):
 
 def load_student_results(path):
     """Other students' results as quoted (network, test_accuracy, quoted_as); refused if malformed."""
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         rows = yaml.safe_load(f) or []
     for i, row in enumerate(rows):
         missing = {"network", "test_accuracy", "quoted_as"} - set(row)

@@ -52,7 +52,7 @@ def kind_of(quantity):
 
 def load_published(path):
     """The entries of the published-numbers file, each with its ``report``; malformed ones refused."""
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         data = yaml.safe_load(f) or {}
     entries = []
     for report, items in data.items():

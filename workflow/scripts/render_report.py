@@ -10,7 +10,7 @@ with LineLog(snakemake.log[0]) as log:
         kind: dict(zip(ids, getattr(snakemake.input, kind), strict=True)) for kind, ids in snakemake.params.ids.items()
     }
     report_dir = Path(snakemake.output.tex).parent
-    with open(snakemake.input.gemm) as f:
+    with open(snakemake.input.gemm, encoding="utf-8") as f:
         gemm = json.load(f)
     info = provenance(config, snakemake.params.commit, "benchmarks", snakemake.params.checksum, gemm)
     context = build_context(
