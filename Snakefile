@@ -8,8 +8,11 @@ from snakemake.utils import min_version, update_config, validate
 import dd2424
 from dd2424.checks import check_config, check_sizes
 from dd2424.overrides import command_line_config
+from dd2424.workarounds import quote_script_interpreter
 
 min_version("9.0")
+# Any directory name (spaces, quotes, parentheses): script jobs quote their interpreter (snakemake#2645).
+quote_script_interpreter()
 
 # The jobs import the installed dd2424: it must be this checkout's, or edits
 # here would retrain with another checkout's code.
