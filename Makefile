@@ -11,6 +11,9 @@ PYTEST_ARGS ?=
 TEX_PACKAGES = $(shell cat src/dd2424/tex-packages.txt)
 
 BIN = $(VENV)/bin
+# Console scripts are called as modules: pip's launcher scripts break when the
+# checkout's path holds a double quote.
+SNAKEMAKE = $(BIN)/python -m snakemake
 
 .PHONY: setup tex report dry-run test lint bench clean
 
@@ -37,10 +40,10 @@ tex:
 	fi
 
 report: setup tex
-	$(BIN)/snakemake -j$(JOBS) $(SNAKEMAKE_ARGS)
+	$(SNAKEMAKE) -j$(JOBS) $(SNAKEMAKE_ARGS)
 
 dry-run: setup
-	$(BIN)/snakemake -n $(SNAKEMAKE_ARGS)
+	$(SNAKEMAKE) -n $(SNAKEMAKE_ARGS)
 
 test: setup tex
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -49,7 +52,7 @@ test: setup tex
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/python -m snakefmt --check Snakefile workflow/rules
 
 # Training samples/s of the three assignments' networks, single and stacked,
 # one thread each, against a float32 GEMM (and PyTorch, if installed in the venv).

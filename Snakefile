@@ -4,13 +4,17 @@ import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 import dd2424
 from dd2424.checks import check_config, check_sizes
 from dd2424.reports import load_reports, load_schema
+from dd2424.overrides import command_line_config
+from dd2424.workarounds import quote_script_interpreter
 
 min_version("9.0")
+# Any directory name (spaces, quotes, parentheses): script jobs quote their interpreter (snakemake#2645).
+quote_script_interpreter()
 
 # The jobs import the installed dd2424: it must be this checkout's, or edits
 # here would retrain with another checkout's code.
@@ -28,6 +32,8 @@ if Path(dd2424.__file__).resolve().parent != Path(workflow.basedir, "src", "dd24
 configfile: f"{workflow.basedir}/config.yaml"
 
 
+# `--config 'seeds=[1]'` as YAML, as in a --configfile: Snakemake alone would pass '1', a string.
+update_config(config, command_line_config(workflow.config_settings.config_args))
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 # Each report's experiments and published numbers: one file per report.
 config["reports"] = load_reports(

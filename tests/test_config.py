@@ -8,11 +8,13 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, shipped_config
+from conftest import REPORT_SCHEMA, ROOT, default_spec, shipped_config
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from dd2424 import experiments as ex
+from dd2424.checks import ConfigError, check_config, check_sizes, check_spec
+from dd2424.reports import load_reports, merge
 from dd2424.search import refine_ranges
 
 SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
@@ -186,3 +188,98 @@ def test_stack_false_trains_each_run_alone(config):
     assert jobs[0]["name"] == "train_a1_2022_held_out_required_lam0_eta0_1" and jobs[0]["label"] == "lam0_eta0.1"
     # the bonus's ablation runs alone, as its recipe does
     assert all(len(j["runs"]) == 1 for j in _headline_jobs(config, BONUS, "ablation"))
+
+
+# ------------------------------------------- run specs that cannot train as written
+
+
+@pytest.mark.parametrize(
+    "overrides,train_images,message",
+    [
+        ({"hidden": [20], "batch_norm": True, "n_batch": 1}, None, "batch_norm is true with n_batch 1"),
+        (
+            {"hidden": [20], "batch_norm": True, "n_train": 41, "n_batch": 20},
+            None,
+            "n_batch 20 leaves a last mini-batch of 1 of its 41 training images",
+        ),
+        (
+            {"hidden": [20], "batch_norm": True, "n_batch": 33},
+            100,
+            "n_batch 33 leaves a last mini-batch of 1 of its 100 training images",
+        ),
+        ({"batch_norm": True}, None, "batch_norm is true but hidden is []"),
+        ({"dropout": 0.3}, None, "dropout is 0.3 but hidden is []"),
+        (
+            {"schedule": "cyclic", "n_s": 10, "eta_min": 0.1, "eta_max": 0.1},
+            None,
+            "eta_min 0.1 is not below eta_max 0.1",
+        ),
+        (
+            {"schedule": "cyclic", "n_s": 10, "eta_min": 0.2, "eta_max": 0.1},
+            None,
+            "eta_min 0.2 is not below eta_max 0.1",
+        ),
+        ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
+        (
+            {"schedule": "cyclic", "n_s_epochs": 0.5, "n_batch": 100},
+            150,
+            "n_s_epochs 0.5 is less than one update with n_batch 100 on 150 images",
+        ),
+    ],
+)
+def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, message):
+    problems = check_spec(default_spec(**overrides), train_images)
+    assert len(problems) == 1
+    assert message in problems[0]
+
+
+@pytest.mark.parametrize(
+    "overrides,train_images",
+    [
+        ({}, None),
+        ({"n_train": 41, "n_batch": 20}, None),  # a last batch of one without batch norm is an ordinary step
+        ({"hidden": [20], "batch_norm": True, "n_train": 42, "n_batch": 20}, None),
+        ({"hidden": [20], "batch_norm": True, "n_batch": 2}, 10000),
+        ({"schedule": "cyclic", "n_s_epochs": 1, "n_batch": 100}, 150),  # one update a half-cycle
+        ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),
+    ],
+)
+def test_trainable_specs_pass(overrides, train_images):
+    assert check_spec(default_spec(**overrides), train_images) == []
+
+
+def test_every_shipped_run_is_trainable_on_the_full_and_the_tiny_data(config):
+    check_config(config)
+    check_sizes(config, {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 10000})
+    tiny_config = yaml.safe_load((ROOT / "tests/data/tiny.yaml").read_text(encoding="utf-8"))
+    tiny = merge(yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8")), tiny_config)
+    tiny["reports"] = load_reports(tiny, REPORT_SCHEMA, ROOT, ROOT)
+    check_config(tiny)
+    check_sizes(tiny, {**{f"data_batch_{i}": 100 for i in range(1, 6)}, "test_batch": 100})
+
+
+def test_an_untrainable_run_is_refused_naming_experiment_run_and_key(config):
+    layers = ex.experiments_of(config, "a3-2019-batch-norm")["layers"]
+    layers["runs"]["k3_bn"]["n_batch"] = 1
+    with pytest.raises(ConfigError, match=r"a3-2019-batch-norm\.yaml: experiments\.layers \(run 'k3_bn'\): batch_norm"):
+        check_config(config)
+    # the remainder is known once the split's size is: 45,000 images in batches of 2,647 (17 of them and one image)
+    layers["runs"]["k3_bn"]["n_batch"] = 2647
+    check_config(config)
+    with pytest.raises(ConfigError, match=r"layers \(run 'k3_bn'\): .*last mini-batch of 1 of its 45000"):
+        check_sizes(config, {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 10000})
+
+
+def test_snakemake_refuses_an_untrainable_run_before_any_job(tmp_path):
+    (tmp_path / "bn1.yaml").write_text(
+        "overrides: {a3-2019-batch-norm: {experiments: {layers: {base: {n_batch: 1}}}}}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-n", "--configfile", "bn1.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "layers (run 'k3_bn'): batch_norm is true with n_batch 1" in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()

@@ -6,6 +6,7 @@ changing a check retrains nothing.
 
 from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, static_runs
 from .reports import check_published
+from .schedules import resolve_n_s
 from .trainer import STACKABLE
 
 
@@ -30,6 +31,7 @@ def check_config(config):
         for name, exp in experiments.items():
             here = f"{where}.{name}"
             for run, spec in static_runs(config, rid, name).items():
+                refuse_untrainable(spec, f"{here} (run {run!r})")
                 if spec["split"] not in splits:
                     raise ConfigError(
                         f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
@@ -71,6 +73,57 @@ def check_config(config):
     check_published(config["reports"], config, lambda r, e: list(static_runs(config, r, e)))
 
 
+def check_spec(spec, train_images=None):
+    """What makes a flat run spec untrainable as written, one message per problem naming its key and value.
+
+    Pure: no config, no files.  ``train_images`` is the number of images the
+    run trains on when known (``n_train``, or its split's size once the
+    archive is unpacked); the checks that need it are skipped without it.
+
+    The remainder of an epoch: the trainer keeps the last ``n % n_batch``
+    images as a smaller last mini-batch (every image is seen once an epoch).
+    With batch norm a last mini-batch of one image would be normalised by
+    its own mean and a zero variance, so that spec is refused rather than
+    trained or silently changed: existing runs keep their numbers.
+    """
+    problems = []
+    hidden = spec.get("hidden") or []
+    n_batch = spec["n_batch"]
+    n = train_images or spec.get("n_train")
+    if spec.get("batch_norm"):
+        if n_batch < 2:
+            problems.append(
+                f"batch_norm is true with n_batch {n_batch}: batch normalisation needs at least 2 images a mini-batch"
+            )
+        elif n and n % n_batch == 1:
+            problems.append(
+                f"batch_norm is true and n_batch {n_batch} leaves a last mini-batch of 1 of its {n} training "
+                f"images each epoch (the remainder is trained as a smaller last batch): change n_batch or n_train"
+            )
+        if not hidden:
+            problems.append("batch_norm is true but hidden is []: there is no hidden layer to normalise")
+    if spec.get("dropout") and not hidden:
+        problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
+    if spec.get("schedule") == "cyclic":
+        if not spec["eta_min"] < spec["eta_max"]:
+            problems.append(f"eta_min {spec['eta_min']} is not below eta_max {spec['eta_max']}: no cycle to run")
+        if not spec.get("n_s") and not spec.get("n_s_epochs"):
+            problems.append("schedule is cyclic but neither n_s nor n_s_epochs is set: the half-cycle has no length")
+        elif not spec.get("n_s") and n and resolve_n_s(spec, n) < 1:
+            problems.append(
+                f"n_s_epochs {spec['n_s_epochs']} is less than one update with n_batch {n_batch} on {n} images "
+                f"({n // n_batch} full mini-batches an epoch): the half-cycle would be shorter than one update"
+            )
+    return problems
+
+
+def refuse_untrainable(spec, where, train_images=None):
+    """Raise ConfigError naming ``where`` (experiment and run) if ``check_spec`` finds a problem."""
+    problems = check_spec(spec, train_images)
+    if problems:
+        raise ConfigError(f"{where}: {'; '.join(problems)}")
+
+
 def _check_stackable_keys(where, sample):
     unstackable = [k for k in sample if k not in STACKABLE]
     if unstackable:
@@ -107,3 +160,4 @@ def check_sizes(config, batch_sizes):
                 images = spec.get("n_train") or available
                 if spec["n_batch"] > images:
                     raise ConfigError(f"{where}: n_batch {spec['n_batch']} is larger than its {images} training images")
+                refuse_untrainable(spec, where, images)

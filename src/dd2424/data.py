@@ -134,7 +134,7 @@ def extract(archive, out_dir):
         _save_atomic(out_dir / f"{name}_X.npy", images)
         _save_atomic(out_dir / f"{name}_y.npy", labels)
     meta = {"label_names": label_names, "sizes": {k: len(v[1]) for k, v in batches.items()}}
-    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
 
 def _load_batches(raw_dir, names):
@@ -188,7 +188,7 @@ def make_split(raw_dir, spec, out_dir):
         "zca_eps": spec.get("zca_eps"),
         "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)},
     }
-    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
+    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1), encoding="utf-8")
 
 
 def zca_whitener(X, eps, chunk=8192):

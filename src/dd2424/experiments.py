@@ -141,7 +141,7 @@ def resolve(spec, derived_by, derived_path=None):
     spec = dict(spec)
     if derived_path is None:
         return spec
-    derived = json.loads(Path(derived_path).read_text())
+    derived = json.loads(Path(derived_path).read_text(encoding="utf-8"))
     if "refine" in derived_by:
         r = derived_by["refine"]
         points = sample_points(derived["ranges"], r["count"], r["sample_seed"])

@@ -9,7 +9,7 @@ import traceback
 
 class LineLog:
     def __init__(self, path):
-        self.file = open(path, "a", buffering=1)
+        self.file = open(path, "a", encoding="utf-8", buffering=1)
         self.start = time.perf_counter()
         # Where the job ran: on a cluster, the SLURM job id ties the log to sacct/squeue.
         slurm = os.environ.get("SLURM_JOB_ID")

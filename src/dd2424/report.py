@@ -6,6 +6,8 @@ import os
 import platform
 import shutil
 import subprocess
+import unicodedata
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -13,31 +15,29 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from . import texescape
 from .arithmetic import useful_flop_per_sample
 from .scorecard import TOLERANCES, by_experiment, kind_of, read_scorecard, totals
 from .sections import parts_context
 from .summary import hidden_from_label
 
 # The Debian packages the PDF needs; the Makefile installs the same list.
-TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text().strip()
-_TEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
+TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text(encoding="utf-8").strip()
 
 
 def tex(value):
-    """Escape text for LaTeX; '±' becomes $\\pm$."""
-    text = "".join(_TEX_SPECIALS.get(c, c) for c in str(value))
-    return text.replace("±", r"$\pm$")
+    """Any text as LaTeX (dd2424.texescape): specials escaped, Greek and maths as symbols, '±' as $\\pm$.
+
+    A character no font here can show becomes a boxed placeholder that
+    LaTeX reports in its log; it is reported here too, as a warning.
+    """
+    for char in texescape.unshown(value):
+        warnings.warn(
+            f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')}) in {str(value)!r} cannot be typeset; "
+            "the PDF shows a placeholder",
+            stacklevel=2,
+        )
+    return texescape.latex_text(value)
 
 
 def pct(value, digits=2):
@@ -196,7 +196,7 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
 def render(template_dir, context, out):
     env = environment(template_dir)
     text = env.get_template("report.tex.j2").render(**context)
-    Path(out).write_text(text)
+    Path(out).write_text(text, encoding="utf-8")
 
 
 def build_pdf(tex_path, pdf_path, log_path):
@@ -207,7 +207,7 @@ def build_pdf(tex_path, pdf_path, log_path):
             f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)"
         )
     tex_path = Path(tex_path)
-    with open(log_path, "a") as log:
+    with open(log_path, "a", encoding="utf-8") as log:
         done = subprocess.run(
             ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", tex_path.name],
             cwd=tex_path.parent,

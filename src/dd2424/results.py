@@ -27,7 +27,7 @@ class CorruptResult(ValueError):
 
 def read_metrics(path):
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             metrics = json.load(f)
     except json.JSONDecodeError as e:
         raise CorruptResult(path, f"not valid JSON ({e})") from None

@@ -99,7 +99,7 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
         net.take([m]).save(out["model"])
         pd.DataFrame(history).to_csv(out["history"], index=False)
         np.savez_compressed(out["predictions"], y_true=y_test, y_pred=predicted, p_true=p_true)
-        with open(out["metrics"], "w") as f:
+        with open(out["metrics"], "w", encoding="utf-8") as f:
             json.dump(_json_safe(metrics), f, indent=1)
         log(f"{s['run']}: test accuracy {metrics['test_accuracy']:.4f}")
         results.append(metrics)

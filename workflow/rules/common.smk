@@ -266,7 +266,7 @@ def git_commit():
     import subprocess
 
     def git(*args):
-        return subprocess.run(["git", "-C", workflow.basedir, *args], capture_output=True, text=True)
+        return subprocess.run(["git", "-C", workflow.basedir, *args], capture_output=True, text=True, encoding="utf-8")
 
     head = git("rev-parse", "--short=12", "HEAD")
     if head.returncode != 0:

@@ -50,7 +50,7 @@ rule extract:
 # Once the archive is unpacked its batch sizes are known, and the sizes the
 # run specs ask for (n_train, n_batch, val_size) are checked before any job.
 if os.path.exists(rules.extract.output.meta):
-    check_sizes(config, json.loads(Path(rules.extract.output.meta).read_text())["sizes"])
+    check_sizes(config, json.loads(Path(rules.extract.output.meta).read_text(encoding="utf-8"))["sizes"])
 
 
 rule split:

@@ -11,5 +11,5 @@ from dd2424.logs import LineLog
 with LineLog(snakemake.log[0]) as log:
     rate = gemm_gflops()
     log(f"float32 GEMM, {GEMM_N} x {GEMM_N}, {snakemake.threads} thread(s): {rate:.1f} GFLOP/s")
-    with open(snakemake.output.rate, "w") as f:
+    with open(snakemake.output.rate, "w", encoding="utf-8") as f:
         json.dump({"gflops": rate, "n": GEMM_N, "threads": snakemake.threads}, f, indent=1)

@@ -10,7 +10,7 @@ from dd2424.plots import learning_rates
 with LineLog(snakemake.log[0]) as log:
     curves = {}
     for path in snakemake.input.metrics:
-        spec = json.loads(Path(path).read_text())
+        spec = json.loads(Path(path).read_text(encoding="utf-8"))
         schedule, total = schedules.build(spec, spec["train_images"])
         steps = np.arange(total)
         curves[spec["run"]] = (steps, [schedule(t) for t in steps])

@@ -6,7 +6,7 @@ from dd2424.plots import weight_images
 from dd2424.results import load_model
 
 with LineLog(snakemake.log[0]) as log:
-    labels = json.loads(Path(snakemake.input.meta).read_text())["label_names"]
+    labels = json.loads(Path(snakemake.input.meta).read_text(encoding="utf-8"))["label_names"]
     weights = {
         run: load_model(path).params["W1"][0]
         for run, path in zip(snakemake.params.runs, snakemake.input.models, strict=True)

@@ -5,4 +5,4 @@ from dd2424.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     make_split(Path(snakemake.input.batches[0]).parent, snakemake.params.spec, Path(snakemake.output.stats).parent)
-    log(f"wrote split {snakemake.wildcards.split}: {Path(snakemake.output.stats).read_text()}")
+    log(f"wrote split {snakemake.wildcards.split}: {Path(snakemake.output.stats).read_text(encoding='utf-8')}")
