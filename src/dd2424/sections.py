@@ -139,6 +139,8 @@ def runs_context(exp, table, entries, name):
     published = _quantities(entries, lambda e: "/" in e["target"])
     return {
         "rows": rows,
+        # the cost differs from the loss only under an L2 penalty
+        "show_cost": any(float(row["lambda"]) > 0 for row in rows),
         "common": common,
         "varying": varying if len(varying) <= MAX_KEY_COLUMNS else [],
         "changes_column": len(varying) > MAX_KEY_COLUMNS,
@@ -323,6 +325,7 @@ def report_context(config, report_id, summary, files, searches, entries, gradche
             "jobs": sum(b["jobs"] for b in jobs),
             "seconds": sum(b["seconds"] for b in jobs),
             "max_rss_mb": max((b["max_rss_mb"] for b in jobs), default=0.0),
+            "samples_per_s": float(summary[summary.report == report_id].samples_per_s.mean()),
         },
         "compare": None,
     }
