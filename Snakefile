@@ -8,8 +8,8 @@ from snakemake.utils import min_version, update_config, validate
 
 import dd2424
 from dd2424.checks import check_config, check_sizes
+from dd2424.command_line import command_line_config
 from dd2424.reports import load_reports, load_schema
-from dd2424.overrides import command_line_config
 from dd2424.workarounds import quote_script_interpreter
 
 min_version("9.0")
