@@ -1,15 +1,16 @@
 # Regenerates the DD2424 CIFAR-10 assignments and their report: `snakemake -j8`.
 
 import os
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, update_config, validate
 
 import dd2424
-from dd2424.checks import check_config, check_sizes
+from dd2424.checks import ConfigError, check_config, check_sizes
 from dd2424.command_line import command_line_config
-from dd2424.reports import load_reports, load_schema
+from dd2424.reports import ReportError, load_reports, load_schema
 from dd2424.workarounds import quote_script_interpreter
 
 min_version("9.0")
@@ -35,17 +36,22 @@ configfile: f"{workflow.basedir}/config.yaml"
 # `--config 'seeds=[1]'` as YAML, as in a --configfile: Snakemake alone would pass '1', a string.
 update_config(config, command_line_config(workflow.config_settings.config_args))
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
-# Each report's experiments and published numbers: one file per report.
-config["reports"] = load_reports(
-    config,
-    load_schema(
-        f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
-        f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
-    ),
-    os.getcwd(),
-    workflow.basedir,
-)
-check_config(config)
+# Each report's experiments and published numbers: one file per report.  A
+# refusal names the file and the key; the Snakefile's own traceback would only
+# suggest that the fault is here.
+try:
+    config["reports"] = load_reports(
+        config,
+        load_schema(
+            f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
+            f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+        ),
+        os.getcwd(),
+        workflow.basedir,
+    )
+    check_config(config)
+except (ReportError, ConfigError) as error:
+    sys.exit(f"{type(error).__name__}: {error}")
 
 
 # ---- Rules, by stage --------------------------------------------------------

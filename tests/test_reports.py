@@ -111,11 +111,26 @@ def test_overrides_merge_into_a_report(tmp_path):
         # a published entry whose target, run or quantity does not exist
         (
             lambda r: r["published"][0].update(target="requird/small"),
-            r"published entry 1 \(requird/small, test_accuracy\): no experiment 'requird'",
+            r"published\.0 \(requird/small, test_accuracy\): no experiment 'requird'",
         ),
         (lambda r: r["published"][0].update(target="required/tiny"), r"no run 'tiny' in experiment 'required'"),
         (lambda r: r["published"][0].update(quantity="f1_score"), r"quantity 'f1_score' is not one we compute"),
         (lambda r: r["published"][1].pop("point"), r"a search target needs a rank .* or a point"),
+        # a grid point the grid does not have, or a key it does not vary
+        (
+            lambda r: r["published"][1].update(point={"lambda": 0.5}),
+            r"published\.1 \(grid, val_accuracy\): point \{'lambda': 0\.5\} is not a point of the grid 'grid' "
+            r"\(lambda: \[0\.0, 0\.1\]\)",
+        ),
+        (
+            lambda r: r["published"][1].update(point={"eta": 0.1}),
+            r"point names \['eta'\], which the grid 'grid' does not vary",
+        ),
+        # a run key misspelt: the key named, not "not valid under any of the given schemas"
+        (
+            lambda r: r["experiments"]["required"]["runs"]["small"].update(lamda=0.1),
+            r"experiments\.required\.runs\.small: Additional properties are not allowed \('lamda' was unexpected\)",
+        ),
         (lambda r: r["published"][0].update(target="gradcheck/nope/W"), r"no gradient check 'nope'"),
         (lambda r: r["published"][0].update(target="required"), r"'required' is not a search"),
         (lambda r: r["published"][0].pop("value"), r"published\.0: 'value' is a required property"),

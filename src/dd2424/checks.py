@@ -70,7 +70,7 @@ def check_config(config):
         compared = report.get("compare", {}).get("experiment")
         if compared is not None and compared not in experiments:
             raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
-    check_published(config["reports"], config, lambda r, e: list(static_runs(config, r, e)))
+    check_published(config["reports"], config, lambda r, e: static_runs(config, r, e))
 
 
 def check_spec(spec, train_images=None):

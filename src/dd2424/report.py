@@ -121,6 +121,7 @@ def environment(template_dir):
         score=score,
         score_difference=score_difference,
         prose=prose,
+        heading=heading,
         setting=setting,
         kind=kind_of,
     )
@@ -253,6 +254,13 @@ def diverged_runs(summary):
         for (a, e, r), row in grouped.iterrows()
         if row["sum"] > 0
     ]
+
+
+def heading(text):
+    """A section title: typeset as ``tex`` would, and in the PDF's bookmarks as the text itself
+    (hyperref takes Unicode there; only TeX's specials are escaped)."""
+    bookmark = "".join(texescape.SPECIALS.get(c, c) for c in str(text))
+    return f"\\texorpdfstring{{{tex(text)}}}{{{bookmark}}}"
 
 
 def prose(text):

@@ -20,7 +20,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .scorecard import QUANTITIES
+from .scorecard import QUANTITIES, point_matches
 
 # Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
 REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -131,9 +131,9 @@ def load_reports(config, schema, workdir, basedir):
         if not isinstance(report, dict):
             raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
         report = merge(report, overrides.get(report.get("id"), {}))
-        errors = sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path))
-        if errors:
-            raise _schema_error(path, errors[0])
+        error = jsonschema.exceptions.best_match(validator.iter_errors(report))
+        if error is not None:
+            raise _schema_error(path, error)
         rid = report["id"]
         if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
             raise ReportError(
@@ -158,12 +158,12 @@ def load_reports(config, schema, workdir, basedir):
 def check_published(reports, config, runs_of):
     """Refuse a published entry whose target or quantity we do not have, naming the file and the entry.
 
-    ``runs_of(report, experiment)`` gives an experiment's run names.
+    ``runs_of(report, experiment)`` gives an experiment's runs, ``{name: spec}``.
     """
     for rid, report in reports.items():
         assignment = report["assignment"]
         for i, entry in enumerate(report.get("published", [])):
-            where = f"{report['file']}: published entry {i + 1} ({entry['target']}, {entry['quantity']})"
+            where = f"{report['file']}: published.{i} ({entry['target']}, {entry['quantity']})"
             if entry["quantity"] not in QUANTITIES:
                 raise ReportError(
                     f"{where}: quantity {entry['quantity']!r} is not one we compute ({', '.join(QUANTITIES)})"
@@ -188,13 +188,29 @@ def target_problem(entry, report, gradcheck, runs_of):
     if parts[0] not in experiments:
         return f"no experiment {parts[0]!r} in this report ({', '.join(experiments)})"
     if len(parts) == 1:
-        if "runs" in experiments[parts[0]]:
+        exp = experiments[parts[0]]
+        if "runs" in exp:
             return f"{parts[0]!r} is not a search: name one of its runs ({parts[0]}/<run>)"
         if ("rank" in entry) == ("point" in entry):
             return "a search target needs a rank (k-th best) or a point (a grid point), not both"
+        if "point" in entry:
+            return _point_problem(entry["point"], parts[0], exp, runs_of(report["id"], parts[0]))
         return None
     if len(parts) > 2 or parts[1] not in runs_of(report["id"], parts[0]):
         return (
             f"no run {'/'.join(parts[1:])!r} in experiment {parts[0]!r} ({', '.join(runs_of(report['id'], parts[0]))})"
         )
+    return None
+
+
+def _point_problem(point, name, exp, specs):
+    """Why ``point`` is not a point of the grid ``exp`` (None if it is); ``specs``: its runs' specs."""
+    if "grid" not in exp:
+        return f"{name!r} is a sampled search: its points have no fixed values, give a rank instead of a point"
+    unknown = sorted(set(point) - set(exp["grid"]))
+    if unknown:
+        return f"point names {unknown}, which the grid {name!r} does not vary ({', '.join(exp['grid'])})"
+    if not any(point_matches(spec, point) for spec in specs.values()):
+        values = "; ".join(f"{k}: {exp['grid'][k]}" for k in point)
+        return f"point {point} is not a point of the grid {name!r} ({values})"
     return None

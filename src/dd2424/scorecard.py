@@ -262,7 +262,11 @@ def write_scorecard(rows, path):
                 "causes": json.dumps(row["causes"]),
             }
         )
-    pd.DataFrame(records, columns=COLUMNS).to_csv(path, index=False, encoding="utf-8")
+    table = pd.DataFrame(records, columns=COLUMNS)
+    # counts stay integers in a column with gaps (a number with no result of ours)
+    table["ours_n"] = table["ours_n"].astype("Int64")
+    table["rank"] = table["rank"].astype("Int64")
+    table.to_csv(path, index=False, encoding="utf-8")
 
 
 def read_scorecard(path):

@@ -115,7 +115,8 @@ def runs_context(exp, table, entries, name):
     diverged = table.diverged.fillna(False).astype(bool).groupby(table.run, sort=False).sum()
     at_chance = (table.test_accuracy <= CHANCE + 0.01).groupby(table.run, sort=False).sum()
     rows = []
-    for run in first.index:
+    # in the order of the report's file, as the curves show them
+    for run in [str(run) for run in exp["runs"]]:
         r = agg.loc[run]
         spec = first.loc[run].to_dict()
         rows.append(

@@ -50,7 +50,10 @@ rule extract:
 # Once the archive is unpacked its batch sizes are known, and the sizes the
 # run specs ask for (n_train, n_batch, val_size) are checked before any job.
 if os.path.exists(rules.extract.output.meta):
-    check_sizes(config, json.loads(Path(rules.extract.output.meta).read_text(encoding="utf-8"))["sizes"])
+    try:
+        check_sizes(config, json.loads(Path(rules.extract.output.meta).read_text(encoding="utf-8"))["sizes"])
+    except ConfigError as error:
+        sys.exit(f"ConfigError: {error}")
 
 
 rule split:
