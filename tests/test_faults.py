@@ -7,6 +7,7 @@ runs at once, damaged results, a moved archive) on the tiny workflow.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -349,6 +350,19 @@ def find_process(script, workdir):
     raise AssertionError(f"no running {script} in {workdir}")
 
 
+def find_process_in(name, cwd):
+    """The pid of a running ``name`` whose working directory is ``cwd`` (not another test's)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+            here = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if name in cmd and here == str(cwd):
+            return int(pid)
+    raise AssertionError(f"no running {name} in {cwd}")
+
+
 def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finished, tmp_path):
     """Only the PDF is missing; once TeX is there, only the PDF is built."""
     bin_dir = tmp_path / "bin"  # a PATH with what the workflow needs but TeX
@@ -364,3 +378,87 @@ def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finish
     assert not (finished / "results/report.pdf").exists()
     counts = run_snakemake(finished, "-n").stdout
     assert "report" in counts and "train_" not in counts and "render_report" not in counts
+
+
+# ------------------------------------------------- interrupted report build
+# A document with a figure at a path relative to it, as the report's are,
+# and enough pages that pdflatex can be caught mid-run.
+SLOW_TEX = r"""\pdfobjcompresslevel=0 %% pages countable in the text of the PDF
+\documentclass{article}
+\usepackage{graphicx}
+\begin{document}
+\includegraphics[width=2cm]{../figures/square.png}
+\newcount\n \n=0
+\loop \section{Part \the\n} Text of part \the\n. \clearpage \advance\n by 1 \ifnum\n<%d \repeat
+\end{document}
+"""
+
+
+def slow_tex(tmp_path, pages):
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "figures").mkdir(exist_ok=True)
+    plt.imsave(tmp_path / "figures/square.png", np.eye(8))
+    tex = tmp_path / "report" / "report.tex"
+    tex.parent.mkdir(exist_ok=True)
+    tex.write_text(SLOW_TEX % pages)
+    return tex
+
+
+def pdflatex_in(cwd):
+    try:
+        return find_process_in("pdflatex", cwd)
+    except AssertionError:
+        return None
+
+
+def pdf_pages(path):
+    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="needs latexmk")
+def test_a_report_build_killed_mid_pdflatex_leaves_nothing_that_blocks_the_next(tmp_path):
+    from dd2424.report import build_pdf
+
+    tex, pdf, log = slow_tex(tmp_path, 10000), tmp_path / "report.pdf", tmp_path / "latexmk.log"
+    builder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from dd2424.report import build_pdf; build_pdf(*sys.argv[1:])",
+            tex,
+            pdf,
+            log,
+        ],
+        start_new_session=True,
+    )
+    wait_for(lambda: pdflatex_in(tex.parent), timeout=60)
+    time.sleep(1)  # well into its pages, its .aux open
+    os.kill(pdflatex_in(tex.parent), signal.SIGKILL)
+    builder.wait(timeout=60)
+    assert builder.returncode != 0 and not pdf.exists()
+    # what the old in-place build left, which blocked every later one
+    (tex.parent / "report.aux").write_text("\\@writefile{toc}{\\contentsline {section}{")
+    (tex.parent / "report.fdb_latexmk").write_text("# Fdb version 4\n")
+
+    tex.write_text(SLOW_TEX % 3)
+    build_pdf(tex, pdf, log)
+    assert pdf_pages(pdf) == 3
+    assert not list(tex.parent.glob(".latexmk-*")) and not (tex.parent / "report.fdb_latexmk").exists()
+    build_pdf(tex, pdf, log)  # and again, now from its own finished state
+    assert pdf_pages(pdf) == 3
+
+
+def test_a_write_cut_off_leaves_the_old_file_whole_and_no_partial_one(tmp_path):
+    from dd2424 import atomic
+
+    dest = tmp_path / "metrics.json"
+    dest.write_text('{"run": "old"}')
+    with pytest.raises(RuntimeError), atomic.written(dest) as tmp:
+        tmp.write_text('{"run": "ne')
+        raise RuntimeError("killed mid-write")
+    assert dest.read_text() == '{"run": "old"}'
+    assert list(tmp_path.iterdir()) == [dest]
+    with atomic.written(dest) as tmp:
+        tmp.write_text('{"run": "new"}')
+    assert dest.read_text() == '{"run": "new"}' and list(tmp_path.iterdir()) == [dest]

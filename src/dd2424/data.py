@@ -9,13 +9,14 @@ import os
 import pickle
 import shutil
 import tarfile
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from . import atomic
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARCHIVE_DIR = "cifar-10-batches-py"
@@ -35,22 +36,12 @@ def md5sum(path, chunk=1 << 20):
     return h.hexdigest()
 
 
-def _atomic_target(dest):
-    """A temporary file beside ``dest``; renamed onto it only when complete."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    return Path(tmp)
-
-
 def fetch(url, md5, dest):
     """Copy ``url`` (https://, http://, file:// or a plain path) to ``dest``.
 
     A checksum mismatch raises ChecksumError and leaves nothing at ``dest``.
     """
-    tmp = _atomic_target(dest)
-    try:
+    with atomic.written(dest) as tmp:
         parsed = urllib.parse.urlparse(str(url))
         if parsed.scheme in ("http", "https", "ftp"):
             try:
@@ -73,20 +64,12 @@ def fetch(url, md5, dest):
                 f"md5 of {url} is {got}, but config data.md5 says {md5}: "
                 "the download is corrupt or truncated, or data.md5 is wrong"
             )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
     return dest
 
 
 def _save_atomic(path, array):
-    tmp = _atomic_target(path)
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic.written(path) as tmp:
+        np.save(tmp, array)
 
 
 def read_archive(archive):
@@ -134,7 +117,7 @@ def extract(archive, out_dir):
         _save_atomic(out_dir / f"{name}_X.npy", images)
         _save_atomic(out_dir / f"{name}_y.npy", labels)
     meta = {"label_names": label_names, "sizes": {k: len(v[1]) for k, v in batches.items()}}
-    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+    atomic.write_text(out_dir / "meta.json", json.dumps(meta, indent=1))
 
 
 def _load_batches(raw_dir, names):
@@ -188,7 +171,7 @@ def make_split(raw_dir, spec, out_dir):
         "zca_eps": spec.get("zca_eps"),
         "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)},
     }
-    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
+    atomic.write_text(out_dir / "stats.json", json.dumps(stats, indent=1))
 
 
 def zca_whitener(X, eps, chunk=8192):

@@ -6,7 +6,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import atomic, latex
 from .arithmetic import useful_flop_per_sample
 from .experiments import assignments_in_all, experiment_kind, searched_keys, static_runs
 from .scorecard import TOLERANCES, load_published, point_matches, scorecard, totals
@@ -214,7 +214,7 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
 def render(template_dir, context, out):
     env = environment(template_dir)
     text = env.get_template("report.tex.j2").render(**context)
-    Path(out).write_text(text)
+    atomic.write_text(out, text)
 
 
 def build_pdf(tex_path, pdf_path, log_path):
@@ -225,16 +225,11 @@ def build_pdf(tex_path, pdf_path, log_path):
             f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)"
         )
     tex_path = Path(tex_path)
+    # A fresh build each time: an interrupted one's latexmk state cannot block the next.
     with open(log_path, "a") as log:
-        done = subprocess.run(
-            ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", tex_path.name],
-            cwd=tex_path.parent,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    if done.returncode != 0:
+        built = latex.build(tex_path, pdf_path, log)
+    if not built:
         raise SystemExit(f"latexmk failed on {tex_path}; see {log_path} and {tex_path.with_suffix('.log')}")
-    shutil.copyfile(tex_path.with_suffix(".pdf"), pdf_path)
 
 
 def load_json(path):

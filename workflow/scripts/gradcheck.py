@@ -1,3 +1,4 @@
+from dd2424 import atomic
 from dd2424.gradcheck import check_all
 from dd2424.logs import LineLog
 
@@ -10,4 +11,5 @@ with LineLog(snakemake.log[0]) as log:
             f"gradient check failed: max_rel_error above {snakemake.params.max_rel_error} "
             f"for {sorted(set(bad.check + '/' + bad.loss + '/' + bad.parameter))}"
         )
-    table.to_csv(snakemake.output.table, index=False)
+    with atomic.written(snakemake.output.table) as tmp:
+        table.to_csv(tmp, index=False)
