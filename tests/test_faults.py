@@ -462,3 +462,23 @@ def test_a_write_cut_off_leaves_the_old_file_whole_and_no_partial_one(tmp_path):
     with atomic.written(dest) as tmp:
         tmp.write_text('{"run": "new"}')
     assert dest.read_text() == '{"run": "new"}' and list(tmp_path.iterdir()) == [dest]
+
+
+# ------------------------------------------------------------- file modes
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_the_archive_batches_and_splits_follow_the_umask(tmp_path, archive, umask, mode):
+    """Another user of a shared results/ reads them under umask 022 (mkstemp made them 0600)."""
+    source, md5 = archive
+    old = os.umask(umask)
+    try:
+        got = data.fetch(source, md5, tmp_path / "resources/cifar-10-python.tar.gz")
+        data.extract(got, tmp_path / "resources/cifar-10")
+        spec = {"train": ["data_batch_1"], "val_size": 10, "test": ["test_batch"]}
+        data.make_split(tmp_path / "resources/cifar-10", spec, tmp_path / "results/data/s")
+    finally:
+        os.umask(old)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) == 1 + 13 + 7  # the archive; 6 batches × X, y and meta.json; 3 parts × X, y and stats.json
+    assert {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in written} == {
+        str(p.relative_to(tmp_path)): oct(mode) for p in written
+    }
