@@ -5,6 +5,7 @@ through Snakemake; run-time faults (a killed job, a killed Snakemake, two
 runs at once, damaged results, a moved archive) on the tiny workflow.
 """
 
+import gzip
 import json
 import os
 import re
@@ -482,3 +483,79 @@ def test_the_archive_batches_and_splits_follow_the_umask(tmp_path, archive, umas
     assert {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in written} == {
         str(p.relative_to(tmp_path)): oct(mode) for p in written
     }
+
+
+# ------------------------------------------- a bad archive with a matching md5
+def cut_archive(tmp_path, keep=5000):
+    """The first ``keep`` bytes of a good archive: a download cut short."""
+    good = tmp_path / "good.tar.gz"
+    write_archive(good, per_batch=20)
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(good.read_bytes()[:keep])
+    return cut
+
+
+WEB_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please log in</body></html>\n"
+
+
+def saved(tmp_path, content):
+    path = tmp_path / "saved.tar.gz"
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make,problem",
+    [
+        (cut_archive, "is cut short: its gzip stream ends early"),
+        (lambda p: saved(p, WEB_PAGE), "is a web page, not a gzip archive"),
+        (lambda p: saved(p, b""), r"is empty \(0 bytes\)"),
+        (lambda p: saved(p, gzip.compress(b"a text file " * 100)), "is a gzip file that holds no tar archive"),
+    ],
+    ids=["cut-short", "web-page", "empty", "gzip-not-tar"],
+)
+def test_a_bad_archive_whose_md5_matches_is_named_and_leaves_nothing(tmp_path, make, problem):
+    bad = make(tmp_path)
+    with pytest.raises(data.ArchiveError, match=f"{bad}.* {problem}"):
+        data.fetch(bad, data.md5sum(bad), tmp_path / "out/cifar-10-python.tar.gz")
+    assert not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [(None, "is cut short: its gzip stream ends early"), (WEB_PAGE, "is a web page, not a gzip archive")],
+)
+def test_a_bad_archive_already_fetched_is_named_and_removed_at_extraction(tmp_path, content, problem):
+    archive = tmp_path / "resources/cifar-10-python.tar.gz"
+    archive.parent.mkdir()
+    archive.write_bytes(content if content else cut_archive(tmp_path).read_bytes())
+    with pytest.raises(
+        data.ArchiveError, match=f"{archive} {problem}.*removed it, the next run fetches data.url again"
+    ):
+        data.extract(archive, tmp_path / "resources/cifar-10")
+    assert not archive.exists()
+    assert not list((tmp_path / "resources/cifar-10").glob("*"))
+
+
+def test_an_archive_whose_tar_is_cut_inside_a_batch_is_named(tmp_path):
+    good = tmp_path / "good.tar.gz"
+    write_archive(good, per_batch=20)
+    tar = gzip.decompress(good.read_bytes())
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(gzip.compress(tar[: len(tar) // 2]))  # a whole gzip stream of half a tar
+    with pytest.raises(data.ArchiveError, match=f"{cut} is cut short or corrupt inside its tar archive"):
+        data.read_archive(cut)
+
+
+def test_snakemake_names_a_web_page_saved_as_the_archive_and_refetches_once_it_is_fixed(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    page = work / "page.tar.gz"
+    page.write_bytes(WEB_PAGE)
+    (work / "page.yaml").write_text(f"data: {{url: '{page.as_uri()}', md5: {data.md5sum(page)}}}\n")
+    target = "resources/cifar-10/meta.json"
+    done = run_snakemake(work, "-j1", target, check=False, extra_configs=[work / "page.yaml"])
+    assert done.returncode != 0
+    assert f"{page.as_uri()} is a web page, not a gzip archive" in (work / "logs/data/download.log").read_text()
+    assert not (work / "resources/cifar-10-python.tar.gz").exists()
+    run_snakemake(work, "-j1", target)
+    assert json.loads((work / target).read_text())["sizes"]["test_batch"] == 100

@@ -12,11 +12,13 @@ import tarfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from . import atomic
+from .archive import ArchiveError, archive_problem, check_archive
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARCHIVE_DIR = "cifar-10-batches-py"
@@ -60,10 +62,14 @@ def fetch(url, md5, dest):
             shutil.copyfile(source, tmp)
         got = md5sum(tmp)
         if md5 and got != md5.lower():
+            found = archive_problem(tmp)
             raise ChecksumError(
                 f"md5 of {url} is {got}, but config data.md5 says {md5}: "
                 "the download is corrupt or truncated, or data.md5 is wrong"
+                + (f" (the file is {found})" if found else "")
             )
+        # A matching md5 may be that of a bad copy: a file cut short or a web page is refused by name.
+        check_archive(tmp, label=url)
     return dest
 
 
@@ -74,6 +80,15 @@ def _save_atomic(path, array):
 
 def read_archive(archive):
     """{batch name: (uint8 images (n, 3072), int labels (n,))} and the label names."""
+    try:
+        return _read_tar(archive)
+    except (tarfile.TarError, EOFError, zlib.error, pickle.UnpicklingError) as e:
+        raise ArchiveError(
+            archive, archive_problem(archive) or f"cut short or corrupt inside its tar archive ({e})"
+        ) from None
+
+
+def _read_tar(archive):
     batches, label_names = {}, None
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar.getmembers():
@@ -112,7 +127,12 @@ def extract(archive, out_dir):
     """Unpack every batch into ``out_dir/<batch>_{X,y}.npy`` plus ``meta.json``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    batches, label_names = read_archive(archive)
+    try:
+        batches, label_names = read_archive(archive)
+    except ArchiveError as e:
+        # Removed, so that the next run fetches data.url again instead of failing here forever.
+        Path(archive).unlink(missing_ok=True)
+        raise ArchiveError(archive, f"{e.problem}; removed it, the next run fetches data.url again") from None
     for name, (images, labels) in batches.items():
         _save_atomic(out_dir / f"{name}_X.npy", images)
         _save_atomic(out_dir / f"{name}_y.npy", labels)
