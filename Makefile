@@ -12,7 +12,7 @@ TEX_PACKAGES = $(shell cat src/dd2424/tex-packages.txt)
 
 BIN = $(VENV)/bin
 
-.PHONY: setup tex report dry-run test lint bench clean
+.PHONY: setup tex report dry-run test lint bench verify clean
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -55,6 +55,10 @@ lint: setup
 # one thread each, against a float32 GEMM (and PyTorch, if installed in the venv).
 bench: setup
 	$(BIN)/python -m dd2424.bench $(BENCH_ARGS)
+
+# Re-read every result under results/ and name each damaged one with the command that rebuilds it.
+verify: setup
+	$(BIN)/python -m dd2424.verify
 
 clean:
 	rm -rf results logs benchmarks .snakemake

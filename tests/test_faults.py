@@ -235,7 +235,7 @@ def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finis
     assert done.returncode != 0
     log = (finished / "logs/a1/summary.log").read_text()
     assert f"{target} is damaged: not valid JSON" in log
-    assert f"snakemake --force {target}" in log
+    assert f"snakemake -j1 --force {target}" in log
     run_snakemake(finished, "-j1", "--force", target)
     run_snakemake(finished, "-j1", "results/a1/summary.csv")
     assert json.loads((finished / target).read_text())["run"] == "lam0_eta0.1"
@@ -559,3 +559,68 @@ def test_snakemake_names_a_web_page_saved_as_the_archive_and_refetches_once_it_i
     assert not (work / "resources/cifar-10-python.tar.gz").exists()
     run_snakemake(work, "-j1", target)
     assert json.loads((work / target).read_text())["sizes"]["test_batch"] == 100
+
+
+# ------------------------------------------------------ damaged results found
+def cut(path, fraction=0.5):
+    blob = path.read_bytes()
+    path.write_bytes(blob[: int(len(blob) * fraction)])
+
+
+def verify_in(work):
+    done = subprocess.run([sys.executable, "-m", "dd2424.verify"], cwd=work, capture_output=True, text=True)
+    return done.returncode, done.stdout
+
+
+def test_a_training_job_on_a_split_cut_short_names_the_file_and_its_command(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    split, model = "results/data/batch1/train_X.npy", "results/a1/bce_003/bce/seed1/metrics.json"
+    run_snakemake(work, "-j1", model)
+    cut(work / split, 0.6)
+    done = run_snakemake(work, "-j1", "--force", model, check=False)
+    assert done.returncode != 0
+    log = (work / "logs/a1/bce_003/bce/seed1.log").read_text()
+    assert re.search(
+        f"FAILED: CorruptResult: {re.escape(split)} is damaged: cut short: [0-9,]+ of the [0-9,]+ bytes", log
+    )
+    assert f"Build it again with `snakemake -j1 --force {split}`" in log
+    assert f"DAMAGED {split}: cut short" in verify_in(work)[1]
+    run_snakemake(work, "-j1", "--force", split)
+    run_snakemake(work, "-j1", model)  # trained again on the rebuilt split
+    assert json.loads((work / model).read_text())["train_images"] == 100
+    assert verify_in(work)[0] == 0
+
+
+def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(finished):
+    run_snakemake(finished, "-j2", "assignment1")  # whole again after the tests above
+    assert verify_in(finished)[0] == 0
+    run = "results/a1/required_003/lam0_eta0.1/seed2"
+    damage = {
+        f"{run}/model.npz": (cut, "not a readable model file"),
+        f"{run}/predictions.npz": (cut, "not a readable predictions file"),
+        "results/a1/bce_003/bce/seed2/metrics.json": (cut, "not valid JSON"),
+        # two whole rows removed: still a valid table, found against metrics.json
+        "results/a1/bce_003/bce/seed1/history.csv": (
+            lambda p: p.write_text("".join(p.read_text().splitlines(keepends=True)[:-2])),
+            "rows are missing",
+        ),
+        "results/a1/figures/bce_003_curves.png": (cut, "not a whole PNG image"),
+        "results/a1/summary.csv": (lambda p: cut(p, 0.7), "cut short"),
+    }
+    for path, (how, _) in damage.items():
+        how(finished / path)
+    assert "Nothing to be done" in run_snakemake(finished, "-n", "assignment1").stdout  # why verify is needed
+
+    status, out = verify_in(finished)
+    assert status == 1
+    for path, (_, problem) in damage.items():
+        assert re.search(f"DAMAGED {re.escape(path)}: .*{problem}", out), (path, out)
+        assert f"rebuild: snakemake -j1 --force {path}\n" in out
+    assert f", {len(damage)} damaged" in out
+
+    command = out.split("To rebuild them all")[1].splitlines()[1].split()
+    assert command[:3] == ["snakemake", "-j1", "--force"] and len(command) == 3 + len(damage)
+    run_snakemake(finished, *command[1:])
+    run_snakemake(finished, "-j2", "assignment1")
+    status, out = verify_in(finished)
+    assert status == 0 and ", 0 damaged" in out

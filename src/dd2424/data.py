@@ -19,6 +19,7 @@ import numpy as np
 
 from . import atomic
 from .archive import ArchiveError, archive_problem, check_archive
+from .results import load_array
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARCHIVE_DIR = "cifar-10-batches-py"
@@ -142,8 +143,8 @@ def extract(archive, out_dir):
 
 def _load_batches(raw_dir, names):
     raw_dir = Path(raw_dir)
-    X = np.concatenate([np.load(raw_dir / f"{n}_X.npy", mmap_mode="r") for n in names])
-    y = np.concatenate([np.load(raw_dir / f"{n}_y.npy") for n in names])
+    X = np.concatenate([load_array(raw_dir / f"{n}_X.npy", mmap_mode="r") for n in names])
+    y = np.concatenate([load_array(raw_dir / f"{n}_y.npy") for n in names])
     return X, y
 
 
@@ -221,8 +222,9 @@ def zca_whitener(X, eps, chunk=8192):
 def load_split(split_dir, part, n=None):
     """(X memory map, y) of one part (train/val/test) of a prepared split."""
     split_dir = Path(split_dir)
-    X = np.load(split_dir / f"{part}_X.npy", mmap_mode="r")
-    y = np.load(split_dir / f"{part}_y.npy")
+    # A file cut short is named, with the command that rebuilds it.
+    X = load_array(split_dir / f"{part}_X.npy", mmap_mode="r")
+    y = load_array(split_dir / f"{part}_y.npy")
     if n:
         if n > len(y):
             raise ValueError(
