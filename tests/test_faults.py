@@ -624,3 +624,18 @@ def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(fini
     run_snakemake(finished, "-j2", "assignment1")
     status, out = verify_in(finished)
     assert status == 0 and ", 0 damaged" in out
+
+
+# --------------------------------------------------- a job outliving Snakemake
+def test_a_training_job_stops_within_seconds_when_its_snakemake_is_killed(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    proc = start_slow_job(work)
+    job = find_process("train.py", work)
+    os.kill(proc.pid, signal.SIGKILL)  # Snakemake alone: its job is orphaned
+    proc.wait(timeout=60)
+    killed = time.time()
+    wait_for(lambda: not os.path.exists(f"/proc/{job}") or open(f"/proc/{job}/stat").read().split()[2] == "Z", 30)
+    assert time.time() - killed < 10
+    log = (work / "logs/a2/sanity_000/overfit_100/seed1.log").read_text()
+    assert f"the Snakemake that started this job (pid {proc.pid}) is gone: stopping" in log
+    assert "test accuracy" not in log and not (work / ONE_JOB).exists()
