@@ -521,6 +521,13 @@ def test_a_bad_archive_whose_md5_matches_is_named_and_leaves_nothing(tmp_path, m
     assert not list((tmp_path / "out").iterdir())
 
 
+def test_a_web_page_with_the_official_md5_fails_its_checksum_saying_it_is_a_web_page(tmp_path):
+    page = saved(tmp_path, WEB_PAGE)
+    with pytest.raises(data.ChecksumError, match=r"or data.md5 is wrong \(the file is a web page, not a gzip archive"):
+        data.fetch(page, "c58f30108f718f92721af3b95e74349a", tmp_path / "out/cifar-10-python.tar.gz")
+    assert not list((tmp_path / "out").iterdir())
+
+
 @pytest.mark.parametrize(
     "content,problem",
     [(None, "is cut short: its gzip stream ends early"), (WEB_PAGE, "is a web page, not a gzip archive")],
