@@ -465,6 +465,23 @@ def test_a_write_cut_off_leaves_the_old_file_whole_and_no_partial_one(tmp_path):
     assert dest.read_text() == '{"run": "new"}' and list(tmp_path.iterdir()) == [dest]
 
 
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="needs latexmk")
+def test_a_report_build_interrupted_by_ctrl_c_heals_on_the_next_plain_run(finished):
+    run_snakemake(finished, "-j2", "results/report/report.tex")  # done already after the test above
+    (finished / "results/report.pdf").unlink(missing_ok=True)
+    proc = snakemake_in_background(finished, "results/report.pdf")
+    wait_for(lambda: pdflatex_in(finished / "results/report"), timeout=120)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal: Snakemake and its job
+    proc.wait(timeout=60)
+    assert proc.returncode != 0 and not (finished / "results/report.pdf").exists()
+
+    run_snakemake(finished, "-j1")
+    pdf = (finished / "results/report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:]
+    assert not list((finished / "results/report").glob(".latexmk-*"))
+
+
 # ------------------------------------------------------------- file modes
 @pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600)])
 def test_the_archive_batches_and_splits_follow_the_umask(tmp_path, archive, umask, mode):
