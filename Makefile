@@ -15,7 +15,7 @@ BIN = $(VENV)/bin
 # checkout's path holds a double quote.
 SNAKEMAKE = $(BIN)/python -m snakemake
 
-.PHONY: setup tex report dry-run test lint bench clean
+.PHONY: setup tex report dry-run test lint bench verify clean
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -58,6 +58,10 @@ lint: setup
 # one thread each, against a float32 GEMM (and PyTorch, if installed in the venv).
 bench: setup
 	$(BIN)/python -m dd2424.bench $(BENCH_ARGS)
+
+# Re-read every result under results/ and name each damaged one with the command that rebuilds it.
+verify: setup
+	$(BIN)/python -m dd2424.verify
 
 clean:
 	rm -rf results logs benchmarks .snakemake

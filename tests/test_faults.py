@@ -5,8 +5,10 @@ through Snakemake; run-time faults (a killed job, a killed Snakemake, two
 runs at once, damaged results, a moved archive) on the tiny workflow.
 """
 
+import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -231,7 +233,7 @@ def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finis
     assert done.returncode != 0
     log = (finished / f"logs/{A1}/summary.log").read_text()
     assert f"{target} is damaged: not valid JSON" in log
-    assert f"snakemake --force {target}" in log
+    assert f"snakemake -j1 --force {target}" in log
     run_snakemake(finished, "-j1", "--force", target)
     run_snakemake(finished, "-j1", f"results/{A1}/summary.csv")
     assert json.loads((finished / target).read_text())["run"] == "lam0_eta0.1"
@@ -350,6 +352,19 @@ def find_process(script, workdir):
     raise AssertionError(f"no running {script} in {workdir}")
 
 
+def find_process_in(name, cwd):
+    """The pid of a running ``name`` whose working directory is ``cwd`` (not another test's)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+            here = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if name in cmd and here == str(cwd):
+            return int(pid)
+    raise AssertionError(f"no running {name} in {cwd}")
+
+
 def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finished, tmp_path):
     """Only the PDF is missing; once TeX is there, only the PDF is built."""
     bin_dir = tmp_path / "bin"  # a PATH with what the workflow needs but TeX
@@ -365,3 +380,292 @@ def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finish
     assert not (finished / "results/report.pdf").exists()
     counts = run_snakemake(finished, "-n").stdout
     assert "report" in counts and "train_" not in counts and "render_report" not in counts
+
+
+# ------------------------------------------------- interrupted report build
+# A document with a figure at a path relative to it, as the report's are,
+# and enough pages that pdflatex can be caught mid-run.
+SLOW_TEX = r"""\pdfobjcompresslevel=0 %% pages countable in the text of the PDF
+\documentclass{article}
+\usepackage{graphicx}
+\begin{document}
+\includegraphics[width=2cm]{../figures/square.png}
+\newcount\n \n=0
+\loop \section{Part \the\n} Text of part \the\n. \clearpage \advance\n by 1 \ifnum\n<%d \repeat
+\end{document}
+"""
+
+
+def slow_tex(tmp_path, pages):
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "figures").mkdir(exist_ok=True)
+    plt.imsave(tmp_path / "figures/square.png", np.eye(8))
+    tex = tmp_path / "report" / "report.tex"
+    tex.parent.mkdir(exist_ok=True)
+    tex.write_text(SLOW_TEX % pages)
+    return tex
+
+
+def pdflatex_in(cwd):
+    try:
+        return find_process_in("pdflatex", cwd)
+    except AssertionError:
+        return None
+
+
+def pdf_pages(path):
+    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="needs latexmk")
+def test_a_report_build_killed_mid_pdflatex_leaves_nothing_that_blocks_the_next(tmp_path):
+    from dd2424.report import build_pdf
+
+    tex, pdf, log = slow_tex(tmp_path, 10000), tmp_path / "report.pdf", tmp_path / "latexmk.log"
+    builder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from dd2424.report import build_pdf; build_pdf(*sys.argv[1:])",
+            tex,
+            pdf,
+            log,
+        ],
+        start_new_session=True,
+    )
+    wait_for(lambda: pdflatex_in(tex.parent), timeout=60)
+    time.sleep(1)  # well into its pages, its .aux open
+    os.kill(pdflatex_in(tex.parent), signal.SIGKILL)
+    builder.wait(timeout=60)
+    assert builder.returncode != 0 and not pdf.exists()
+    # what the old in-place build left, which blocked every later one
+    (tex.parent / "report.aux").write_text("\\@writefile{toc}{\\contentsline {section}{")
+    (tex.parent / "report.fdb_latexmk").write_text("# Fdb version 4\n")
+
+    tex.write_text(SLOW_TEX % 3)
+    build_pdf(tex, pdf, log)
+    assert pdf_pages(pdf) == 3
+    assert not list(tex.parent.glob(".latexmk-*")) and not (tex.parent / "report.fdb_latexmk").exists()
+    build_pdf(tex, pdf, log)  # and again, now from its own finished state
+    assert pdf_pages(pdf) == 3
+
+
+def test_a_write_cut_off_leaves_the_old_file_whole_and_no_partial_one(tmp_path):
+    from dd2424 import atomic
+
+    dest = tmp_path / "metrics.json"
+    dest.write_text('{"run": "old"}')
+    with pytest.raises(RuntimeError), atomic.written(dest) as tmp:
+        tmp.write_text('{"run": "ne')
+        raise RuntimeError("killed mid-write")
+    assert dest.read_text() == '{"run": "old"}'
+    assert list(tmp_path.iterdir()) == [dest]
+    with atomic.written(dest) as tmp:
+        tmp.write_text('{"run": "new"}')
+    assert dest.read_text() == '{"run": "new"}' and list(tmp_path.iterdir()) == [dest]
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="needs latexmk")
+def test_a_report_build_interrupted_by_ctrl_c_heals_on_the_next_plain_run(finished):
+    run_snakemake(finished, "-j2", "results/report/report.tex")  # done already after the test above
+    (finished / "results/report.pdf").unlink(missing_ok=True)
+    proc = snakemake_in_background(finished, "results/report.pdf")
+    wait_for(lambda: pdflatex_in(finished / "results/report"), timeout=120)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal: Snakemake and its job
+    proc.wait(timeout=60)
+    assert proc.returncode != 0 and not (finished / "results/report.pdf").exists()
+
+    run_snakemake(finished, "-j1")
+    pdf = (finished / "results/report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:]
+    assert not list((finished / "results/report").glob(".latexmk-*"))
+
+
+# ------------------------------------------------------------- file modes
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_the_archive_batches_and_splits_follow_the_umask(tmp_path, archive, umask, mode):
+    """Another user of a shared results/ reads them under umask 022 (mkstemp made them 0600)."""
+    source, md5 = archive
+    old = os.umask(umask)
+    try:
+        got = data.fetch(source, md5, tmp_path / "resources/cifar-10-python.tar.gz")
+        data.extract(got, tmp_path / "resources/cifar-10")
+        spec = {"train": ["data_batch_1"], "val_size": 10, "test": ["test_batch"]}
+        data.make_split(tmp_path / "resources/cifar-10", spec, tmp_path / "results/data/s")
+    finally:
+        os.umask(old)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) == 1 + 13 + 7  # the archive; 6 batches × X, y and meta.json; 3 parts × X, y and stats.json
+    assert {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in written} == {
+        str(p.relative_to(tmp_path)): oct(mode) for p in written
+    }
+
+
+# ------------------------------------------- a bad archive with a matching md5
+def cut_archive(tmp_path, keep=5000):
+    """The first ``keep`` bytes of a good archive: a download cut short."""
+    good = tmp_path / "good.tar.gz"
+    write_archive(good, per_batch=20)
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(good.read_bytes()[:keep])
+    return cut
+
+
+WEB_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please log in</body></html>\n"
+
+
+def saved(tmp_path, content):
+    path = tmp_path / "saved.tar.gz"
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make,problem",
+    [
+        (cut_archive, "is cut short: its gzip stream ends early"),
+        (lambda p: saved(p, WEB_PAGE), "is a web page, not a gzip archive"),
+        (lambda p: saved(p, b""), r"is empty \(0 bytes\)"),
+        (lambda p: saved(p, gzip.compress(b"a text file " * 100)), "is a gzip file that holds no tar archive"),
+    ],
+    ids=["cut-short", "web-page", "empty", "gzip-not-tar"],
+)
+def test_a_bad_archive_whose_md5_matches_is_named_and_leaves_nothing(tmp_path, make, problem):
+    bad = make(tmp_path)
+    with pytest.raises(data.ArchiveError, match=f"{bad}.* {problem}"):
+        data.fetch(bad, data.md5sum(bad), tmp_path / "out/cifar-10-python.tar.gz")
+    assert not list((tmp_path / "out").iterdir())
+
+
+def test_a_web_page_with_the_official_md5_fails_its_checksum_saying_it_is_a_web_page(tmp_path):
+    page = saved(tmp_path, WEB_PAGE)
+    with pytest.raises(data.ChecksumError, match=r"or data.md5 is wrong \(the file is a web page, not a gzip archive"):
+        data.fetch(page, "c58f30108f718f92721af3b95e74349a", tmp_path / "out/cifar-10-python.tar.gz")
+    assert not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [(None, "is cut short: its gzip stream ends early"), (WEB_PAGE, "is a web page, not a gzip archive")],
+)
+def test_a_bad_archive_already_fetched_is_named_and_removed_at_extraction(tmp_path, content, problem):
+    archive = tmp_path / "resources/cifar-10-python.tar.gz"
+    archive.parent.mkdir()
+    archive.write_bytes(content if content else cut_archive(tmp_path).read_bytes())
+    with pytest.raises(
+        data.ArchiveError, match=f"{archive} {problem}.*removed it, the next run fetches data.url again"
+    ):
+        data.extract(archive, tmp_path / "resources/cifar-10")
+    assert not archive.exists()
+    assert not list((tmp_path / "resources/cifar-10").glob("*"))
+
+
+def test_an_archive_whose_tar_is_cut_inside_a_batch_is_named(tmp_path):
+    good = tmp_path / "good.tar.gz"
+    write_archive(good, per_batch=20)
+    tar = gzip.decompress(good.read_bytes())
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(gzip.compress(tar[: len(tar) // 2]))  # a whole gzip stream of half a tar
+    with pytest.raises(data.ArchiveError, match=f"{cut} is cut short or corrupt inside its tar archive"):
+        data.read_archive(cut)
+
+
+def test_snakemake_names_a_web_page_saved_as_the_archive_and_refetches_once_it_is_fixed(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    page = work / "page.tar.gz"
+    page.write_bytes(WEB_PAGE)
+    (work / "page.yaml").write_text(f"data: {{url: '{page.as_uri()}', md5: {data.md5sum(page)}}}\n")
+    target = "resources/cifar-10/meta.json"
+    done = run_snakemake(work, "-j1", target, check=False, extra_configs=[work / "page.yaml"])
+    assert done.returncode != 0
+    assert f"{page.as_uri()} is a web page, not a gzip archive" in (work / "logs/data/download.log").read_text()
+    assert not (work / "resources/cifar-10-python.tar.gz").exists()
+    run_snakemake(work, "-j1", target)
+    assert json.loads((work / target).read_text())["sizes"]["test_batch"] == 100
+
+
+# ------------------------------------------------------ damaged results found
+def cut(path, fraction=0.5):
+    blob = path.read_bytes()
+    path.write_bytes(blob[: int(len(blob) * fraction)])
+
+
+def verify_in(work):
+    done = subprocess.run([sys.executable, "-m", "dd2424.verify"], cwd=work, capture_output=True, text=True)
+    return done.returncode, done.stdout
+
+
+def test_a_training_job_on_a_split_cut_short_names_the_file_and_its_command(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    split, model = "results/data/batch1/train_X.npy", f"results/{A1}/bce/bce/seed1/metrics.json"
+    run_snakemake(work, "-j1", model)
+    cut(work / split, 0.6)
+    done = run_snakemake(work, "-j1", "--force", model, check=False)
+    assert done.returncode != 0
+    log = (work / f"logs/{A1}/bce/bce/seed1.log").read_text()
+    assert re.search(
+        f"FAILED: CorruptResult: {re.escape(split)} is damaged: cut short: [0-9,]+ of the [0-9,]+ bytes", log
+    )
+    assert f"Build it again with `snakemake -j1 --force {split}`" in log
+    assert f"DAMAGED {split}: cut short" in verify_in(work)[1]
+    run_snakemake(work, "-j1", "--force", split)
+    run_snakemake(work, "-j1", model)  # trained again on the rebuilt split
+    assert json.loads((work / model).read_text())["train_images"] == 100
+    assert verify_in(work)[0] == 0
+
+
+def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(finished):
+    run_snakemake(finished, "-j2", "a1")  # whole again after the tests above
+    assert verify_in(finished)[0] == 0
+    run = f"results/{A1}/required/lam0_eta0.1/seed2"
+    damage = {
+        f"{run}/model.npz": (cut, "not a readable model file"),
+        f"{run}/predictions.npz": (cut, "not a readable predictions file"),
+        f"results/{A1}/bce/bce/seed2/metrics.json": (cut, "not valid JSON"),
+        # two whole rows removed: still a valid table, found against metrics.json
+        f"results/{A1}/bce/bce/seed1/history.csv": (
+            lambda p: p.write_text("".join(p.read_text().splitlines(keepends=True)[:-2])),
+            "rows are missing",
+        ),
+        f"results/{A1}/figures/bce_curves.png": (cut, "not a whole PNG image"),
+        f"results/{A1}/summary.csv": (lambda p: cut(p, 0.7), "cut short"),
+    }
+    for path, (how, _) in damage.items():
+        how(finished / path)
+    assert "Nothing to be done" in run_snakemake(finished, "-n", "a1").stdout  # why verify is needed
+
+    status, out = verify_in(finished)
+    assert status == 1
+    for path, (_, problem) in damage.items():
+        assert re.search(f"DAMAGED {re.escape(path)}: .*{problem}", out), (path, out)
+        assert f"rebuild: snakemake -j1 --force {path}\n" in out
+    assert f", {len(damage)} damaged" in out
+
+    command = out.split("To rebuild them all")[1].splitlines()[1].split()
+    assert command[:3] == ["snakemake", "-j1", "--force"] and len(command) == 3 + len(damage)
+    run_snakemake(finished, *command[1:])
+    run_snakemake(finished, "-j2", "a1")
+    status, out = verify_in(finished)
+    assert status == 0 and ", 0 damaged" in out
+
+
+# --------------------------------------------------- a job outliving Snakemake
+def test_a_training_job_stops_within_seconds_when_its_snakemake_is_killed(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    proc = start_slow_job(work)
+    job = find_process("train.py", work)
+    os.kill(proc.pid, signal.SIGKILL)  # Snakemake alone: its job is orphaned
+    proc.wait(timeout=60)
+    killed = time.time()
+    wait_for(
+        lambda: (
+            not os.path.exists(f"/proc/{job}") or open(f"/proc/{job}/stat", encoding="ascii").read().split()[2] == "Z"
+        ),
+        30,
+    )
+    assert time.time() - killed < 10
+    log = (work / ONE_LOG).read_text()
+    assert f"the Snakemake that started this job (pid {proc.pid}) is gone: stopping" in log
+    assert "test accuracy" not in log and not (work / ONE_JOB).exists()

@@ -98,11 +98,14 @@ def test_overrides_merge_into_a_report(tmp_path):
         (lambda r: r["experiments"]["grid"].update(n_epochs=20), r"experiments\.grid: .*'n_epochs'"),
         # a grid value that no run spec accepts (a negative learning rate)
         (
-            lambda r: r["experiments"]["grid"].update(grid={"eta": [-0.1, 0.01]}),
+            lambda r: (r["published"].pop(1), r["experiments"]["grid"].update(grid={"eta": [-0.1, 0.01]})),
             r"experiments\.grid\.grid\.eta\.0: -0\.1",
         ),
         # a grid over a key that is not a hyper-parameter
-        (lambda r: r["experiments"]["grid"].update(grid={"learning_rate": [0.1]}), r"'learning_rate'"),
+        (
+            lambda r: (r["published"].pop(1), r["experiments"]["grid"].update(grid={"learning_rate": [0.1]})),
+            r"'learning_rate'",
+        ),
         # the assignment must exist
         (lambda r: r.update(assignment="a9"), r"assignment 'a9' is not one of config's assignments"),
         # an id that cannot name a directory
@@ -119,12 +122,12 @@ def test_overrides_merge_into_a_report(tmp_path):
         # a grid point the grid does not have, or a key it does not vary
         (
             lambda r: r["published"][1].update(point={"lambda": 0.5}),
-            r"published\.1 \(grid, val_accuracy\): point \{'lambda': 0\.5\} is not a point of the grid 'grid' "
+            r"published\.1 \(grid, val_accuracy\): point \{'lambda': 0\.5\} is not a point of the grid "
             r"\(lambda: \[0\.0, 0\.1\]\)",
         ),
         (
             lambda r: r["published"][1].update(point={"eta": 0.1}),
-            r"point names \['eta'\], which the grid 'grid' does not vary",
+            r"point names \['eta'\], which the grid does not vary",
         ),
         # a run key misspelt: the key named, not "not valid under any of the given schemas"
         (
@@ -182,3 +185,11 @@ def test_a_path_that_matches_nothing_and_an_unknown_override_are_refused(tmp_pat
     config = {**config, "report_files": {"shipped": "reports/*.yaml"}, "overrides": {"a1-typo": {"title": "x"}}}
     with pytest.raises(ReportError, match=r"overrides names \['a1-typo'\], which no report file has"):
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
+
+
+def test_a_grid_shrunk_by_overrides_leaves_its_published_points_unscored_not_refused():
+    """A quick run's smaller grid: the report's other points are "not run", while a typo in a point is refused."""
+    small = {"grid": {"n_batch": [10], "eta": [0.001], "lambda": [0.0]}}
+    config = shipped_config(overrides={"a1-2024-grid-bce": {"experiments": {"grid": small}}})
+    check_config(config)
+    assert len(ex.static_runs(config, "a1-2024-grid-bce", "grid")) == 1

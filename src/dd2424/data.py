@@ -9,13 +9,17 @@ import os
 import pickle
 import shutil
 import tarfile
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from . import atomic
+from .archive import ArchiveError, archive_problem, check_archive
+from .results import load_array
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARCHIVE_DIR = "cifar-10-batches-py"
@@ -35,22 +39,12 @@ def md5sum(path, chunk=1 << 20):
     return h.hexdigest()
 
 
-def _atomic_target(dest):
-    """A temporary file beside ``dest``; renamed onto it only when complete."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    return Path(tmp)
-
-
 def fetch(url, md5, dest):
     """Copy ``url`` (https://, http://, file:// or a plain path) to ``dest``.
 
     A checksum mismatch raises ChecksumError and leaves nothing at ``dest``.
     """
-    tmp = _atomic_target(dest)
-    try:
+    with atomic.written(dest) as tmp:
         parsed = urllib.parse.urlparse(str(url))
         if parsed.scheme in ("http", "https", "ftp"):
             try:
@@ -69,28 +63,33 @@ def fetch(url, md5, dest):
             shutil.copyfile(source, tmp)
         got = md5sum(tmp)
         if md5 and got != md5.lower():
+            found = archive_problem(tmp)
             raise ChecksumError(
                 f"md5 of {url} is {got}, but config data.md5 says {md5}: "
                 "the download is corrupt or truncated, or data.md5 is wrong"
+                + (f" (the file is {found})" if found else "")
             )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+        # A matching md5 may be that of a bad copy: a file cut short or a web page is refused by name.
+        check_archive(tmp, label=url)
     return dest
 
 
 def _save_atomic(path, array):
-    tmp = _atomic_target(path)
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic.written(path) as tmp:
+        np.save(tmp, array)
 
 
 def read_archive(archive):
     """{batch name: (uint8 images (n, 3072), int labels (n,))} and the label names."""
+    try:
+        return _read_tar(archive)
+    except (tarfile.TarError, EOFError, zlib.error, pickle.UnpicklingError) as e:
+        raise ArchiveError(
+            archive, archive_problem(archive) or f"cut short or corrupt inside its tar archive ({e})"
+        ) from None
+
+
+def _read_tar(archive):
     batches, label_names = {}, None
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar.getmembers():
@@ -129,18 +128,23 @@ def extract(archive, out_dir):
     """Unpack every batch into ``out_dir/<batch>_{X,y}.npy`` plus ``meta.json``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    batches, label_names = read_archive(archive)
+    try:
+        batches, label_names = read_archive(archive)
+    except ArchiveError as e:
+        # Removed, so that the next run fetches data.url again instead of failing here forever.
+        Path(archive).unlink(missing_ok=True)
+        raise ArchiveError(archive, f"{e.problem}; removed it, the next run fetches data.url again") from None
     for name, (images, labels) in batches.items():
         _save_atomic(out_dir / f"{name}_X.npy", images)
         _save_atomic(out_dir / f"{name}_y.npy", labels)
     meta = {"label_names": label_names, "sizes": {k: len(v[1]) for k, v in batches.items()}}
-    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    atomic.write_text(out_dir / "meta.json", json.dumps(meta, indent=1))
 
 
 def _load_batches(raw_dir, names):
     raw_dir = Path(raw_dir)
-    X = np.concatenate([np.load(raw_dir / f"{n}_X.npy", mmap_mode="r") for n in names])
-    y = np.concatenate([np.load(raw_dir / f"{n}_y.npy") for n in names])
+    X = np.concatenate([load_array(raw_dir / f"{n}_X.npy", mmap_mode="r") for n in names])
+    y = np.concatenate([load_array(raw_dir / f"{n}_y.npy") for n in names])
     return X, y
 
 
@@ -188,7 +192,7 @@ def make_split(raw_dir, spec, out_dir):
         "zca_eps": spec.get("zca_eps"),
         "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)},
     }
-    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1), encoding="utf-8")
+    atomic.write_text(out_dir / "stats.json", json.dumps(stats, indent=1))
 
 
 def zca_whitener(X, eps, chunk=8192):
@@ -218,8 +222,9 @@ def zca_whitener(X, eps, chunk=8192):
 def load_split(split_dir, part, n=None):
     """(X memory map, y) of one part (train/val/test) of a prepared split."""
     split_dir = Path(split_dir)
-    X = np.load(split_dir / f"{part}_X.npy", mmap_mode="r")
-    y = np.load(split_dir / f"{part}_y.npy")
+    # A file cut short is named, with the command that rebuilds it.
+    X = load_array(split_dir / f"{part}_X.npy", mmap_mode="r")
+    y = load_array(split_dir / f"{part}_y.npy")
     if n:
         if n > len(y):
             raise ValueError(

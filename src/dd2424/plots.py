@@ -7,8 +7,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from . import atomic  # noqa: E402
+
 DPI = 150
 COLOURS = {"train": "tab:blue", "val": "tab:orange"}
+
+
+def _save(fig, out):
+    # Whole or absent: a figure job cut off mid-write leaves no half image under its name.
+    with atomic.written(out) as tmp:
+        fig.savefig(tmp, dpi=DPI)
 
 
 def _mean_band(ax, histories, x, column, label, colour):
@@ -36,7 +44,7 @@ def training_curves(histories, out, x="epoch"):
                 ax.set_yscale("log")
         row[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out, dpi=DPI)
+    _save(fig, out)
     plt.close(fig)
 
 
@@ -56,7 +64,7 @@ def weight_images(weights, label_names, out):
                 ax.set_title(label_names[k], fontsize=8)
         row[0].set_ylabel(run, fontsize=7, rotation=0, ha="right", va="center")
     fig.tight_layout()
-    fig.savefig(out, dpi=DPI)
+    _save(fig, out)
     plt.close(fig)
 
 
@@ -74,7 +82,7 @@ def true_class_histograms(predictions, out):
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel("test images", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=DPI)
+    _save(fig, out)
     plt.close(fig)
 
 
@@ -104,7 +112,7 @@ def search_scatter(tables, keys, out, metric="val_accuracy"):
         ax.set_ylabel("validation accuracy")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=DPI)
+    _save(fig, out)
     plt.close(fig)
 
 
@@ -117,7 +125,7 @@ def learning_rates(schedules, out):
     ax.set_ylabel("learning rate")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=DPI)
+    _save(fig, out)
     plt.close(fig)
 
 
@@ -161,5 +169,5 @@ def scorecard_figure(rows, out):
     handles += [plt.Line2D([], [], color="black", marker=m, ls="", label=v) for v, m in VERDICT_MARKERS.items()]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.06 + 0.04 * (len(handles) // 5), 1, 1))
-    fig.savefig(out, dpi=DPI)
+    _save(fig, out)
     plt.close(fig)

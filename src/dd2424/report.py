@@ -5,7 +5,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import unicodedata
 import warnings
 from importlib import metadata
@@ -15,7 +14,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from . import texescape
+from . import atomic, latex, texescape
 from .arithmetic import useful_flop_per_sample
 from .scorecard import TOLERANCES, by_experiment, kind_of, read_scorecard, totals
 from .sections import parts_context
@@ -197,7 +196,7 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
 def render(template_dir, context, out):
     env = environment(template_dir)
     text = env.get_template("report.tex.j2").render(**context)
-    Path(out).write_text(text, encoding="utf-8")
+    atomic.write_text(out, text)
 
 
 def build_pdf(tex_path, pdf_path, log_path):
@@ -208,16 +207,11 @@ def build_pdf(tex_path, pdf_path, log_path):
             f"(Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}; or run `make tex`)"
         )
     tex_path = Path(tex_path)
+    # A fresh build each time: an interrupted one's latexmk state cannot block the next.
     with open(log_path, "a", encoding="utf-8") as log:
-        done = subprocess.run(
-            ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", tex_path.name],
-            cwd=tex_path.parent,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    if done.returncode != 0:
+        built = latex.build(tex_path, pdf_path, log)
+    if not built:
         raise SystemExit(f"latexmk failed on {tex_path}; see {log_path} and {tex_path.with_suffix('.log')}")
-    shutil.copyfile(tex_path.with_suffix(".pdf"), pdf_path)
 
 
 def score(value, kind, digits=2):

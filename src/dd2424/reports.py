@@ -130,6 +130,7 @@ def load_reports(config, schema, workdir, basedir):
         report = read_yaml(path)
         if not isinstance(report, dict):
             raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
+        grid_point_problems(report, path)
         report = merge(report, overrides.get(report.get("id"), {}))
         error = jsonschema.exceptions.best_match(validator.iter_errors(report))
         if error is not None:
@@ -193,8 +194,8 @@ def target_problem(entry, report, gradcheck, runs_of):
             return f"{parts[0]!r} is not a search: name one of its runs ({parts[0]}/<run>)"
         if ("rank" in entry) == ("point" in entry):
             return "a search target needs a rank (k-th best) or a point (a grid point), not both"
-        if "point" in entry:
-            return _point_problem(entry["point"], parts[0], exp, runs_of(report["id"], parts[0]))
+        if "point" in entry and "grid" not in exp:
+            return f"{parts[0]!r} is a sampled search: its points have no fixed values, give a rank instead of a point"
         return None
     if len(parts) > 2 or parts[1] not in runs_of(report["id"], parts[0]):
         return (
@@ -203,14 +204,24 @@ def target_problem(entry, report, gradcheck, runs_of):
     return None
 
 
-def _point_problem(point, name, exp, specs):
-    """Why ``point`` is not a point of the grid ``exp`` (None if it is); ``specs``: its runs' specs."""
-    if "grid" not in exp:
-        return f"{name!r} is a sampled search: its points have no fixed values, give a rank instead of a point"
-    unknown = sorted(set(point) - set(exp["grid"]))
-    if unknown:
-        return f"point names {unknown}, which the grid {name!r} does not vary ({', '.join(exp['grid'])})"
-    if not any(point_matches(spec, point) for spec in specs.values()):
-        values = "; ".join(f"{k}: {exp['grid'][k]}" for k in point)
-        return f"point {point} is not a point of the grid {name!r} ({values})"
-    return None
+def grid_point_problems(report, path):
+    """Published grid points that the report's own grid does not have, refused naming the file and the entry.
+
+    Checked on the file as written, before ``overrides``: a configuration that
+    shrinks a grid (a quick run) leaves such a number unscored ("not run"),
+    while a point the report's grid never had is a typo.
+    """
+    experiments = report.get("experiments") or {}
+    for i, entry in enumerate(report.get("published") or []):
+        exp = experiments.get(str(entry.get("target", "")).split("/")[0], {})
+        point = entry.get("point")
+        if not isinstance(point, dict) or not isinstance(exp.get("grid"), dict):
+            continue
+        where = f"{path}: published.{i} ({entry.get('target')}, {entry.get('quantity')})"
+        grid = exp["grid"]
+        unknown = sorted(set(point) - set(grid))
+        if unknown:
+            raise ReportError(f"{where}: point names {unknown}, which the grid does not vary ({', '.join(grid)})")
+        for key, value in point.items():
+            if not any(point_matches({key: v}, {key: value}) for v in grid[key] if isinstance(v, (int, float))):
+                raise ReportError(f"{where}: point {point} is not a point of the grid ({key}: {grid[key]})")

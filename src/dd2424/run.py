@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import data, trainer
+from . import atomic, data, trainer
 from .data import N_CLASSES
 from .model import Network
 
@@ -96,11 +96,14 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
         predicted = p.argmax(axis=1) if finite else np.full(len(y_test), -1)
         p_true = p[np.arange(len(y_test)), y_test] if finite else np.full(len(y_test), np.nan)
 
-        net.take([m]).save(out["model"])
-        pd.DataFrame(history).to_csv(out["history"], index=False)
-        np.savez_compressed(out["predictions"], y_true=y_test, y_pred=predicted, p_true=p_true)
-        with open(out["metrics"], "w", encoding="utf-8") as f:
-            json.dump(_json_safe(metrics), f, indent=1)
+        # Each file whole or absent: a job cut off mid-write leaves no half file to be read as done.
+        with atomic.written(out["model"]) as tmp:
+            net.take([m]).save(tmp)
+        with atomic.written(out["history"]) as tmp:
+            pd.DataFrame(history).to_csv(tmp, index=False)
+        with atomic.written(out["predictions"]) as tmp:
+            np.savez_compressed(tmp, y_true=y_test, y_pred=predicted, p_true=p_true)
+        atomic.write_text(out["metrics"], json.dumps(_json_safe(metrics), indent=1))
         log(f"{s['run']}: test accuracy {metrics['test_accuracy']:.4f}")
         results.append(metrics)
     log(f"done: {infos[0]['samples_per_s']:.0f} samples/s summed over the stack of {len(specs)}")

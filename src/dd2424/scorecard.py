@@ -13,6 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import atomic
+
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
@@ -266,7 +268,8 @@ def write_scorecard(rows, path):
     # counts stay integers in a column with gaps (a number with no result of ours)
     table["ours_n"] = table["ours_n"].astype("Int64")
     table["rank"] = table["rank"].astype("Int64")
-    table.to_csv(path, index=False, encoding="utf-8")
+    with atomic.written(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8")
 
 
 def read_scorecard(path):

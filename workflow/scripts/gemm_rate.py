@@ -5,11 +5,13 @@ use_threads(snakemake.threads)
 
 import json
 
+from dd2424 import atomic
 from dd2424.arithmetic import GEMM_N, gemm_gflops
 from dd2424.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     rate = gemm_gflops()
     log(f"float32 GEMM, {GEMM_N} x {GEMM_N}, {snakemake.threads} thread(s): {rate:.1f} GFLOP/s")
-    with open(snakemake.output.rate, "w", encoding="utf-8") as f:
-        json.dump({"gflops": rate, "n": GEMM_N, "threads": snakemake.threads}, f, indent=1)
+    atomic.write_text(
+        snakemake.output.rate, json.dumps({"gflops": rate, "n": GEMM_N, "threads": snakemake.threads}, indent=1)
+    )

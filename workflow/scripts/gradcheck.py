@@ -1,7 +1,10 @@
+from dd2424 import atomic
 from dd2424.gradcheck import check_all
 from dd2424.logs import LineLog
+from dd2424.orphan import stop_when_orphaned
 
 with LineLog(snakemake.log[0]) as log:
+    stop_when_orphaned(log)  # a job whose Snakemake was killed stops
     table = check_all(snakemake.params.checks, snakemake.input.split[0], log=log)
     bad = table[table.max_rel_error > snakemake.params.max_rel_error]
     if len(bad):
@@ -10,4 +13,5 @@ with LineLog(snakemake.log[0]) as log:
             f"gradient check failed: max_rel_error above {snakemake.params.max_rel_error} "
             f"for {sorted(set(bad.check + '/' + bad.loss + '/' + bad.parameter))}"
         )
-    table.to_csv(snakemake.output.table, index=False)
+    with atomic.written(snakemake.output.table) as tmp:
+        table.to_csv(tmp, index=False)

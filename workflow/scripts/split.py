@@ -2,7 +2,9 @@ from pathlib import Path
 
 from dd2424.data import make_split
 from dd2424.logs import LineLog
+from dd2424.orphan import stop_when_orphaned
 
 with LineLog(snakemake.log[0]) as log:
+    stop_when_orphaned(log)  # a job whose Snakemake was killed stops
     make_split(Path(snakemake.input.batches[0]).parent, snakemake.params.spec, Path(snakemake.output.stats).parent)
     log(f"wrote split {snakemake.wildcards.split}: {Path(snakemake.output.stats).read_text(encoding='utf-8')}")

@@ -1,5 +1,6 @@
 import pandas as pd
 
+from dd2424 import atomic
 from dd2424.logs import LineLog
 from dd2424.summary import from_metrics
 
@@ -8,5 +9,6 @@ with LineLog(snakemake.log[0]) as log:
         table = from_metrics(snakemake.input.metrics)
     else:
         table = pd.concat([pd.read_csv(p) for p in snakemake.input.tables], ignore_index=True)
-    table.to_csv(snakemake.output.table, index=False)
+    with atomic.written(snakemake.output.table) as tmp:
+        table.to_csv(tmp, index=False)
     log(f"{len(table)} trained models in {snakemake.output.table}")

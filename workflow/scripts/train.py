@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dd2424.experiments import resolve
 from dd2424.logs import LineLog
+from dd2424.orphan import stop_when_orphaned
 from dd2424.run import train_stack
 
 outs = [
@@ -16,6 +17,8 @@ outs = [
     )
 ]
 with LineLog(snakemake.log[0]) as log:
+    # A job whose Snakemake was killed stops instead of training on beside the next run.
+    stop_when_orphaned(log)
     # Inside the log: a spec that cannot be resolved leaves its traceback there.
     derived = snakemake.input.get("derived") or None
     specs = [resolve(spec, snakemake.params.derived_by, derived) for spec in snakemake.params.specs]

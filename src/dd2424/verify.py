@@ -1,0 +1,190 @@
+"""Re-read every result and name each damaged file with the command that rebuilds it.
+
+    python -m dd2424.verify [DIR]      (or: make verify)
+
+Snakemake reruns a job when an output is missing or older than its
+inputs, never when an output is damaged after the fact (a disk that
+filled, a copy cut short, an edit by hand), and a damaged result that no
+job reads again would sit in results/ unnoticed.  This reads every file
+under ``DIR/results`` (and the unpacked batches under
+``DIR/resources/cifar-10``) the way its readers do, checks that a run's
+files agree with each other (the history's last row is the final one of
+metrics.json; the predictions give its test accuracy), and prints one
+line per damaged file with ``snakemake --force <file>``.  Exit status 1
+if anything is damaged.
+"""
+
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import results
+from .atomic import is_partial
+from .latex import BUILD_PREFIX
+
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def _json(path):
+    try:
+        json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return f"not valid JSON ({e})"
+
+
+def _csv(path):
+    text = path.read_text(errors="replace")
+    if not text.endswith("\n"):
+        return "cut short: its last line is incomplete"
+    rows = list(csv.reader(text.splitlines()))
+    widths = {len(row) for row in rows if row}
+    if len(widths) > 1:
+        return f"rows of {sorted(widths)} fields: one is incomplete or damaged"
+
+
+def _png(path):
+    blob = path.read_bytes()
+    if not blob.startswith(b"\x89PNG") or not blob.endswith(PNG_END):
+        return "not a whole PNG image (cut short or damaged)"
+
+
+def _pdf(path):
+    blob = path.read_bytes()
+    if not blob.startswith(b"%PDF") or b"%%EOF" not in blob[-1024:]:
+        return "not a whole PDF (cut short or damaged)"
+
+
+def _tex(path):
+    if "\\end{document}" not in path.read_text(errors="replace")[-200:]:
+        return "cut short: it does not end with \\end{document}"
+
+
+def _reader(read):
+    """A check from one of dd2424.results' readers, which raise CorruptResult."""
+
+    def check(path):
+        try:
+            read(path)
+        except results.CorruptResult as e:
+            return e.problem
+
+    return check
+
+
+BY_NAME = {
+    "metrics.json": _reader(results.read_metrics),
+    "history.csv": _reader(results.read_history),
+    "model.npz": _reader(results.load_model),
+    "predictions.npz": _reader(results.load_predictions),
+}
+BY_SUFFIX = {
+    ".npy": results.npy_problem,
+    ".json": _json,
+    ".csv": _csv,
+    ".png": _png,
+    ".pdf": _pdf,
+    ".tex": _tex,
+}
+
+
+def file_problem(path):
+    """What is wrong with one result file, or None (also for kinds it does not know)."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return "empty (0 bytes)"
+    check = BY_NAME.get(path.name) or BY_SUFFIX.get(path.suffix)
+    return check(path) if check else None
+
+
+def run_problems(run_dir):
+    """Disagreements between the four files of one trained model, each as (file, problem)."""
+    run_dir = Path(run_dir)
+    try:
+        metrics = results.read_metrics(run_dir / "metrics.json")
+        history = results.read_history(run_dir / "history.csv")
+        y_true, y_pred, _ = results.load_predictions(run_dir / "predictions.npz")
+    except (results.CorruptResult, OSError):
+        return []  # named file by file already
+    found = []
+    last = history.iloc[-1]
+    if not metrics.get("diverged"):
+        if "updates" in metrics and int(last["update"]) != metrics["updates"]:
+            found.append(
+                (
+                    run_dir / "history.csv",
+                    f"its last row is update {int(last['update'])}, but training ended at update "
+                    f"{metrics['updates']} (metrics.json): rows are missing",
+                )
+            )
+        val = metrics.get("val_accuracy")
+        if val is not None and math.isfinite(val) and not math.isclose(last["val_accuracy"], val, abs_tol=1e-6):
+            found.append(
+                (
+                    run_dir / "history.csv",
+                    f"its last validation accuracy {last['val_accuracy']} is not the final {val} of metrics.json",
+                )
+            )
+        accuracy = float(np.mean(y_true == y_pred)) if len(y_true) else float("nan")
+        if not math.isclose(accuracy, metrics["test_accuracy"], abs_tol=1e-6):
+            found.append(
+                (
+                    run_dir / "predictions.npz",
+                    f"its test accuracy {accuracy:.4f} is not the {metrics['test_accuracy']:.4f} of metrics.json",
+                )
+            )
+    return found
+
+
+def verify(root="."):
+    """(number of files read, [(damaged file relative to root, its problems)], [leftovers of interrupted writes])."""
+    root = Path(root)
+    files = sorted(
+        p for top in ("results", "resources/cifar-10") if (root / top).is_dir() for p in (root / top).rglob("*")
+    )
+    leftovers = [p for p in files if is_partial(p) or p.name.startswith(BUILD_PREFIX)]
+    damaged, checked = [], 0
+    for path in files:
+        if not path.is_file() or is_partial(path) or BUILD_PREFIX in str(path):
+            continue
+        checked += 1
+        problem = file_problem(path)
+        if problem:
+            damaged.append((path, problem))
+        if path.name == "metrics.json":
+            damaged.extend(run_problems(path.parent))
+    by_file = {}  # one entry per file, its problems joined
+    for path, problem in damaged:
+        by_file.setdefault(path.relative_to(root), []).append(problem)
+    return (
+        checked,
+        [(p, "; ".join(problems)) for p, problems in by_file.items()],
+        [p.relative_to(root) for p in leftovers],
+    )
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    root = Path(argv[0]) if argv else Path(".")
+    checked, damaged, leftovers = verify(root)
+    for path, problem in damaged:
+        print(f"DAMAGED {path}: {problem}\n  rebuild: snakemake -j1 --force {path}")
+    for path in leftovers:
+        print(f"leftover of an interrupted write (safe to delete): {path}")
+    print(f"{checked} files read, {len(damaged)} damaged")
+    if damaged:
+        targets = " ".join(sorted({str(p) for p, _ in damaged}))
+        print(
+            "To rebuild them all (with the same --configfile options as the run that made them):\n"
+            f"  snakemake -j1 --force {targets}\n"
+            "then `snakemake` as before, which reruns what depends on them."
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
