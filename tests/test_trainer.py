@@ -114,3 +114,16 @@ def test_evaluation_is_the_same_in_any_block_size_and_its_probabilities_are_the_
 def test_network_refuses_bad_options():
     with pytest.raises(ValueError, match="init"):
         build_network({**SPEC, "init": "glorot"}, 10, np.random.default_rng(0))
+
+
+def test_an_svm_trains_and_its_probabilities_are_the_softmax_of_its_scores():
+    net, history, _ = fit({**SPEC, "loss": "svm"})
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]  # the hinge, from 9 at near-zero scores
+    assert history[-1]["val_accuracy"] > 0.5
+    X = np.random.default_rng(5).normal(0, 1, (30, 3072)).astype(np.float32)
+    y = np.zeros(30, dtype=int)
+    result = net.evaluate(X, y, net.per_model(0.0), probabilities=True)
+    scores = net.forward(X, train=False)[0]
+    softmax = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(result["probabilities"], softmax / softmax.sum(axis=-1, keepdims=True), rtol=1e-5)
+    assert result["accuracy"][0] == pytest.approx((scores[0].argmax(axis=-1) == 0).mean())

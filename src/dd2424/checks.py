@@ -102,6 +102,11 @@ def check_spec(spec, train_images=None):
             )
         if not hidden:
             problems.append("batch_norm is true but hidden is []: there is no hidden layer to normalise")
+    if spec.get("loss") == "svm" and spec.get("label_smoothing"):
+        problems.append(
+            f"label_smoothing is {spec['label_smoothing']} with loss svm: the hinge loss has no target distribution "
+            "to smooth"
+        )
     if spec.get("dropout") and not hidden:
         problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
     if spec.get("schedule") == "cyclic":
