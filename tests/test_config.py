@@ -210,6 +210,7 @@ def test_stack_false_trains_each_run_alone(config):
         ({"batch_norm": True}, None, "batch_norm is true but hidden is []"),
         ({"dropout": 0.3}, None, "dropout is 0.3 but hidden is []"),
         ({"loss": "svm", "label_smoothing": 0.1}, None, "label_smoothing is 0.1 with loss svm"),
+        ({"optimizer": "adam", "momentum": 0.9}, None, "momentum is 0.9 with optimizer adam"),
         (
             {"schedule": "cyclic", "n_s": 10, "eta_min": 0.1, "eta_max": 0.1},
             None,
@@ -242,6 +243,7 @@ def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, m
         ({"hidden": [20], "batch_norm": True, "n_train": 42, "n_batch": 20}, None),
         ({"hidden": [20], "batch_norm": True, "n_batch": 2}, 10000),
         ({"loss": "svm", "lambda": 0.1}, None),
+        ({"optimizer": "adam", "eta": 1e-3, "lambda": 0.01}, None),
         ({"schedule": "cyclic", "n_s_epochs": 1, "n_batch": 100}, 150),  # one update a half-cycle
         ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),
     ],

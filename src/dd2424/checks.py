@@ -107,6 +107,11 @@ def check_spec(spec, train_images=None):
             f"label_smoothing is {spec['label_smoothing']} with loss svm: the hinge loss has no target distribution "
             "to smooth"
         )
+    if spec.get("optimizer") == "adam" and spec.get("momentum"):
+        problems.append(
+            f"momentum is {spec['momentum']} with optimizer adam: Adam's own first moment (adam_beta1) takes its "
+            "place; set momentum to 0"
+        )
     if spec.get("dropout") and not hidden:
         problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
     if spec.get("schedule") == "cyclic":

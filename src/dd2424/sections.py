@@ -42,6 +42,10 @@ SETTINGS = (
     "cycles",
     "epochs",
     "momentum",
+    "optimizer",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_eps",
     "flip",
     "translate",
     "dropout",
@@ -80,6 +84,12 @@ def relevant(key, spec):
         return schedule == "cyclic"
     if key == "epochs":
         return schedule != "cyclic"
+    if key == "optimizer":
+        return value != "sgd"
+    if key in ("adam_beta1", "adam_beta2", "adam_eps"):
+        return spec.get("optimizer") == "adam"
+    if key == "momentum" and spec.get("optimizer") == "adam":
+        return False  # Adam has no use for it
     if key in ("momentum", "translate", "dropout", "label_smoothing"):
         return value != 0
     if key == "flip":
