@@ -223,6 +223,16 @@ def test_stack_false_trains_each_run_alone(config):
         ),
         ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
         (
+            {"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20, "cyclic_updates": 2000},
+            None,
+            "cyclic_epochs 20 and cyclic_updates 2000 are both set",
+        ),
+        (
+            {"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 0.001, "n_batch": 100},
+            150,
+            "cyclic_epochs 0.001 is less than one update with n_batch 100 on 150 images",
+        ),
+        (
             {"schedule": "cyclic", "n_s_epochs": 0.5, "n_batch": 100},
             150,
             "n_s_epochs 0.5 is less than one update with n_batch 100 on 150 images",
@@ -246,6 +256,7 @@ def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, m
         ({"optimizer": "adam", "eta": 1e-3, "lambda": 0.01}, None),
         ({"schedule": "cyclic", "n_s_epochs": 1, "n_batch": 100}, 150),  # one update a half-cycle
         ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),
+        ({"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20}, 10000),
     ],
 )
 def test_trainable_specs_pass(overrides, train_images):

@@ -131,6 +131,23 @@ def test_a_settings_line_shows_only_what_the_runs_share_and_what_their_schedule_
     }
 
 
+def test_a_cyclic_run_given_in_epochs_shows_its_epochs_not_cycles():
+    from dd2424.sections import split_settings
+
+    base = {"schedule": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s": 800, "cycles": 1, "epochs": 40}
+    assert split_settings([{**base, "cyclic_epochs": 20, "cyclic_updates": None}])[0] == {
+        "schedule": "cyclic",
+        "eta_min": 1e-5,
+        "eta_max": 0.1,
+        "n_s": 800,
+        "cyclic_epochs": 20,
+    }
+    # whole cycles against a length in epochs: both columns vary, each shown where it applies
+    whole = {**base, "cyclic_epochs": float("nan")}
+    assert split_settings([whole, {**base, "cyclic_epochs": 20}])[1] == ["cycles", "cyclic_epochs"]
+    assert report.symbol("cyclic_epochs") == "epochs (cyclic)"
+
+
 def test_an_adam_run_shows_its_optimizer_and_betas_and_an_sgd_run_shows_none_of_them():
     from dd2424.sections import split_settings
 

@@ -61,6 +61,8 @@ SYMBOLS = {
     "n_batch": r"$n_\text{batch}$",
     "n_s": "$n_s$",
     "n_s_epochs": r"$n_s$ (epochs)",
+    "cyclic_epochs": "epochs (cyclic)",
+    "cyclic_updates": "updates (cyclic)",
     "momentum": r"$\rho$",
     "adam_beta1": r"$\beta_1$",
     "adam_beta2": r"$\beta_2$",

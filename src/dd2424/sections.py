@@ -40,6 +40,8 @@ SETTINGS = (
     "n_s",
     "n_s_epochs",
     "cycles",
+    "cyclic_epochs",
+    "cyclic_updates",
     "epochs",
     "momentum",
     "optimizer",
@@ -78,8 +80,10 @@ def relevant(key, spec):
         return schedule == "step"
     if key == "decay":
         return schedule == "exp"
-    if key in ("eta_min", "eta_max", "cycles"):
+    if key in ("eta_min", "eta_max", "cyclic_epochs", "cyclic_updates"):
         return schedule == "cyclic"
+    if key == "cycles":  # a length in epochs or updates replaces it
+        return schedule == "cyclic" and all(_missing(spec.get(k)) for k in ("cyclic_epochs", "cyclic_updates"))
     if key in ("n_s", "n_s_epochs"):
         return schedule == "cyclic"
     if key == "epochs":

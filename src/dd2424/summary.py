@@ -29,6 +29,8 @@ HYPER = [
     "n_s",
     "n_s_epochs",
     "cycles",
+    "cyclic_epochs",
+    "cyclic_updates",
     "momentum",
     "optimizer",
     "adam_beta1",
