@@ -209,6 +209,8 @@ def test_stack_false_trains_each_run_alone(config):
         ),
         ({"batch_norm": True}, None, "batch_norm is true but hidden is []"),
         ({"dropout": 0.3}, None, "dropout is 0.3 but hidden is []"),
+        ({"loss": "svm", "label_smoothing": 0.1}, None, "label_smoothing is 0.1 with loss svm"),
+        ({"optimizer": "adam", "momentum": 0.9}, None, "momentum is 0.9 with optimizer adam"),
         (
             {"schedule": "cyclic", "n_s": 10, "eta_min": 0.1, "eta_max": 0.1},
             None,
@@ -220,6 +222,16 @@ def test_stack_false_trains_each_run_alone(config):
             "eta_min 0.2 is not below eta_max 0.1",
         ),
         ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
+        (
+            {"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20, "cyclic_updates": 2000},
+            None,
+            "cyclic_epochs 20 and cyclic_updates 2000 are both set",
+        ),
+        (
+            {"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 0.001, "n_batch": 100},
+            150,
+            "cyclic_epochs 0.001 is less than one update with n_batch 100 on 150 images",
+        ),
         (
             {"schedule": "cyclic", "n_s_epochs": 0.5, "n_batch": 100},
             150,
@@ -240,8 +252,11 @@ def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, m
         ({"n_train": 41, "n_batch": 20}, None),  # a last batch of one without batch norm is an ordinary step
         ({"hidden": [20], "batch_norm": True, "n_train": 42, "n_batch": 20}, None),
         ({"hidden": [20], "batch_norm": True, "n_batch": 2}, 10000),
+        ({"loss": "svm", "lambda": 0.1}, None),
+        ({"optimizer": "adam", "eta": 1e-3, "lambda": 0.01}, None),
         ({"schedule": "cyclic", "n_s_epochs": 1, "n_batch": 100}, 150),  # one update a half-cycle
         ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),
+        ({"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20}, 10000),
     ],
 )
 def test_trainable_specs_pass(overrides, train_images):

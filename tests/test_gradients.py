@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import jittered_network
 
 from dd2424 import layers
 from dd2424.gradcheck import check_network, numerical_gradient, relative_error
@@ -88,3 +89,52 @@ def test_batchnorm_inference_of_a_stack_uses_each_models_statistics(rng):
     mean, var = rng.normal(size=(2, 1, 4)), rng.uniform(0.5, 2.0, size=(2, 1, 4))
     expected = gamma * (x - mean) / np.sqrt(var + 1e-8) + beta
     np.testing.assert_allclose(layers.batchnorm_inference(x, gamma, beta, mean, var), expected, rtol=1e-12)
+
+
+# Kinks (the hinge's margins, the ReLU's inputs) kept this far from 0: a step of at most
+# 2h = 2e-4 in one parameter moves a score by far less (|x| < 5, weights of order 1).
+KINK_GAP = 0.02
+
+
+def kinks(net, X, y):
+    """(n,) the distance of each sample's nearest kink from 0: its SVM margins s_j - s_y + 1
+    (j != y) and, with hidden layers, the inputs of every ReLU."""
+    scores, caches = net.forward(X, train=True)
+    margins = scores - scores[:, np.arange(len(y)), y][..., None] + 1
+    margins[:, np.arange(len(y)), y] = np.inf  # the true class's own margin is not a kink
+    nearest = np.abs(margins).min(axis=(0, 2))
+    for _, _, relu_input, _ in caches[:-1]:
+        nearest = np.minimum(nearest, np.abs(relu_input).min(axis=(0, 2)))
+    return nearest
+
+
+def clear_of_kinks(net, X, y, n):
+    """The first n samples whose every kink is more than KINK_GAP from 0."""
+    keep = np.flatnonzero(kinks(net, X, y) > KINK_GAP)[:n]
+    assert len(keep) == n, f"only {len(keep)} of {len(y)} samples clear of the kinks"
+    return X[keep], y[keep]
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3])
+@pytest.mark.parametrize("hidden", [[], [8]])
+def test_svm_gradients(rng, lam, hidden):
+    net = make(rng, hidden, "svm", init="he" if hidden else "normal")
+    X, y = clear_of_kinks(net, rng.normal(size=(60, 12)), rng.integers(0, 10, 60), 9)
+    assert (kinks(net, X, y) > KINK_GAP).all()
+    rows = check_network(net, X, y, lam)
+    assert {r["parameter"] for r in rows} == {f"{p}{i}" for p in "Wb" for i in range(1, len(hidden) + 2)}
+    # both sides of the hinge are in the data: the check sees active and inactive margins
+    scores = net.forward(X)[0]
+    margins = scores - scores[:, np.arange(9), y][..., None] + 1
+    assert (margins > 0).sum() > 9 and (margins < 0).sum() > 0
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
+
+
+def test_svm_gradients_of_a_stack(rng):
+    """Three models of one stack, each its own weights and lambda: a mix-up between them shows."""
+    stack = jittered_network(rng, sizes=(12, 8, 10), loss="svm", n_models=3)
+    X, y = clear_of_kinks(stack, rng.normal(size=(60, 12)), rng.integers(0, 10, 60), 9)
+    rows = check_network(stack, X, y, np.array([0.0, 0.1, 0.3]))
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r

@@ -131,6 +131,44 @@ def test_a_settings_line_shows_only_what_the_runs_share_and_what_their_schedule_
     }
 
 
+def test_a_cyclic_run_given_in_epochs_shows_its_epochs_not_cycles():
+    from dd2424.sections import split_settings
+
+    base = {"schedule": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s": 800, "cycles": 1, "epochs": 40}
+    assert split_settings([{**base, "cyclic_epochs": 20, "cyclic_updates": None}])[0] == {
+        "schedule": "cyclic",
+        "eta_min": 1e-5,
+        "eta_max": 0.1,
+        "n_s": 800,
+        "cyclic_epochs": 20,
+    }
+    # whole cycles against a length in epochs: both columns vary, each shown where it applies
+    whole = {**base, "cyclic_epochs": float("nan")}
+    assert split_settings([whole, {**base, "cyclic_epochs": 20}])[1] == ["cycles", "cyclic_epochs"]
+    assert report.symbol("cyclic_epochs") == "epochs (cyclic)"
+
+
+def test_an_adam_run_shows_its_optimizer_and_betas_and_an_sgd_run_shows_none_of_them():
+    from dd2424.sections import split_settings
+
+    base = {"schedule": "constant", "eta": 1e-3, "momentum": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.999}
+    sgd = {**base, "optimizer": "sgd", "adam_eps": 1e-8}
+    adam = {**sgd, "optimizer": "adam"}
+    assert split_settings([sgd])[0] == {"schedule": "constant", "eta": 1e-3}
+    # momentum means nothing to Adam
+    assert split_settings([adam])[0] == {
+        "schedule": "constant",
+        "eta": 1e-3,
+        "optimizer": "adam",
+        "adam_beta1": 0.9,
+        "adam_beta2": 0.999,
+        "adam_eps": 1e-8,
+    }
+    common, varying = split_settings([{**sgd, "momentum": 0.9}, adam])
+    assert varying == ["momentum", "optimizer", "adam_beta1", "adam_beta2", "adam_eps"]
+    assert report.symbol("adam_beta2") == r"$\beta_2$" and report.setting(0.999) == "0.999"
+
+
 def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
     from dd2424.sections import grid_layout
 

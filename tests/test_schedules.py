@@ -47,3 +47,18 @@ def test_n_s_from_epochs():
 def test_unknown_schedule():
     with pytest.raises(ValueError, match="cosine"):
         schedules.build(base(schedule="cosine"), 100)
+
+
+def test_a_cyclic_run_given_in_epochs_or_updates_may_end_mid_cycle():
+    # 20 epochs at n_s = 800 on 10,000 images with n_batch 100: 2,000 updates, 1.25 cycles
+    cyclic = base(schedule="cyclic", n_s=800, n_batch=100, eta_min=1e-5, eta_max=0.1)
+    sched, total = schedules.build({**cyclic, "cyclic_epochs": 20}, 10000)
+    assert total == 2000 and total / 1600 == 1.25
+    # the last update (t = 1999) is 399 updates into the second cycle's rise
+    assert sched(total - 1) == pytest.approx(1e-5 + 399 / 800 * (0.1 - 1e-5))
+    assert schedules.build({**cyclic, "cyclic_updates": 2000}, 10000)[1] == 2000
+    # an epoch counts its last, smaller mini-batch; a fraction of an epoch is rounded to the nearest update
+    assert schedules.build({**cyclic, "cyclic_epochs": 2}, 10050)[1] == 2 * 101
+    assert schedules.build({**cyclic, "cyclic_epochs": 0.5}, 10050)[1] == 51
+    # neither: whole cycles, as before
+    assert schedules.build(cyclic, 10000)[1] == 2 * 800 * 2

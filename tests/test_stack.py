@@ -115,3 +115,17 @@ def test_every_model_of_a_stack_starts_from_the_same_weights(rng):
     net = Network([30, 7, 10], init="xavier", rng=rng, n_models=4)
     for p in net.params.values():
         assert all(np.array_equal(p[0], p[m]) for m in range(4))
+
+
+def test_an_adam_stack_equals_its_single_runs_each_with_its_own_eta_and_lambda():
+    points = [{"eta": 1e-3, "lambda": 0.0}, {"eta": 3e-4, "lambda": 0.1}, {"eta": 2e-3, "lambda": 0.01}]
+    shape = {"hidden": [20], "init": "he", "bias_init": "zero", "optimizer": "adam", "epochs": 1}
+    specs = [{**SPEC, **shape, **p, "run": f"p{i}"} for i, p in enumerate(points)]
+    stack, histories, infos = fit(specs)
+    for m, spec in enumerate(specs):
+        single, single_history, _ = fit([spec])
+        for k, v in single.params.items():
+            np.testing.assert_allclose(stack.params[k][m], v[0], rtol=2e-4, atol=2e-6, err_msg=k)
+    # Adam's steps are about eta in size whatever the gradient's scale: the models moved apart.
+    assert not np.allclose(stack.params["W1"][0], stack.params["W1"][1], atol=1e-4)
+    assert histories[0][-1]["train_cost"] < histories[0][0]["train_cost"]

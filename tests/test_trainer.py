@@ -114,3 +114,27 @@ def test_evaluation_is_the_same_in_any_block_size_and_its_probabilities_are_the_
 def test_network_refuses_bad_options():
     with pytest.raises(ValueError, match="init"):
         build_network({**SPEC, "init": "glorot"}, 10, np.random.default_rng(0))
+
+
+def test_an_svm_trains_and_its_probabilities_are_the_softmax_of_its_scores():
+    net, history, _ = fit({**SPEC, "loss": "svm"})
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]  # the hinge, from 9 at near-zero scores
+    assert history[-1]["val_accuracy"] > 0.5
+    X = np.random.default_rng(5).normal(0, 1, (30, 3072)).astype(np.float32)
+    y = np.zeros(30, dtype=int)
+    result = net.evaluate(X, y, net.per_model(0.0), probabilities=True)
+    scores = net.forward(X, train=False)[0]
+    softmax = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(result["probabilities"], softmax / softmax.sum(axis=-1, keepdims=True), rtol=1e-5)
+    assert result["accuracy"][0] == pytest.approx((scores[0].argmax(axis=-1) == 0).mean())
+
+
+def test_a_cyclic_run_of_a_given_number_of_epochs_stops_there_mid_cycle():
+    # 200 images at n_batch 20: 10 updates an epoch; 2 epochs are 20 updates, 1.25 cycles of n_s = 8
+    spec = {**SPEC, "schedule": "cyclic", "n_s": 8, "eta_min": 1e-4, "eta_max": 1e-2, "cyclic_epochs": 2}
+    _, history, info = fit(spec)
+    assert info["updates"] == 20 and info["epochs_trained"] == 2
+    assert history[-1]["update"] == 20
+    # eta of the last update (t = 19): 3 updates into the second cycle's rise
+    assert history[-1]["eta"] == pytest.approx(1e-4 + 3 / 8 * (1e-2 - 1e-4), rel=1e-6)
+    assert fit({**spec, "cyclic_epochs": None, "cyclic_updates": 13})[2]["updates"] == 13

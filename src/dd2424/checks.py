@@ -6,7 +6,7 @@ changing a check retrains nothing.
 
 from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, static_runs
 from .reports import check_published
-from .schedules import resolve_n_s
+from .schedules import cyclic_length, resolve_n_s
 from .trainer import STACKABLE
 
 
@@ -102,6 +102,16 @@ def check_spec(spec, train_images=None):
             )
         if not hidden:
             problems.append("batch_norm is true but hidden is []: there is no hidden layer to normalise")
+    if spec.get("loss") == "svm" and spec.get("label_smoothing"):
+        problems.append(
+            f"label_smoothing is {spec['label_smoothing']} with loss svm: the hinge loss has no target distribution "
+            "to smooth"
+        )
+    if spec.get("optimizer") == "adam" and spec.get("momentum"):
+        problems.append(
+            f"momentum is {spec['momentum']} with optimizer adam: Adam's own first moment (adam_beta1) takes its "
+            "place; set momentum to 0"
+        )
     if spec.get("dropout") and not hidden:
         problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
     if spec.get("schedule") == "cyclic":
@@ -113,6 +123,15 @@ def check_spec(spec, train_images=None):
             problems.append(
                 f"n_s_epochs {spec['n_s_epochs']} is less than one update with n_batch {n_batch} on {n} images "
                 f"({n // n_batch} full mini-batches an epoch): the half-cycle would be shorter than one update"
+            )
+        if spec.get("cyclic_epochs") and spec.get("cyclic_updates"):
+            problems.append(
+                f"cyclic_epochs {spec['cyclic_epochs']} and cyclic_updates {spec['cyclic_updates']} are both set: "
+                "give the length of a cyclic run one way"
+            )
+        elif spec.get("cyclic_epochs") and n and cyclic_length(spec, n, 1) < 1:
+            problems.append(
+                f"cyclic_epochs {spec['cyclic_epochs']} is less than one update with n_batch {n_batch} on {n} images"
             )
     return problems
 

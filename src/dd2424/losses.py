@@ -1,5 +1,8 @@
 """Data losses on class scores: each returns ``(mean loss, dscores, probabilities)``.
 
+Softmax cross-entropy, multiple binary cross-entropy and the multi-class SVM
+(hinge) loss.
+
 Scores have the classes on the last axis and the samples on the one before:
 (n, K) for one model, (M, n, K) for a stack; the loss is then one value per
 model (the mean over its samples).  It keeps the scores' precision (so a
@@ -71,9 +74,56 @@ def multiple_binary_cross_entropy(scores, y, smoothing=None):
     return per_sample.mean(axis=-1), dscores, p
 
 
+# The SVM's margin: a wrong class costs nothing once its score is this far below the true class's.
+SVM_MARGIN = 1.0
+
+
+def multiclass_svm(scores, y, smoothing=None):
+    """Multi-class SVM (hinge) loss: mean over samples of sum_{j != y} max(0, s_j - s_y + 1).
+
+    The loss of Assignment 1's bonus (DD2424, "train using the multi-class
+    SVM loss"), as in CS231n's linear classifiers notes (Weston and Watkins'
+    form: a sum over the wrong classes, margin 1); L2 is the model's, as for
+    the other losses.  Scores (n, K) or (M, n, K), y (n,) class indices;
+    returns the loss per model (a scalar for (n, K)), dscores of the scores'
+    shape, and probabilities.
+
+    At a margin of exactly 0 the hinge has no derivative; the gradient taken
+    there is 0 (the subgradient of an inactive margin), so a gradient check
+    must keep its margins away from 0 by more than its step.
+
+    "Probabilities" of an SVM (the histograms of the probability given to the
+    true class, and ``predictions.npz``) are the softmax of its scores: the
+    SVM has none of its own, and the softmax keeps the argmax (accuracy is
+    unchanged) and the order of the classes.  They are not calibrated.
+
+    Raises ValueError when ``smoothing`` is given: label smoothing has no
+    target distribution to smooth for a hinge loss.
+    """
+    if smoothing is not None:
+        raise ValueError("label smoothing is not defined for the svm loss: set label_smoothing to 0")
+    n = scores.shape[-2]
+    rows = _true_class(n, y)
+    true_score = scores[..., rows[0], rows[1]][..., None]
+    margins = scores - true_score + SVM_MARGIN
+    # The true class's own margin is the constant 1, not a term of the sum.
+    margins[..., rows[0], rows[1]] = 0
+    active = margins > 0
+    per_sample = np.where(active, margins, 0).sum(axis=-1)
+    # d/ds_j = 1 for each active wrong class; d/ds_y = -(the number of active wrong classes).
+    dscores = active.astype(scores.dtype)
+    dscores[..., rows[0], rows[1]] = -active.sum(axis=-1)
+    dscores /= n
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    p = np.exp(shifted)
+    p /= p.sum(axis=-1, keepdims=True)
+    return per_sample.mean(axis=-1), dscores, p
+
+
 LOSSES = {
     "softmax": softmax_cross_entropy,
     "bce": multiple_binary_cross_entropy,
+    "svm": multiclass_svm,
 }
 
 

@@ -1,10 +1,13 @@
-"""Update rules: ``step(params, steps, decay)`` changes params in place.
+"""Update rules: ``step(params, steps, decay, eta)`` changes params in place.
 
-``steps`` are the data-loss gradients already multiplied by each model's
-learning rate (``Network.loss_and_steps``), the step's own arrays, so they
-may be changed in place.  The L2 term lam * ||W||^2 enters as weight decay:
-its gradient step eta * 2 lam * W is ``decay * W``, with ``decay`` one value (in the parameters' dtype)
-per model, applied to the weight matrices (keys starting with ``W``) only.
+For SGD and momentum, ``steps`` are the data-loss gradients already
+multiplied by each model's learning rate (``Network.loss_and_steps`` with
+``gradient_scale(eta)``), the step's own arrays, so they may be changed in
+place.  The L2 term lam * ||W||^2 enters as weight decay: its gradient step
+eta * 2 lam * W is ``decay * W``, with ``decay`` one value (in the
+parameters' dtype) per model, applied to the weight matrices (keys starting
+with ``W``) only.  Adam is not linear in its gradients: it takes them
+unscaled, with ``eta`` and its own L2 coefficients (``Adam``).
 
 An update is a few element-wise passes over each parameter.  A large one
 (the first layer of a 200-model stack is 123 MB) is updated tile by tile,
@@ -52,7 +55,11 @@ def _tiled(*arrays):
 
 
 class SGD:
-    def step(self, params, steps, decay):
+    def gradient_scale(self, eta):
+        """What ``loss_and_steps`` multiplies the data-loss gradients by: each model's eta."""
+        return eta
+
+    def step(self, params, steps, decay, eta=None):
         # Per model, as a column against the (M, N) tiles; computed once per step.
         shrink = (1 - decay)[:, None]
         for k, s in steps.items():
@@ -68,7 +75,9 @@ class Momentum:
         self.rho = np.asarray(rho)
         self.velocity = {}
 
-    def step(self, params, steps, decay):
+    gradient_scale = SGD.gradient_scale
+
+    def step(self, params, steps, decay, eta=None):
         # Per model, as columns against the (M, N) tiles; computed once per step.
         rho = np.broadcast_to(self.rho.astype(decay.dtype), decay.shape)[:, None]
         decay = decay[:, None]
@@ -92,7 +101,90 @@ class Momentum:
             v[m] = 0
 
 
-def build(rho):
-    """SGD, or momentum when any model of the stack has rho > 0."""
+class Adam:
+    """Adam (Kingma and Ba, "Adam: a method for stochastic optimization", ICLR 2015, Algorithm 1).
+
+    With g the gradient of the cost (data loss + lam * ||W||^2: the L2 term
+    enters the gradient, 2 lam W, as in the paper's objective and PyTorch's
+    ``Adam(weight_decay)``, not decoupled as in AdamW), at update t = 1, 2, ...:
+
+        m <- beta1 m + (1 - beta1) g           v <- beta2 v + (1 - beta2) g^2
+        W <- W - eta * m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
+
+    computed in the paper's equivalent form (end of its section 2),
+    W <- W - eta_t m / (sqrt(v) + eps_t) with eta_t = eta sqrt(1 - beta2^t) / (1 - beta1^t)
+    and eps_t = eps sqrt(1 - beta2^t): no corrected copies of m and v.
+
+    ``lam`` (M,) and ``eta`` (M,) are per model (a stack); beta1, beta2 and
+    eps are shared by the stack.  The moments m, v are allocated once, at
+    the first step, in the parameters' dtype (float32 in training).  A model
+    whose eta is 0 (frozen) does not move.
+    """
+
+    def __init__(self, lam, beta1=0.9, beta2=0.999, eps=1e-8):
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1 and eps > 0):
+            raise ValueError(f"Adam needs 0 <= beta1, beta2 < 1 and eps > 0, got {beta1}, {beta2}, {eps}")
+        self.two_lam = 2 * np.atleast_1d(np.asarray(lam, dtype=np.float64))
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.moments = {}  # name -> (m, v)
+
+    def gradient_scale(self, eta):
+        """Adam takes the gradients themselves: scaled by 1."""
+        return np.ones_like(eta)
+
+    def step(self, params, grads, decay, eta):
+        """One update from the data-loss gradients ``grads`` (changed in place); ``decay`` is unused
+        (the L2 term is ``lam``'s), ``eta`` (M,) is each model's learning rate at this update."""
+        self.t += 1
+        dtype = eta.dtype
+        # Bias corrections in float64: beta2^t is 1 - 1e-3 t, which float32 would round.
+        c1, c2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
+        eta_t = (np.asarray(eta, dtype=np.float64) * np.sqrt(c2) / c1).astype(dtype)[:, None]
+        eps_t = dtype.type(self.eps * np.sqrt(c2))
+        two_lam = np.broadcast_to(self.two_lam, eta.shape).astype(dtype)[:, None]
+        b1, b2 = dtype.type(self.beta1), dtype.type(self.beta2)
+        # 1 - beta from float64: float32(1 - float32(0.999)) is off by 1.3e-5 relative.
+        a1, a2 = dtype.type(1 - self.beta1), dtype.type(1 - self.beta2)
+        for k, g in grads.items():
+            p = params[k]
+            if k not in self.moments:
+                self.moments[k] = (np.zeros_like(p), np.zeros_like(p))
+            m, v = self.moments[k]
+            weight = _is_weight(k)
+            for rows, (p_t, g_t, m_t, v_t) in _tiled(p, g, m, v):
+                if weight:
+                    g_t += two_lam[rows] * p_t
+                scratch = np.multiply(g_t, g_t)
+                scratch *= a2
+                v_t *= b2
+                v_t += scratch
+                g_t *= a1
+                m_t *= b1
+                m_t += g_t
+                np.sqrt(v_t, out=scratch)
+                scratch += eps_t
+                np.divide(m_t, scratch, out=scratch)
+                scratch *= eta_t[rows]
+                p_t -= scratch
+
+    def forget(self, m):
+        """Model ``m`` stops moving (it diverged and is frozen): its moments are cleared."""
+        for first, second in self.moments.values():
+            first[m] = 0
+            second[m] = 0
+
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+def build(rho, optimizer="sgd", lam=0.0, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The update rule of a stack: ``optimizer`` sgd (SGD, or momentum when any model has
+    rho > 0) or adam (``Adam`` with each model's ``lam``; rho unused).  Raises ValueError
+    for another name."""
+    if optimizer == "adam":
+        return Adam(lam, beta1, beta2, eps)
+    if optimizer != "sgd":
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
     rho = np.atleast_1d(np.asarray(rho, dtype=np.float64))
     return Momentum(rho) if (rho > 0).any() else SGD()

@@ -40,8 +40,14 @@ SETTINGS = (
     "n_s",
     "n_s_epochs",
     "cycles",
+    "cyclic_epochs",
+    "cyclic_updates",
     "epochs",
     "momentum",
+    "optimizer",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_eps",
     "flip",
     "translate",
     "dropout",
@@ -74,12 +80,20 @@ def relevant(key, spec):
         return schedule == "step"
     if key == "decay":
         return schedule == "exp"
-    if key in ("eta_min", "eta_max", "cycles"):
+    if key in ("eta_min", "eta_max", "cyclic_epochs", "cyclic_updates"):
         return schedule == "cyclic"
+    if key == "cycles":  # a length in epochs or updates replaces it
+        return schedule == "cyclic" and all(_missing(spec.get(k)) for k in ("cyclic_epochs", "cyclic_updates"))
     if key in ("n_s", "n_s_epochs"):
         return schedule == "cyclic"
     if key == "epochs":
         return schedule != "cyclic"
+    if key == "optimizer":
+        return value != "sgd"
+    if key in ("adam_beta1", "adam_beta2", "adam_eps"):
+        return spec.get("optimizer") == "adam"
+    if key == "momentum" and spec.get("optimizer") == "adam":
+        return False  # Adam has no use for it
     if key in ("momentum", "translate", "dropout", "label_smoothing"):
         return value != 0
     if key == "flip":

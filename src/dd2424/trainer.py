@@ -5,7 +5,8 @@ evaluations.
 It trains a stack of M models (see ``model``) given M flat run specs that
 differ only in the per-model scalars of ``STACKABLE``: every model sees the
 same mini-batch sequence, each with its own learning rates, lambda and
-momentum.  A single run is a stack of one.
+momentum.  The update rule is SGD (with momentum when rho > 0) or Adam
+(``optimizer``, shared by the stack).  A single run is a stack of one.
 """
 
 import math
@@ -162,7 +163,14 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     decays = 2 * etas * lam
     per_epoch = schedules.updates_per_epoch(n, n_batch)
     every = evaluation_every(spec, n)
-    updater = optim.build([s["momentum"] for s in specs])
+    updater = optim.build(
+        [s["momentum"] for s in specs],
+        spec.get("optimizer", "sgd"),
+        lam,
+        spec.get("adam_beta1", 0.9),
+        spec.get("adam_beta2", 0.999),
+        spec.get("adam_eps", 1e-8),
+    )
     history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log)
     frozen = {}  # model -> (update, its weights when it diverged)
 
@@ -178,7 +186,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
             decays[:, m] = 0
             for step in dict(steps).values():
                 step[m] = 0  # this update's step for it is not finite
-            if isinstance(updater, optim.Momentum):
+            if hasattr(updater, "forget"):  # momentum's velocity, Adam's moments
                 updater.forget(m)
 
     if curves:
@@ -187,14 +195,14 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         while t < total and history.active.any():
             for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype, spec.get("translate", 0)):
-                loss, steps = model.loss_and_steps(xb, yb, etas[t])
+                loss, steps = model.loss_and_steps(xb, yb, updater.gradient_scale(etas[t]))
                 bad = np.flatnonzero(~np.isfinite(loss) & history.active)
                 if len(bad):
                     history.record(t, final=True, models=bad)
                     freeze(bad, t, steps)
                     if not history.active.any():
                         break
-                updater.step(model.params, steps, decays[t])
+                updater.step(model.params, steps, decays[t], etas[t])
                 t += 1
                 samples += len(yb)
                 if t == total or (curves and t % every == 0):
