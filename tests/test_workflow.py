@@ -1,8 +1,12 @@
 """The whole workflow, as a subprocess, on a tiny synthetic archive served as file://."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -340,6 +344,73 @@ def test_snakemake_html_report(workdir):
     snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text(errors="replace")
     assert "required_curves.png" in html and "lambda_fine_search.png" in html and "scorecard.png" in html
+
+
+def tracked_files():
+    """The project's files under version control (a fresh clone's)."""
+    done = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, encoding="utf-8")
+    if done.returncode != 0:
+        pytest.skip("not a git checkout: the tracked files are unknown")
+    return [ROOT / f for f in done.stdout.splitlines() if (ROOT / f).is_file()]
+
+
+def test_touching_every_tracked_file_reruns_nothing(workdir):
+    """As a branch switched and back, or an editor saving unchanged files: times change, content does not."""
+    now = time.time()
+    for path in tracked_files():
+        os.utime(path, (now, now))
+    assert "Nothing to be done" in snakemake(workdir, "-n").stdout
+
+
+def test_the_same_checkout_elsewhere_with_its_results_copied_reruns_nothing(workdir, tmp_path):
+    """A fresh clone (new times, another path) with results/ copied in as `cp -a` does."""
+    project = tmp_path / "clone"
+    for path in tracked_files():
+        target = project / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    work = tmp_path / "work"
+    shutil.copytree(workdir, work, symlinks=True)
+    md5 = yaml.safe_load((work / "data.yaml").read_text())["data"]["md5"]
+    (work / "upper.yaml").write_text(f"data: {{md5: {md5.upper()}}}\n")  # the same md5, typed otherwise
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "-n", "--configfile"]
+        + [str(project / "tests/data/tiny.yaml"), str(work / "data.yaml"), str(work / "upper.yaml")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Nothing to be done" in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    "source, reruns",
+    [
+        # a figure's script: its figures, and the PDF that shows them
+        ("workflow/scripts/plot_histograms.py", {"histograms", "render_report", "report", "all"}),
+        # how the splits are built (a module the split job imports): every split and all that trains on them
+        ("src/dd2424/data.py", {"split", "train_"}),
+    ],
+)
+def test_a_change_of_code_reruns_exactly_the_jobs_whose_code_it_is(workdir, source, reruns):
+    path = ROOT / source
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n# an edit of content\n")
+        counts = job_counts(snakemake(workdir, "-n").stdout)
+    finally:
+        path.write_text(original)
+    if source.endswith("data.py"):
+        assert (
+            counts["split"] == len(merged_config(workdir)["splits"])
+            and sum(n for rule, n in counts.items() if rule.startswith("train_")) > 50
+        )
+        assert "plot_histograms" not in counts
+    else:
+        assert set(counts) == reruns, counts
+    assert "Nothing to be done" in snakemake(workdir, "-n").stdout  # the same content again: nothing
 
 
 EXAMPLE = "a2-example-momentum"

@@ -100,9 +100,12 @@ def mnum(value, digits=3):
     return "\\ensuremath{" + (power if mantissa == "1" else f"{mantissa} \\times {power}") + "}"
 
 
-def environment(template_dir):
+def environment(templates):
+    """Jinja2 with LaTeX-friendly delimiters; ``templates`` is a directory or ``{name: text}``
+    (the workflow passes their text, so that only a change of content rebuilds the report)."""
+    loader = jinja2.DictLoader(templates) if isinstance(templates, dict) else jinja2.FileSystemLoader(templates)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_dir),
+        loader=loader,
         block_start_string=r"\BLOCK{",
         block_end_string="}",
         variable_start_string=r"\VAR{",
@@ -198,8 +201,8 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
     return {"parts": [row(*p) for p in parts], "total": total}
 
 
-def render(template_dir, context, out):
-    env = environment(template_dir)
+def render(templates, context, out):
+    env = environment(templates)
     text = env.get_template("report.tex.j2").render(**context)
     atomic.write_text(out, text)
 

@@ -7,6 +7,7 @@ import os
 import re
 
 from dd2424 import experiments as ex
+from dd2424 import sourcecode
 
 REPORTS = list(config["reports"])
 ASSIGNMENTS = list(config["assignments"])
@@ -126,8 +127,26 @@ def search_experiments(report):
     return [e for e, exp in experiments_of(report).items() if ex.experiment_kind(exp) in ex.SEARCH_KINDS]
 
 
+def portable_config():
+    """The config as the report's jobs take it: the reports in the PDF, each file by its name only, the md5
+    in lower case, so that the same checkout at another path, or the same md5 typed otherwise, reruns nothing."""
+    return {
+        **config,
+        "data": {**config["data"], "md5": config["data"]["md5"].lower()},
+        "reports": {r: {**config["reports"][r], "file": Path(config["reports"][r]["file"]).name} for r in IN_ALL},
+    }
+
+
 def config_checksum():
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(portable_config(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def template_texts():
+    """{name: text} of the report's Jinja2 templates: a param, so that only an edit rebuilds the report."""
+    return {
+        Path(p).name: Path(p).read_text(encoding="utf-8")
+        for p in sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2"))
+    }
 
 
 def gradcheck_specs(wildcards):
@@ -206,13 +225,12 @@ def assignment_outputs(assignment):
     return [f for r in ex.reports_of(config, assignment) for f in report_outputs(r)]
 
 
-def package_sources(*modules):
-    return [f"{workflow.basedir}/src/dd2424/{m}.py" for m in modules]
-
-
-# Editing the numerical code retrains the models; editing plots or the report does not.
-NETWORK_CODE = package_sources("layers", "losses", "model")
-TRAINING_CODE = NETWORK_CODE + package_sources("optim", "augment", "schedules", "trainer", "run", "experiments")
+def code(script):
+    """What a job depends on in code, as a param: the content of its script and of every package module
+    it imports (dd2424.sourcecode).  Only a change of content reruns a job; a touch, a branch switched and
+    back or a checkout at another path reruns nothing (the profiles leave out Snakemake's own, time-based,
+    code trigger)."""
+    return sourcecode.digest(f"{workflow.basedir}/workflow/scripts/{script}", f"{workflow.basedir}/src/dd2424")
 
 
 def curves_axis(wildcards):

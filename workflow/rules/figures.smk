@@ -14,6 +14,7 @@ rule curves:
     log:
         "logs/{report}/figures/{experiment}_curves.log",
     params:
+        code=code("plot_curves.py"),
         x=curves_axis,
         runs=run_names(per_seed=True),
     message:
@@ -36,6 +37,7 @@ rule weights:
     log:
         "logs/{report}/figures/{experiment}_weights.log",
     params:
+        code=code("plot_weights.py"),
         runs=run_names(per_seed=False),
     message:
         "Drawing the learned weights of {wildcards.report}/{wildcards.experiment} as class images"
@@ -56,6 +58,7 @@ rule histograms:
     log:
         "logs/{report}/figures/{experiment}_histograms.log",
     params:
+        code=code("plot_histograms.py"),
         runs=run_names(per_seed=False),
     message:
         "Histogramming the probability of the true class for {wildcards.report}/{wildcards.experiment}"
@@ -75,6 +78,8 @@ rule schedule_figure:
         ),
     log:
         "logs/{report}/figures/{experiment}_schedule.log",
+    params:
+        code=code("plot_schedule.py"),
     message:
         "Plotting the learning-rate schedules of {wildcards.report}/{wildcards.experiment}"
     script:
@@ -94,6 +99,7 @@ rule search_figure:
     log:
         "logs/{report}/figures/{experiment}_search.log",
     params:
+        code=code("plot_search.py"),
         stages=lambda wc: search_stages(wc.report, wc.experiment),
         searched=lambda wc: searched_keys(wc.report, wc.experiment),
     message:

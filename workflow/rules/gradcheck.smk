@@ -4,7 +4,6 @@
 rule gradcheck:
     input:
         split=gradcheck_split,
-        code=NETWORK_CODE + package_sources("gradcheck", "run"),
     output:
         table=gradcheck_table("{assignment}"),
     log:
@@ -16,6 +15,7 @@ rule gradcheck:
         mem_mb=2000,
         runtime=30,
     params:
+        code=code("gradcheck.py"),
         checks=gradcheck_specs,
         max_rel_error=lookup(dpath="gradcheck/max_rel_error", within=config),
     message:

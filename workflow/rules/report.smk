@@ -15,16 +15,17 @@ rule scorecard:
         summary=rules.summary_all.output.table,
         search=list(REPORT_FILES["search"].values()),
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
-        # the published numbers, read from the report files (config["reports"]): editing them retrains nothing
-        reports=[config["reports"][r]["file"] for r in IN_ALL],
     output:
         table="results/report/scorecard.csv",
     log:
         "logs/report/scorecard.log",
     params:
+        code=code("scorecard.py"),
         searches=list(REPORT_FILES["search"]),
         gradchecks=list(REPORT_FILES["gradcheck"]),
-        config=lambda wildcards: {**config, "reports": {r: config["reports"][r] for r in IN_ALL}},
+        # the published numbers are the reports' (config["reports"], loaded from their files): editing
+        # them reruns this and the PDF, no training
+        config=portable_config(),
     message:
         "Scoring every published number of the reports against ours"
     script:
@@ -42,6 +43,8 @@ rule scorecard_figure:
         ),
     log:
         "logs/report/scorecard_figure.log",
+    params:
+        code=code("plot_scorecard.py"),
     message:
         "Plotting ours against every published number"
     script:
@@ -61,6 +64,8 @@ rule gemm_rate:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        code=code("gemm_rate.py"),
     message:
         "Measuring numpy's float32 GEMM rate on one core"
     script:
@@ -79,19 +84,17 @@ rule render_report:
         range=list(REPORT_FILES["range"].values()),
         figure=list(REPORT_FILES["figure"].values()),
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
-        templates=sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2")),
-        # titles, prose and published numbers: read by the report only, so editing them retrains nothing
-        reports=[config["reports"][r]["file"] for r in IN_ALL],
     output:
         tex="results/report/report.tex",
     log:
         "logs/report/render.log",
     params:
-        templates=lambda wildcards, input: os.path.dirname(input.templates[0]),
+        code=code("render_report.py"),
+        templates=template_texts(),
         # what each of the search/best/range/figure/gradcheck inputs is, in order
         ids={kind: list(files) for kind, files in REPORT_FILES.items()},
         commit=git_commit(),
-        config=config,
+        config=portable_config(),
         reports=IN_ALL,
         checksum=config_checksum(),
     message:
@@ -107,6 +110,8 @@ rule report:
         pdf=report("results/report.pdf", caption="../../report/captions/pdf.rst", category="report"),
     log:
         "logs/report/latexmk.log",
+    params:
+        code=code("build_pdf.py"),
     message:
         "Building results/report.pdf with latexmk"
     script:

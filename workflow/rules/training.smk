@@ -25,7 +25,6 @@ for job in TRAINING_JOBS:
         input:
             split=split_files(job["specs"][0]["split"]),
             derived=derived_file(job["report"], job["experiment"]),
-            code=TRAINING_CODE,
         output:
             model=job_outputs(job, "model.npz"),
             history=job_outputs(job, "history.csv"),
@@ -42,6 +41,7 @@ for job in TRAINING_JOBS:
             mem_mb=3000,
             runtime=120,
         params:
+            code=code("train.py"),
             specs=job["specs"],
             derived_by=job["derived_by"],
             curves=job["curves"],
@@ -61,6 +61,8 @@ rule search_table:
     log:
         "logs/{report}/{experiment}/search_table.log",
     priority: 10
+    params:
+        code=code("search_table.py"),
     message:
         "Ranking the points of search {wildcards.report}/{wildcards.experiment} by validation accuracy"
     script:
@@ -76,6 +78,7 @@ rule search_range:
         "logs/{report}/{experiment}/search_range.log",
     priority: 10
     params:
+        code=code("search_range.py"),
         refine=refine_margins,
         coarse=coarse_ranges,
     message:
@@ -91,6 +94,8 @@ rule summary:
         table="results/{report}/summary.csv",
     log:
         "logs/{report}/summary.log",
+    params:
+        code=code("summary.py"),
     message:
         "Collecting one row per trained model of report {wildcards.report}"
     script:
@@ -104,6 +109,8 @@ rule summary_all:
         table="results/summary.csv",
     log:
         "logs/summary.log",
+    params:
+        code=code("summary.py"),
     message:
         "Concatenating the summaries of every report"
     script:
