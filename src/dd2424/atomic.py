@@ -48,4 +48,4 @@ def written(dest):
 
 def write_text(dest, text):
     with written(dest) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")

@@ -31,13 +31,13 @@ PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 def _json(path):
     try:
-        json.loads(path.read_text())
+        json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         return f"not valid JSON ({e})"
 
 
 def _csv(path):
-    text = path.read_text(errors="replace")
+    text = path.read_text(encoding="utf-8", errors="replace")
     if not text.endswith("\n"):
         return "cut short: its last line is incomplete"
     rows = list(csv.reader(text.splitlines()))
@@ -59,7 +59,7 @@ def _pdf(path):
 
 
 def _tex(path):
-    if "\\end{document}" not in path.read_text(errors="replace")[-200:]:
+    if "\\end{document}" not in path.read_text(encoding="utf-8", errors="replace")[-200:]:
         return "cut short: it does not end with \\end{document}"
 
 
