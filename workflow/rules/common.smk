@@ -137,6 +137,31 @@ def portable_config():
     }
 
 
+# What the PDF alone shows of an experiment: the scorecard does not depend on it.
+DISPLAY_ONLY = ("prose", "figures", "section", "show_top", "baseline")
+
+
+def scorecard_config():
+    """What the scorecard reads of the config: the md5 and the gradient checks (for the causes of a miss),
+    and each report's assignment, experiments and published numbers, without what only the PDF shows."""
+    reports = portable_config()["reports"]
+    return {
+        "data": portable_config()["data"],
+        "gradcheck": config["gradcheck"],
+        "reports": {
+            r: {
+                "assignment": report["assignment"],
+                "published": report.get("published", []),
+                "experiments": {
+                    name: {k: v for k, v in exp.items() if k not in DISPLAY_ONLY}
+                    for name, exp in report["experiments"].items()
+                },
+            }
+            for r, report in reports.items()
+        },
+    }
+
+
 def config_checksum():
     return hashlib.sha256(json.dumps(portable_config(), sort_keys=True).encode()).hexdigest()[:16]
 

@@ -25,7 +25,7 @@ rule scorecard:
         gradchecks=list(REPORT_FILES["gradcheck"]),
         # the published numbers are the reports' (config["reports"], loaded from their files): editing
         # them reruns this and the PDF, no training
-        config=portable_config(),
+        config=scorecard_config(),
     message:
         "Scoring every published number of the reports against ours"
     script:
