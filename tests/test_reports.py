@@ -137,6 +137,19 @@ def test_overrides_merge_into_a_report(tmp_path):
         (lambda r: r["published"][0].update(target="gradcheck/nope/W"), r"no gradient check 'nope'"),
         (lambda r: r["published"][0].update(target="required"), r"'required' is not a search"),
         (lambda r: r["published"][0].pop("value"), r"published\.0: 'value' is a required property"),
+        # a sampled range that is empty, or whose values no run accepts
+        (
+            lambda r: r["experiments"].update(
+                coarse={"random": {"sample": {"lambda": {"low": -1, "high": -3}}, "count": 2}}
+            ),
+            r"experiments\.coarse\.random\.sample\.lambda: low -1 is not below high -3",
+        ),
+        (
+            lambda r: r["experiments"].update(
+                coarse={"random": {"sample": {"eta": {"low": -0.05, "high": 0.1, "scale": "linear"}}, "count": 2}}
+            ),
+            r"experiments\.coarse\.random\.sample\.eta\.low: -0\.05 is not a value of eta: .*minimum of 0",
+        ),
         # cross-references between experiments
         (
             lambda r: r["experiments"].update(fine={"refine": {"from": "required", "count": 2}}),

@@ -135,6 +135,7 @@ def load_reports(config, schema, workdir, basedir):
         error = jsonschema.exceptions.best_match(validator.iter_errors(report))
         if error is not None:
             raise _schema_error(path, error)
+        sampled_range_problems(report, path, schema["$defs"])
         rid = report["id"]
         if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
             raise ReportError(
@@ -225,3 +226,26 @@ def grid_point_problems(report, path):
         for key, value in point.items():
             if not any(point_matches({key: v}, {key: value}) for v in grid[key] if isinstance(v, (int, float))):
                 raise ReportError(f"{where}: point {point} is not a point of the grid ({key}: {grid[key]})")
+
+
+def sampled_range_problems(report, path, defs):
+    """Refuse a random search's range that is empty or reaches values no run spec accepts.
+
+    ``defs``: the schema's definitions (``run_spec`` gives each key's).  A range is ``[low, high]``
+    of the value itself (``scale: linear``) or of its log10; both ends are
+    checked as the run spec checks the key (a linear η range crossing 0 is
+    refused, as a negative η in a run is).
+    """
+    for name, exp in report["experiments"].items():
+        for key, r in exp.get("random", {}).get("sample", {}).items():
+            where = f"{path}: experiments.{name}.random.sample.{key}"
+            if not r["low"] < r["high"]:
+                raise ReportError(f"{where}: low {r['low']} is not below high {r['high']}: nothing to sample")
+            log = r.get("scale", "log10") == "log10"
+            for end in ("low", "high"):
+                value = 10.0 ** r[end] if log else r[end]
+                key_schema = {"$defs": defs, **defs["run_spec"]["properties"].get(key, {})}
+                error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(key_schema).iter_errors(value))
+                if error is not None:
+                    shown = f"10^{r[end]} = {value:g}" if log else f"{value:g}"
+                    raise ReportError(f"{where}.{end}: {shown} is not a value of {key}: {error.message}")
