@@ -16,7 +16,7 @@ import threading
 import time
 
 
-def stop_when_orphaned(log=print, every=1.0, grace=10.0):
+def stop_when_orphaned(log=print, every=1.0, grace=3.0):
     """Watch, from a daemon thread, that the process that started this one is still its parent.
 
     When it is gone the main thread gets a KeyboardInterrupt at its next
