@@ -317,6 +317,9 @@ def snakemake_in_background(workdir, *args, extra_configs=()):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # Ctrl-C as a terminal delivers it: a suite started in the background (`cmd &` in a script)
+        # would otherwise pass on an ignored SIGINT, which no Ctrl-C test can interrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
