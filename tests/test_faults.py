@@ -74,6 +74,13 @@ def test_config_cross_references_are_refused_with_the_file_and_key_path(config, 
         checks.check_config(with_experiment(config, report, name, exp))
 
 
+def test_a_gradient_check_on_a_split_that_does_not_exist_is_refused(config):
+    cfg = json.loads(json.dumps(config))
+    cfg["gradcheck"]["a1"]["split"] = "nosuch"
+    with pytest.raises(checks.ConfigError, match=r"gradcheck\.a1\.split: 'nosuch' is not one of splits"):
+        checks.check_config(cfg)
+
+
 def test_the_shipped_config_passes_the_cross_reference_check(config):
     checks.check_config(config)
 

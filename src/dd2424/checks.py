@@ -25,6 +25,9 @@ def check_config(config):
     target or quantity we do not have.
     """
     splits = config["splits"]
+    for a, gradcheck in config["gradcheck"].items():
+        if isinstance(gradcheck, dict) and gradcheck.get("split", "batch1") not in splits:
+            raise ConfigError(f"gradcheck.{a}.split: {gradcheck['split']!r} is not one of splits: {sorted(splits)}")
     for rid, report in config["reports"].items():
         experiments = report["experiments"]
         where = f"{report['file']}: experiments"
