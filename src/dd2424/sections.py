@@ -14,45 +14,11 @@ from pathlib import Path
 
 from .experiments import experiment_kind, searched_keys
 from .scorecard import kind_of, point_matches
-from .summary import aggregate, mean_std
+from .summary import HYPER, aggregate, mean_std
 
 CHANCE = 0.1
-# The hyper-parameters a settings line or a table may show, in the order they are read.
-SETTINGS = (
-    "split",
-    "n_train",
-    "hidden",
-    "batch_norm",
-    "bn_alpha",
-    "init",
-    "init_sigma",
-    "bias_init",
-    "loss",
-    "lambda",
-    "n_batch",
-    "schedule",
-    "eta",
-    "step_every",
-    "step_factor",
-    "decay",
-    "eta_min",
-    "eta_max",
-    "n_s",
-    "n_s_epochs",
-    "cycles",
-    "cyclic_epochs",
-    "cyclic_updates",
-    "epochs",
-    "momentum",
-    "optimizer",
-    "adam_beta1",
-    "adam_beta2",
-    "adam_eps",
-    "flip",
-    "translate",
-    "dropout",
-    "label_smoothing",
-)
+# The hyper-parameters a settings line or a table may show: the run spec's, as summary.csv has them.
+SETTINGS = HYPER
 # A table with more varying keys than this lists each run's own changes in one column instead.
 MAX_KEY_COLUMNS = 4
 RUN_LOSSES = ("train_loss", "val_loss", "test_loss", "test_cost")
