@@ -67,9 +67,9 @@ def check_config(config):
                     raise ConfigError(
                         f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
                     )
-            for key in ("baseline",):
-                if key in exp and experiment_kind(experiments.get(exp[key], {"runs": 1})) != "runs":
-                    raise ConfigError(f"{here}.{key} names {exp[key]!r}, which is not a runs experiment of {rid}")
+            baseline = exp.get("baseline")
+            if baseline is not None and "runs" not in experiments.get(baseline, {}):
+                raise ConfigError(f"{here}.baseline names {baseline!r}, which is not a runs experiment of {rid}")
         compared = report.get("compare", {}).get("experiment")
         if compared is not None and compared not in experiments:
             raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")

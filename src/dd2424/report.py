@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import atomic, latex, texescape
 from .arithmetic import useful_flop_per_sample
-from .scorecard import TOLERANCES, by_experiment, kind_of, read_scorecard, totals
+from .scorecard import TOLERANCES, by_experiment, kind_of, published_entries, read_scorecard, totals
 from .sections import parts_context
 from .summary import hidden_from_label
 
@@ -297,11 +297,7 @@ def build_context(config, reports, summary_path, scorecard_path, files, report_d
     gradchecks = {a: pd.read_csv(path) for a, path in files["gradcheck"].items()}
     rows = read_scorecard(scorecard_path)
     overall, per_report = totals(rows)
-    entries = [
-        {**e, "report": r, "experiment": str(e["target"]).split("/")[0]}
-        for r in reports
-        for e in config["reports"][r].get("published", [])
-    ]
+    entries = published_entries({r: config["reports"][r] for r in reports})
     return {
         "scorecard": {
             "rows": rows,

@@ -144,9 +144,10 @@ DISPLAY_ONLY = ("prose", "figures", "section", "show_top", "baseline")
 def scorecard_config():
     """What the scorecard reads of the config: the md5 and the gradient checks (for the causes of a miss),
     and each report's assignment, experiments and published numbers, without what only the PDF shows."""
-    reports = portable_config()["reports"]
+    portable = portable_config()
+    reports = portable["reports"]
     return {
-        "data": portable_config()["data"],
+        "data": portable["data"],
         "gradcheck": config["gradcheck"],
         "reports": {
             r: {
