@@ -198,10 +198,9 @@ def target_problem(entry, report, gradcheck, runs_of):
         if "point" in entry and "grid" not in exp:
             return f"{parts[0]!r} is a sampled search: its points have no fixed values, give a rank instead of a point"
         return None
-    if len(parts) > 2 or parts[1] not in runs_of(report["id"], parts[0]):
-        return (
-            f"no run {'/'.join(parts[1:])!r} in experiment {parts[0]!r} ({', '.join(runs_of(report['id'], parts[0]))})"
-        )
+    runs = runs_of(report["id"], parts[0])
+    if len(parts) > 2 or parts[1] not in runs:
+        return f"no run {'/'.join(parts[1:])!r} in experiment {parts[0]!r} ({', '.join(runs)})"
     return None
 
 

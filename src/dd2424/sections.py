@@ -181,11 +181,10 @@ def grid_layout(points, keys):
         return None
     *outer, row_key, col_key = keys
 
-    def values(key):
-        return sorted({p[key] for p in points}, key=_sort_key)
-
+    # Each key's values sorted once, not once per table row.
+    values = {key: sorted({p[key] for p in points}, key=_sort_key) for key in keys}
     tables = []
-    for outer_value in values(outer[0]) if outer else [None]:
+    for outer_value in values[outer[0]] if outer else [None]:
         cells = {}
         for p in points:
             if outer and p[outer[0]] != outer_value:
@@ -195,8 +194,8 @@ def grid_layout(points, keys):
             {
                 "outer": outer_value,
                 "rows": [
-                    {"value": rv, "cells": [cells.get((str(rv), str(cv))) for cv in values(col_key)]}
-                    for rv in values(row_key)
+                    {"value": rv, "cells": [cells.get((str(rv), str(cv))) for cv in values[col_key]]}
+                    for rv in values[row_key]
                 ],
             }
         )
@@ -204,7 +203,7 @@ def grid_layout(points, keys):
         "outer_key": outer[0] if outer else None,
         "row_key": row_key,
         "col_key": col_key,
-        "columns": values(col_key),
+        "columns": values[col_key],
         "tables": tables,
     }
 
