@@ -256,7 +256,7 @@ def refine_chain(experiments, name):
     while "refine" in experiments[chain[0]]:
         source = experiments[chain[0]]["refine"]["from"]
         if source in chain:
-            raise ValueError(f"refine.from goes round in a cycle: {' -> '.join([source] + chain)}")
+            raise ValueError(f"the refines go round in a cycle: {' -> '.join([source] + chain)}")
         if source not in experiments:
             raise ValueError(f"{chain[0]}.refine.from names {source!r}, which is not an experiment")
         chain.insert(0, source)
