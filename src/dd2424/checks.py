@@ -21,8 +21,10 @@ def check_config(config):
     Run at parse time, before any job, on the config with its reports loaded
     (``config["reports"]``): a split that does not exist, a ``refine.from``,
     ``best_of``, ``baseline`` or ``compare`` naming a missing experiment or
-    one of the wrong kind, ``best_of.keys`` the source does not search, a
-    sampled key that cannot vary within a stack, a published entry whose
+    one of the wrong kind, refines that go round in a cycle, a refine rule
+    given a parameter it does not read, ``rank_by`` on a runs experiment,
+    ``best_of.keys`` the source does not search, a sampled (or refined
+    grid) key that cannot vary within a stack, a published entry whose
     target or quantity we do not have.
     """
     splits = config["splits"]
