@@ -182,3 +182,53 @@ def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
     second = layout["tables"][1]["rows"][1]  # n_batch 50, eta 0.01
     assert second["value"] == 0.01 and [p["run"] for p in second["cells"]] == ["g9", "g10", "g11"]
     assert grid_layout(points, ["lambda"]) is None  # one key: the list of points says it all
+
+
+def render_refine(experiments, name, rank_by="final"):
+    """refine.tex.j2 of one refined stage of made-up experiments, with one point."""
+    from pathlib import Path
+
+    from dd2424.sections import refined_from
+
+    env = report.environment(str(Path(__file__).resolve().parents[1] / "report"))
+    point = {"run": "p000", "lambda": 1e-3, "val_accuracy": 0.4, "test_accuracy": 0.39}
+    point.update(best_val_accuracy=0.42, best_val_epoch=2.0)
+    e = {
+        "name": name,
+        "kind": "refine",
+        "common": {},
+        "train_images": 100,
+        "val_images": 50,
+        "keys": ["lambda"],
+        "points": [point],
+        "show_top": 3,
+        "published_top": [],
+        "point_quantities": [],
+        "rank_by": rank_by,
+        "figures": {"search": None},
+        "ranges": {"lambda": {"low": -4.0, "high": -2.0, "scale": "log10"}},
+        "refined_from": refined_from(experiments, name),
+    }
+    return " ".join(env.get_template("refine.tex.j2").render(e=e).split())
+
+
+def test_a_refined_stage_states_the_stage_and_the_rule_its_range_comes_from():
+    experiments = {
+        "coarse": {"grid": {"lambda": [1e-4, 1e-2]}, "rank_by": "best_val"},
+        "fine1": {"refine": {"from": "coarse", "count": 3, "rule": "best", "margin": 1}},
+        "fine2": {"refine": {"from": "fine1", "count": 3, "rule": "factor", "top": 2}},
+        "fine3": {"refine": {"from": "fine2", "count": 3}},
+    }
+    one = render_refine(experiments, "fine1")
+    assert "from the grid stage \\texttt{coarse} by the rule \\emph{best}: its best point $\\pm$ 1 (on" in one
+    assert "by their best validation accuracy during training" in one
+    assert "not bounded for a key taken in log10 (a grid samples no range)" in one
+    assert "Stage" not in one  # two stages are no chain to spell out
+    two = render_refine(experiments, "fine2", rank_by="best_val")
+    assert "from the refine stage \\texttt{fine1} by the rule \\emph{factor}: $[\\min / 3" in two
+    assert "of the values of its 2 best points" in two and "kept inside that stage's range" in two
+    assert "ranked by their best validation accuracy during training" in two and "best val.\\ acc. & epoch" in two
+    three = render_refine(experiments, "fine3")
+    assert three.startswith("\\noindent\\emph{Settings:}")
+    assert "Stage 4 of the coarse-to-fine chain \\texttt{coarse} $\\to$ \\texttt{fine1} $\\to$ \\texttt{fine2}" in three
+    assert "by the rule \\emph{span}: the span of its 3 best points, widened by 0.25 on each side" in three

@@ -162,6 +162,48 @@ def test_overrides_merge_into_a_report(tmp_path):
             r"experiments\.best\.best_of\.experiment names 'gird'",
         ),
         (lambda r: r["experiments"]["required"].update(baseline="grid"), r"baseline names 'grid', which is not a runs"),
+        # refine chains: no cycle, a root that a stack can sample, a rule given only the parameters it reads
+        (
+            lambda r: r["experiments"].update(
+                f1={"refine": {"from": "f2", "count": 2}}, f2={"refine": {"from": "f1", "count": 2}}
+            ),
+            r"experiments\.f1\.refine\.from: the refines go round in a cycle: f1 -> f2 -> f1",
+        ),
+        (
+            lambda r: r["experiments"].update(f1={"refine": {"from": "f1", "count": 2}}),
+            r"experiments\.f1\.refine\.from: the refines go round in a cycle: f1 -> f1",
+        ),
+        (
+            lambda r: r["experiments"].update(
+                nb={"grid": {"n_batch": [10, 20]}}, f={"refine": {"from": "nb", "count": 2}}
+            ),
+            r"experiments\.nb\.grid samples \['n_batch'\]: a refined search samples only per-model scalars",
+        ),
+        (
+            lambda r: r["experiments"].update(f={"refine": {"from": "grid", "count": 2, "rule": "best", "top": 3}}),
+            r"experiments\.f\.refine: rule best reads margin, not top",
+        ),
+        (
+            lambda r: r["experiments"].update(f={"refine": {"from": "grid", "count": 2, "factor": 3}}),
+            r"experiments\.f\.refine: rule span reads top, margin, not factor",
+        ),
+        (
+            lambda r: r["experiments"].update(f={"refine": {"from": "grid", "count": 2, "rule": "halve"}}),
+            r"experiments\.f\.refine\.rule: 'halve' is not one of \['span', 'best', 'factor'\]",
+        ),
+        # rank_by: a search's only, and a best validation accuracy published only of a search ranked by it
+        (
+            lambda r: r["experiments"]["required"].update(rank_by="best_val"),
+            r"experiments\.required\.rank_by ranks the points of a search",
+        ),
+        (
+            lambda r: r["experiments"]["grid"].update(rank_by="best"),
+            r"experiments\.grid\.rank_by: 'best' is not one of \['final', 'best_val'\]",
+        ),
+        (
+            lambda r: r["published"][1].update(quantity="best_val_accuracy"),
+            r"published\.1 \(grid, best_val_accuracy\): 'grid' records its points' final weights alone",
+        ),
     ],
 )
 def test_a_malformed_report_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
@@ -206,3 +248,27 @@ def test_a_grid_shrunk_by_overrides_leaves_its_published_points_unscored_not_ref
     config = shipped_config(overrides={"a1-2024-grid-bce": {"experiments": {"grid": small}}})
     check_config(config)
     assert len(ex.static_runs(config, "a1-2024-grid-bce", "grid")) == 1
+
+
+def test_a_chain_of_refines_from_a_grid_is_accepted_and_searches_the_grids_keys(tmp_path):
+    """grid -> refine -> refine -> refine, each stage its own training length and rule; best_val published."""
+    report = small_report()
+    report["experiments"].update(
+        coarse={"base": {"epochs": 2}, "grid": {"lambda": [1e-4, 1e-2], "eta": [0.001, 0.01]}, "rank_by": "best_val"},
+        fine1={"base": {"epochs": 3}, "refine": {"from": "coarse", "count": 3, "rule": "best", "margin": 1}},
+        fine2={"base": {"epochs": 4}, "refine": {"from": "fine1", "count": 3, "rule": "factor", "top": 2}},
+        fine3={"base": {"epochs": 5}, "refine": {"from": "fine2", "count": 3}, "rank_by": "best_val"},
+    )
+    report["published"].append(
+        {"section": "T", "target": "fine3", "rank": 1, "quantity": "best_val_accuracy", "value": 0.4}
+    )
+    config = load_only(tmp_path, report)
+    experiments = ex.experiments_of(config, "a1-made-up")
+    assert ex.refine_chain(experiments, "fine3") == ["coarse", "fine1", "fine2", "fine3"]
+    assert ex.refine_chain(experiments, "coarse") == ["coarse"]
+    assert ex.searched_keys(config, "a1-made-up", "fine3") == ["lambda", "eta"]
+    assert [s["epochs"] for s in ex.static_runs(config, "a1-made-up", "fine2").values()] == [4, 4, 4]
+    # a search ranked by its best validation accuracy evaluates it every epoch; the others as before
+    jobs = ex.training_jobs(config, {("a1-made-up", e): ex.static_runs(config, "a1-made-up", e) for e in experiments})
+    curves = {j["experiment"]: j["curves"] for j in jobs}
+    assert curves == {"required": True, "grid": False, "coarse": "val", "fine1": False, "fine2": False, "fine3": "val"}

@@ -189,3 +189,22 @@ def test_a_searched_hyper_parameter_that_misses_names_the_search_and_its_note():
     assert row["verdict"] == "missed" and row["ours"]["mean"] == 1e-2
     assert "chosen by the search search, whose best point depends on the points it sampled" in row["causes"]
     assert "search: Ranges as stated" in row["causes"]
+
+
+def test_a_rank_of_a_search_ranked_by_best_val_is_its_kth_best_during_training():
+    config = made_up_config()
+    config["reports"]["r-search"]["experiments"]["search"]["rank_by"] = "best_val"
+    summary, searches, gradchecks = made_up_results()
+    searches["r-search/search"]["best_val_accuracy"] = [0.47, 0.46, 0.41]  # p0 was best during training
+    first, second = scorecard(
+        [
+            entry("r-search", "search", "best_val_accuracy", 0.47, rank=1),
+            entry("r-search", "search", "val_accuracy", 0.45, rank=2),
+        ],
+        config,
+        summary,
+        searches,
+        gradchecks,
+    )
+    assert first["ours"]["mean"] == 0.47 and first["verdict"] == "reproduced"
+    assert second["ours"]["mean"] == 0.45  # p1, second by its best during training, first by its final weights

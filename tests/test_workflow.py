@@ -16,6 +16,7 @@ from conftest import REPORT_SCHEMA, ROOT, TINY, tiny_workdir
 from conftest import run_snakemake as snakemake
 
 from dd2424 import experiments as ex
+from dd2424 import search as ex_search
 from dd2424.reports import load_reports, merge
 from dd2424.scorecard import published_entries
 from dd2424.summary import aggregate, mean_std
@@ -455,3 +456,68 @@ def test_a_bad_checksum_stops_the_download_and_leaves_nothing(tmp_path):
     assert "md5" in done.stdout + done.stderr + log
     assert not (tmp_path / "resources/cifar-10-python.tar.gz").exists()
     assert not list((tmp_path / "resources").glob("*.part"))
+
+
+CHAIN = "a1-made-up-chain"
+
+
+def test_a_chain_of_three_refines_from_a_grid_derives_each_range_by_its_rule_from_the_stage_before(tmp_path):
+    """A made-up report alone (no shipped one): grid -> refine (best +- a decade, ranked by the best validation
+    accuracy during training) -> refine (factor 3 of the top 2) -> refine (span of the top 2 +- 0.1), each with its
+    own training length.  Each range.json is the rule applied to the previous stage's search.csv, inside its bounds."""
+    work = tiny_workdir(tmp_path / "work")
+    report = {
+        "id": CHAIN,
+        "assignment": "a1",
+        "title": "Assignment 1 (made up): a coarse-to-fine chain from a grid",
+        "experiments": {
+            "coarse": {"base": {"epochs": 1}, "grid": {"lambda": [1e-4, 1e-2], "eta": [0.001, 0.01]}},
+            "fine1": {
+                "base": {"epochs": 2},
+                "rank_by": "best_val",
+                "refine": {"from": "coarse", "count": 3, "rule": "best", "margin": 1},
+            },
+            "fine2": {"base": {"epochs": 2}, "refine": {"from": "fine1", "count": 3, "rule": "factor", "top": 2}},
+            "fine3": {"base": {"epochs": 3}, "refine": {"from": "fine2", "count": 3, "top": 2, "margin": 0.1}},
+        },
+    }
+    (work / f"{CHAIN}.yaml").write_text(yaml.safe_dump(report, sort_keys=False))
+    (work / "chain.yaml").write_text(
+        yaml.safe_dump(
+            {"seeds": [1], "defaults": {"n_batch": 20}, "report_files": {"shipped": None, "chain": f"{CHAIN}.yaml"}}
+        )
+    )
+    results = work / "results" / CHAIN
+    targets = [f"results/{CHAIN}/fine3/search.csv", f"results/{CHAIN}/figures/fine3_search.png"]
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-j2", *targets]
+        + ["--configfile", str(work / "data.yaml"), str(work / "chain.yaml")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    bounds = ex_search.grid_bounds(report["experiments"]["coarse"]["grid"])
+    stages = ["coarse", "fine1", "fine2", "fine3"]
+    for source, stage in zip(stages, stages[1:]):
+        derived = json.loads((results / stage / "range.json").read_text())
+        refine = report["experiments"][stage]["refine"]
+        rule = ex_search.refine_rule(refine)
+        metric = ex_search.rank_metric(report["experiments"][source])
+        assert {k: derived[k] for k in ("from", "ranked_by", *rule)} == {"from": source, "ranked_by": metric, **rule}
+        previous = pd.read_csv(results / source / "search.csv")
+        assert derived["bounds"] == bounds
+        assert derived["ranges"] == ex_search.refine_ranges(previous, bounds, metric=metric, **rule)
+        # the stage's points were sampled inside it
+        points = pd.read_csv(results / stage / "search.csv")
+        for key, r in derived["ranges"].items():
+            assert np.log10(points[key]).between(r["low"] - 1e-12, r["high"] + 1e-12).all()
+        bounds = derived["ranges"]
+    fine1 = pd.read_csv(results / "fine1" / "search.csv")
+    # ranked by the best validation accuracy during training, each evaluated every epoch
+    assert fine1.best_val_accuracy.is_monotonic_decreasing and fine1.best_val_epoch.isin([1.0, 2.0]).all()
+    history = pd.read_csv(results / "fine1" / fine1.run[0] / "seed1" / "history.csv")
+    assert list(history.epoch) == [1.0, 2.0] and history.val_accuracy.max() == fine1.best_val_accuracy[0]
+    # a search ranked by its final weights records those alone
+    assert pd.read_csv(results / "fine2" / "search.csv").best_val_accuracy.isna().all()
+    assert (results / "figures" / "fine3_search.png").stat().st_size > 1000

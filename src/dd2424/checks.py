@@ -4,9 +4,10 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
-from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, static_runs
+from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
 from .reports import check_published
 from .schedules import cyclic_length, resolve_n_s
+from .search import RULE_DEFAULTS, RULE_PARAMETERS
 from .trainer import STACKABLE
 
 
@@ -20,8 +21,10 @@ def check_config(config):
     Run at parse time, before any job, on the config with its reports loaded
     (``config["reports"]``): a split that does not exist, a ``refine.from``,
     ``best_of``, ``baseline`` or ``compare`` naming a missing experiment or
-    one of the wrong kind, ``best_of.keys`` the source does not search, a
-    sampled key that cannot vary within a stack, a published entry whose
+    one of the wrong kind, refines that go round in a cycle, a refine rule
+    given a parameter it does not read, ``rank_by`` on a runs experiment,
+    ``best_of.keys`` the source does not search, a sampled (or refined
+    grid) key that cannot vary within a stack, a published entry whose
     target or quantity we do not have.
     """
     splits = config["splits"]
@@ -40,15 +43,12 @@ def check_config(config):
                         f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
                     )
             if "refine" in exp:
-                source = exp["refine"]["from"]
-                if source not in experiments:
-                    raise ConfigError(f"{here}.refine.from names {source!r}, which is not an experiment of {rid}")
-                if "random" not in experiments[source]:
-                    raise ConfigError(
-                        f"{here}.refine.from names {source!r}, a {experiment_kind(experiments[source])} "
-                        "experiment; a refined search needs a random search to refine"
-                    )
-                _check_stackable_keys(f"{where}.{source}.random.sample", experiments[source]["random"]["sample"])
+                _check_refine(experiments, name, where, rid)
+            if "rank_by" in exp and experiment_kind(exp) not in SEARCH_KINDS:
+                raise ConfigError(
+                    f"{here}.rank_by ranks the points of a search (grid, random or refine); {name!r} is a runs "
+                    "experiment, whose training curves are recorded anyway"
+                )
             if "random" in exp:
                 _check_stackable_keys(f"{here}.random.sample", exp["random"]["sample"])
             if "best_of" in exp:
@@ -146,12 +146,52 @@ def refuse_untrainable(spec, where, train_images=None):
         raise ConfigError(f"{where}: {'; '.join(problems)}")
 
 
-def _check_stackable_keys(where, sample):
+def _check_refine(experiments, name, where, rid):
+    """A refined search's source, its chain and its rule's parameters, refused naming the file and the key.
+
+    ``refine.from`` names a grid, a random search or a refine of the same
+    report, with no cycle; the chain's root varies only per-model scalars
+    (a refine samples them as one stack), a grid's with numbers only; a
+    rule's parameter it does not read is refused rather than ignored.
+    """
+    here = f"{where}.{name}.refine"
+    refine = experiments[name]["refine"]
+    source = refine["from"]
+    if source not in experiments:
+        raise ConfigError(f"{here}.from names {source!r}, which is not an experiment of {rid}")
+    if experiment_kind(experiments[source]) not in SEARCH_KINDS:
+        raise ConfigError(
+            f"{here}.from names {source!r}, a {experiment_kind(experiments[source])} experiment; a refined "
+            "search refines a search (grid, random or refine)"
+        )
+    try:
+        root = refine_chain(experiments, name)[0]
+    except ValueError as e:
+        raise ConfigError(f"{here}.from: {e}") from None
+    if "random" in experiments[root]:
+        _check_stackable_keys(f"{where}.{root}.random.sample", experiments[root]["random"]["sample"])
+    else:
+        grid = experiments[root]["grid"]
+        _check_stackable_keys(f"{where}.{root}.grid", grid, "a refined search")
+        for key, values in grid.items():
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                raise ConfigError(f"{where}.{root}.grid.{key}: {values} are not all numbers; a refine needs a range")
+    rule = refine.get("rule", RULE_DEFAULTS["rule"])
+    unused = [k for k in ("top", "margin", "factor") if k in refine and k not in RULE_PARAMETERS[rule]]
+    if unused:
+        raise ConfigError(
+            f"{here}: rule {rule} reads {', '.join(RULE_PARAMETERS[rule])}, not {', '.join(unused)} "
+            "(span: top, margin; best: margin; factor: top, factor)"
+        )
+
+
+def _check_stackable_keys(where, sample, what="a random search"):
     unstackable = [k for k in sample if k not in STACKABLE]
     if unstackable:
         raise ConfigError(
-            f"{where} samples {unstackable}: a random search samples only per-model scalars "
+            f"{where} samples {unstackable}: {what} samples only per-model scalars "
             f"({', '.join(STACKABLE)}); search other keys with a grid"
+            + ("" if what == "a random search" else " that nothing refines")
         )
 
 

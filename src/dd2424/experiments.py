@@ -7,7 +7,9 @@ An experiment (under ``experiments.<name>`` of a report file, loaded into
 - ``grid``: the cartesian product of value lists, one run per point;
 - ``random``: ``count`` points sampled from ``sample`` ranges;
 - ``refine``: like ``random``, but the ranges are computed by the workflow
-  from the best points of an earlier search (``refine.from``);
+  from the best points of an earlier search (``refine.from``: a grid, a
+  random search or another refine, so that stages chain coarse to fine;
+  the rules are ``dd2424.search``'s);
 
 and any of them may take ``best_of``: keys copied from the best point of an
 earlier search.  A run spec is flat: one value per hyper-parameter, so that
@@ -189,9 +191,10 @@ def training_jobs(config, runs):
     ``runs`` is ``{(report, experiment): static_runs(...)}``.  Each job is
     a dict: ``name`` (its rule), ``label`` (its log's and benchmark's name),
     ``report``, ``experiment``, ``runs``, ``specs``, ``seed`` (None: the
-    rule takes the seed as a wildcard), ``curves`` (full training curves, or
-    the validation figures a search needs) and ``chain`` (part of a search
-    chain, scheduled first).
+    rule takes the seed as a wildcard), ``curves`` (True: full training
+    curves; "val": the validation curve alone, for a search ranked by its
+    best validation accuracy; False: the final weights' figures alone) and
+    ``chain`` (part of a search chain, scheduled first).
     """
     chunk_size = config.get("search", {}).get("chunk_size")
     jobs = []
@@ -200,6 +203,9 @@ def training_jobs(config, runs):
         chain = derived_source(config, a, e) is not None
         derived_by = derivation(exp)
         if experiment_kind(exp) in SEARCH_KINDS:
+            # A search ranked by its best validation accuracy evaluates it every epoch ("val"); one
+            # ranked by the final weights records those alone, as before (the param is unchanged).
+            curves = "val" if exp.get("rank_by", "final") == "best_val" else False
             for seed in seeds_of(config, exp):
                 for i, names in enumerate(stacks(specs, chunk_size)):
                     jobs.append(
@@ -211,7 +217,7 @@ def training_jobs(config, runs):
                             runs=names,
                             specs=[specs[r] for r in names],
                             seed=seed,
-                            curves=False,
+                            curves=curves,
                             chain=True,
                             derived_by=derived_by,
                         )
@@ -238,12 +244,29 @@ def training_jobs(config, runs):
     return jobs
 
 
+def refine_chain(experiments, name):
+    """The stages of a search chain, coarse to fine, ending with ``name``: ``[root, ..., name]``.
+
+    ``experiments``: a report's experiments.  Each refine names the stage it
+    refines (``refine.from``); the root is a grid or a random search.
+    Raises ValueError naming the stages of a cycle, or a ``from`` that is no
+    experiment.
+    """
+    chain = [name]
+    while "refine" in experiments[chain[0]]:
+        source = experiments[chain[0]]["refine"]["from"]
+        if source in chain:
+            raise ValueError(f"the refines go round in a cycle: {' -> '.join([source] + chain)}")
+        if source not in experiments:
+            raise ValueError(f"{chain[0]}.refine.from names {source!r}, which is not an experiment")
+        chain.insert(0, source)
+    return chain
+
+
 def searched_keys(config, report, name):
-    """The keys a search experiment varies (a refined search: those of the search it refines)."""
+    """The keys a search experiment varies (a refined search: those of the root of its chain)."""
     experiments = experiments_of(config, report)
-    exp = experiments[name]
-    if "refine" in exp:
-        exp = experiments[exp["refine"]["from"]]
+    exp = experiments[refine_chain(experiments, name)[0]]
     if "grid" in exp:
         return list(exp["grid"])
     return list(exp["random"]["sample"])

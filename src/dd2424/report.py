@@ -77,6 +77,7 @@ SYMBOLS = {
     "step_factor": "step factor",
     "train_accuracy": "train acc.",
     "val_accuracy": "val.\\ acc.",
+    "best_val_accuracy": "best val.\\ acc.",
     "test_accuracy": "test acc.",
     "train_loss": "train loss",
     "val_loss": "val.\\ loss",

@@ -197,6 +197,11 @@ def target_problem(entry, report, gradcheck, runs_of):
             return "a search target needs a rank (k-th best) or a point (a grid point), not both"
         if "point" in entry and "grid" not in exp:
             return f"{parts[0]!r} is a sampled search: its points have no fixed values, give a rank instead of a point"
+        if entry["quantity"] == "best_val_accuracy" and exp.get("rank_by", "final") != "best_val":
+            return (
+                f"{parts[0]!r} records its points' final weights alone: a best validation accuracy during "
+                "training needs rank_by: best_val on it"
+            )
         return None
     runs = runs_of(report["id"], parts[0])
     if len(parts) > 2 or parts[1] not in runs:

@@ -63,7 +63,12 @@ def _json_safe(metrics):
 
 
 def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
-    """Train ``specs`` as one stack; ``outs[m]`` maps model/history/metrics/predictions to paths."""
+    """Train ``specs`` as one stack; ``outs[m]`` maps model/history/metrics/predictions to paths.
+
+    ``curves`` (True, "val" or False) as ``trainer.train`` takes it; with True
+    or "val" each model's metrics also hold ``best_val_accuracy``,
+    ``best_val_epoch`` and ``best_val_update`` (``trainer.best_validation``).
+    """
     keep_freed_memory()
     rng = np.random.default_rng(seed)
     spec = specs[0]
@@ -91,6 +96,9 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
                 metrics[f"{part}_{k}"] = final[f"{part}_{k}"]
         for k, v in test.items():
             metrics[f"test_{k}"] = float(v[m])
+        # The best validation accuracy during training, where the history evaluated more than the final weights.
+        if curves:
+            metrics.update(trainer.best_validation(history))
         p = probs[m]
         finite = np.isfinite(p).all()
         predicted = p.argmax(axis=1) if finite else np.full(len(y_test), -1)

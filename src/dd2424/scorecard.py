@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
+from .search import rank_metric
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
-ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy")
+# best_val_accuracy: the best validation accuracy evaluated during training (a run, or a search ranked by it).
+ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy", "best_val_accuracy")
 LOSSES = ("train_loss", "val_loss", "test_loss", "train_cost", "val_cost", "test_cost")
 HYPER_PARAMETERS = ("lambda", "eta", "n_batch")
 ERRORS = ("mean_abs_error", "std_abs_error", "max_abs_error", "max_rel_error")
@@ -75,11 +77,12 @@ def run_rows(summary, entry):
     return summary[(summary.report == entry["report"]) & (summary.experiment == experiment) & (summary.run == run)]
 
 
-def our_value(entry, summary, searches, gradchecks):
+def our_value(entry, summary, searches, gradchecks, metric="val_accuracy"):
     """Our mean, std and count for an entry, or None when we have no such result.
 
     ``searches``: ``{'<report>/<experiment>': search table}``; ``gradchecks``:
-    ``{assignment: gradient-check table}``.
+    ``{assignment: gradient-check table}``; ``metric``: the column the
+    entry's search ranks its points by (a ``rank`` is the k-th by it).
     """
     parts = entry["target"].split("/")
     quantity = entry["quantity"]
@@ -100,7 +103,7 @@ def our_value(entry, summary, searches, gradchecks):
     if table is None:
         return None
     if "rank" in entry:
-        ranked = table.sort_values("val_accuracy", ascending=False, kind="stable")
+        ranked = table.sort_values(metric, ascending=False, kind="stable")
         if entry["rank"] > len(ranked):
             return None
         return {"mean": float(ranked[quantity].iloc[entry["rank"] - 1]), "std": math.nan, "n": 1}
@@ -175,7 +178,8 @@ def scorecard(entries, config, summary, searches, gradchecks):
     """
     rows = []
     for entry in entries:
-        ours = our_value(entry, summary, searches, gradchecks)
+        exp = config["reports"][entry["report"]]["experiments"].get(entry["experiment"], {})
+        ours = our_value(entry, summary, searches, gradchecks, rank_metric(exp))
         row = {
             **entry,
             "kind": kind_of(entry["quantity"]),

@@ -12,8 +12,9 @@ import math
 import os
 from pathlib import Path
 
-from .experiments import experiment_kind, searched_keys
+from .experiments import experiment_kind, refine_chain, searched_keys
 from .scorecard import kind_of, point_matches
+from .search import refine_rule
 from .summary import HYPER, aggregate, mean_std
 
 CHANCE = 0.1
@@ -160,6 +161,7 @@ def search_context(config, report_id, exp, name, table, entries, ranges=None):
         "train_images": int(points[0]["train_images"]),
         "val_images": int(points[0]["val_images"]),
         "show_top": exp.get("show_top", 3),
+        "rank_by": exp.get("rank_by", "final"),
         "grid": None,
     }
     if "grid" in exp:
@@ -168,10 +170,21 @@ def search_context(config, report_id, exp, name, table, entries, ranges=None):
         context["ranges"] = exp["random"]["sample"]
     if "refine" in exp:
         context["ranges"] = ranges
-        context["refined_from"] = {
-            k: exp["refine"].get(k, d) for k, d in (("from", None), ("top", 3), ("margin", 0.25))
-        }
+        context["refined_from"] = refined_from(config["reports"][report_id]["experiments"], name)
     return context
+
+
+def refined_from(experiments, name):
+    """How a refined search's range was derived: the stage it refines, that stage's kind and ranking, the
+    rule with its parameters (``dd2424.search.refine_rule``), and the chain of stages, coarse to fine."""
+    source = experiments[experiments[name]["refine"]["from"]]
+    return {
+        "from": experiments[name]["refine"]["from"],
+        "source_kind": experiment_kind(source),
+        "source_rank_by": source.get("rank_by", "final"),
+        "chain": refine_chain(experiments, name),
+        **refine_rule(experiments[name]["refine"]),
+    }
 
 
 def grid_layout(points, keys):
@@ -267,10 +280,12 @@ def experiment_context(config, report_id, name, exp, summary, files, searches, e
         ranges = _load_json(files["range"][key])["ranges"] if key in files["range"] else None
         context.update(search_context(config, report_id, exp, name, searches[key], mine, ranges))
     if "best_of" in exp:
+        experiments = config["reports"][report_id]["experiments"]
         best = _load_json(files["best"][f"{report_id}/{exp['best_of']['experiment']}"])["best"]
         context["best_of"] = {
             "experiment": exp["best_of"]["experiment"],
             "values": {k: best[k] for k in exp["best_of"]["keys"]},
+            "rank_by": experiments[exp["best_of"]["experiment"]].get("rank_by", "final"),
         }
     return context
 

@@ -42,6 +42,10 @@ HYPER = [
     "label_smoothing",
 ]
 RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
+    # during training (runs with curves, searches ranked by it): empty for a search point's final figures alone
+    "best_val_accuracy",
+    "best_val_epoch",
+    "best_val_update",
     "diverged",
     "train_images",
     "val_images",

@@ -68,11 +68,15 @@ def evaluation_every(spec, n):
 class History:
     """Evaluations of every model of a stack, and which of them are still training.
 
-    With ``curves`` every evaluation covers the training and the validation
-    set (the curves the report draws).  Without (search points, whose tables
-    and plots read their final figures only) the trainer records the final
-    weights alone, on both sets: evaluating 200 points of a stage on the
-    validation set every epoch would cost half as much as training them.
+    With ``curves`` True every evaluation covers the training and the
+    validation set (the curves the report draws).  With False (search
+    points, whose tables and plots read their final figures only) the
+    trainer records the final weights alone, on both sets: evaluating 200
+    points of a stage on the validation set every epoch would cost half as
+    much as training them.  With "val" (a search ranked by its best
+    validation accuracy, ``rank_by: best_val``) every evaluation but the
+    final one covers the validation set alone, and there is none before
+    the first update.
     """
 
     def __init__(self, model, train_set, val_set, lam, etas, per_epoch, curves, log):
@@ -90,7 +94,7 @@ class History:
             column = models
         else:  # a few models (that diverged): evaluate them alone
             net, lam, column = self.model.take(models), self.lam[models], range(len(models))
-        parts = ("train", "val") if self.curves or final else ("val",)
+        parts = ("train", "val") if self.curves is True or final else ("val",)
         results = {part: net.evaluate(*self.sets[part], lam) for part in parts}
         for m, k in zip(models, column):
             row = {"update": t, "epoch": t / self.per_epoch, "eta": float(self.etas[max(t - 1, 0), m])}
@@ -117,6 +121,25 @@ class History:
         return [m for m in models if not all(math.isfinite(self.rows[m][-1][f"{p}_cost"]) for p in parts)]
 
 
+def best_validation(rows):
+    """The evaluation of one model's history with the highest validation accuracy (the earliest of a tie).
+
+    ``rows``: its history (``History.rows[m]``, dicts with ``val_accuracy``,
+    ``epoch``, ``update``).  Returns ``{best_val_accuracy, best_val_epoch,
+    best_val_update}`` (a fraction, epochs, updates), or {} when no row has
+    a finite validation accuracy.
+    """
+    finite = [row for row in rows if math.isfinite(row["val_accuracy"])]
+    if not finite:
+        return {}
+    best = max(finite, key=lambda row: row["val_accuracy"])  # max keeps the first of equal ones
+    return {
+        "best_val_accuracy": best["val_accuracy"],
+        "best_val_epoch": best["epoch"],
+        "best_val_update": best["update"],
+    }
+
+
 def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0):
     """One epoch of mini-batches ``(xb, yb)`` from a fresh shuffle.
 
@@ -139,6 +162,9 @@ def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0):
 
 def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True):
     """Train the stack ``model`` in place, model m as ``specs[m]`` says; return ``(histories, infos)``.
+
+    ``curves``: True, "val" or False, what ``History`` evaluates between the
+    first and the last update.
 
     ``train_set`` and ``val_set`` are ``(X, y)`` pairs, X may be a read-only
     memory map.  Each history holds one row per evaluation; its last row is
@@ -189,7 +215,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
             if hasattr(updater, "forget"):  # momentum's velocity, Adam's moments
                 updater.forget(m)
 
-    if curves:
+    if curves is True:
         history.record(0)
     t, samples, start = 0, 0, time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

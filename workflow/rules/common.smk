@@ -7,6 +7,7 @@ import os
 import re
 
 from dd2424 import experiments as ex
+from dd2424 import search
 from dd2424 import sourcecode
 
 REPORTS = list(config["reports"])
@@ -37,14 +38,15 @@ RUNS = {(r, e): ex.static_runs(config, r, e) for r in REPORTS for e in experimen
 
 
 def coarse_experiment(wildcards):
-    """The random search a refined search takes its ranges from."""
+    """The stage (grid, random search or refine) a refined search takes its ranges from."""
     return experiment_config(wildcards)["refine"]["from"]
 
 
 def refine_margins(wildcards):
-    """What a fine range depends on: which search, how many best points, how much margin."""
+    """What a fine range depends on: which stage, which rule, how many best points, how much margin or factor
+    (as the report file gives them: a default left out keeps the params of a file written before it)."""
     refine = experiment_config(wildcards)["refine"]
-    return {k: refine[k] for k in ("from", "top", "margin") if k in refine}
+    return {k: refine[k] for k in ("from", "rule", "top", "margin", "factor") if k in refine}
 
 
 def coarse_search_table(wildcards):
@@ -52,7 +54,33 @@ def coarse_search_table(wildcards):
 
 
 def coarse_ranges(wildcards):
-    return experiments_of(wildcards.report)[coarse_experiment(wildcards)]["random"]["sample"]
+    """The bounds of the stage refined, when the config holds them: a random search's ranges, a grid's
+    (dd2424.search.grid_bounds); None for a refine, whose range.json holds its own (coarse_range_file)."""
+    source = experiments_of(wildcards.report)[coarse_experiment(wildcards)]
+    if "random" in source:
+        return source["random"]["sample"]
+    if "grid" in source:
+        return search.grid_bounds(source["grid"])
+    return None
+
+
+def coarse_range_file(wildcards):
+    """The range.json of the stage refined when it is a refine itself (its range bounds the next one's)."""
+    source = coarse_experiment(wildcards)
+    return (
+        f"results/{wildcards.report}/{source}/range.json"
+        if "refine" in experiments_of(wildcards.report)[source]
+        else []
+    )
+
+
+def coarse_rank_metric(wildcards):
+    """The column the stage refined ranks its points by: its best points are the refine's."""
+    return search.rank_metric(experiments_of(wildcards.report)[coarse_experiment(wildcards)])
+
+
+def rank_metric(wildcards):
+    return search.rank_metric(experiment_config(wildcards))
 
 
 def split_files(split):
@@ -266,9 +294,13 @@ def curves_axis(wildcards):
 
 
 def search_stages(report, experiment):
-    """The stages a search figure shows: a refined search with the coarse one it came from."""
-    exp = experiments_of(report)[experiment]
-    return ([exp["refine"]["from"]] if "refine" in exp else []) + [experiment]
+    """The stages a search figure shows: a refined search with every stage of its chain, coarse to fine."""
+    return ex.refine_chain(experiments_of(report), experiment)
+
+
+def search_stage_metrics(report, experiment):
+    """The column each stage of a search figure ranks its points by."""
+    return [search.rank_metric(experiments_of(report)[e]) for e in search_stages(report, experiment)]
 
 
 def search_stage_tables(wildcards):

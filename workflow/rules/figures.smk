@@ -101,6 +101,7 @@ rule search_figure:
     params:
         code=code("plot_search.py"),
         stages=lambda wc: search_stages(wc.report, wc.experiment),
+        metrics=lambda wc: search_stage_metrics(wc.report, wc.experiment),
         searched=lambda wc: searched_keys(wc.report, wc.experiment),
     message:
         "Plotting validation accuracy against the searched values of {wildcards.report}/{wildcards.experiment}"

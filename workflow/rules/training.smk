@@ -63,8 +63,9 @@ rule search_table:
     priority: 10
     params:
         code=code("search_table.py"),
+        metric=rank_metric,
     message:
-        "Ranking the points of search {wildcards.report}/{wildcards.experiment} by validation accuracy"
+        "Ranking the points of search {wildcards.report}/{wildcards.experiment} by {params.metric}"
     script:
         "../scripts/search_table.py"
 
@@ -72,6 +73,7 @@ rule search_table:
 rule search_range:
     input:
         table=coarse_search_table,
+        coarse_range=coarse_range_file,
     output:
         ranges="results/{report}/{experiment}/range.json",
     log:
@@ -81,8 +83,9 @@ rule search_range:
         code=code("search_range.py"),
         refine=refine_margins,
         coarse=coarse_ranges,
+        metric=coarse_rank_metric,
     message:
-        "Deriving the ranges of search {wildcards.report}/{wildcards.experiment} from the coarse results"
+        "Deriving the ranges of search {wildcards.report}/{wildcards.experiment} from the stage it refines"
     script:
         "../scripts/search_range.py"
 

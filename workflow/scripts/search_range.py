@@ -4,11 +4,19 @@ import pandas as pd
 
 from dd2424 import atomic
 from dd2424.logs import LineLog
-from dd2424.search import refine_ranges
+from dd2424.search import refine_ranges, refine_rule
 
 with LineLog(snakemake.log[0]) as log:
     refine = snakemake.params.refine
+    rule = refine_rule(refine)
     table = pd.read_csv(snakemake.input.table)
-    ranges = refine_ranges(table, snakemake.params.coarse, refine.get("top", 3), refine.get("margin", 0.25))
-    atomic.write_text(snakemake.output.ranges, json.dumps({"from": refine["from"], "ranges": ranges}, indent=1))
-    log(f"fine ranges from the {refine.get('top', 3)} best points of {refine['from']}: {ranges}")
+    # The bounds of the stage refined: its config's (a random search, a grid), or its own derived range (a refine).
+    if snakemake.input.get("coarse_range"):
+        with open(snakemake.input.coarse_range, encoding="utf-8") as f:
+            bounds = json.load(f)["ranges"]
+    else:
+        bounds = snakemake.params.coarse
+    ranges = refine_ranges(table, bounds, metric=snakemake.params.metric, **rule)
+    derived = {"from": refine["from"], **rule, "ranked_by": snakemake.params.metric, "bounds": bounds, "ranges": ranges}
+    atomic.write_text(snakemake.output.ranges, json.dumps(derived, indent=1))
+    log(f"ranges from {refine['from']} by rule {rule} on {snakemake.params.metric}: {ranges}")
