@@ -1,4 +1,9 @@
-"""Data augmentation applied to a whole mini-batch (no per-image Python loop)."""
+"""Data augmentation applied to a whole mini-batch (no per-image Python loop):
+flips, translations, additive Gaussian noise and salt-and-pepper noise.
+
+Each function takes its random draws as arguments; the trainer draws them
+from its seeded generator, and only for the options that are on.
+"""
 
 import numpy as np
 
@@ -42,3 +47,51 @@ def translate(X, shifts):
         top, left = s - down, s - right
         out[chosen] = padded[chosen, :, top : top + SIDE, left : left + SIDE]
     return out.reshape(n, -1)
+
+
+def gaussian_noise(X, std, z):
+    """X (n, d) plus ``std`` times the standard normal draws ``z`` (n, d), in X's dtype.
+
+    ``std`` is in the units of the inputs, i.e. of the normalised data (1:
+    one training standard deviation of a pixel, before any whitening).
+    """
+    out = np.multiply(z, X.dtype.type(std), dtype=X.dtype)
+    out += X
+    return out
+
+
+def salt_and_pepper(X, fraction, uniform, low, high):
+    """X (n, d) with a ``fraction`` of its values set to the darkest or brightest value, half each.
+
+    ``uniform`` (n, d) holds one U[0, 1) draw per value: below fraction / 2
+    the value becomes ``low`` (pepper), in [fraction / 2, fraction) it
+    becomes ``high`` (salt), so each value is replaced independently with
+    probability ``fraction``.  ``low`` and ``high`` (d,) are black and white
+    in the units of the normalised inputs: see ``value_range``.
+    """
+    out = np.array(X, copy=True)
+    pepper = uniform < fraction / 2
+    salt = (uniform < fraction) & ~pepper
+    # One broadcast write each: low/high hold one value per input dimension.
+    np.copyto(out, low.astype(X.dtype)[None, :], where=pepper)
+    np.copyto(out, high.astype(X.dtype)[None, :], where=salt)
+    return out
+
+
+def value_range(X, chunk=10000):
+    """The smallest and largest value of each input dimension over X (n, d): (low, high), each (d,).
+
+    What salt-and-pepper noise takes as black and white once the data are
+    normalised (or whitened): per dimension, the darkest and brightest
+    value the training set holds, so that a corrupted value is one the
+    network could meet in a real image.  For CIFAR-10's raw pixels that is
+    0 and 255 in nearly every dimension.  Read in blocks of ``chunk`` rows,
+    so X may be a memory map.
+    """
+    low = high = None
+    for start in range(0, X.shape[0], chunk):
+        block = np.asarray(X[start : start + chunk])
+        block_low, block_high = block.min(axis=0), block.max(axis=0)
+        low = block_low if low is None else np.minimum(low, block_low)
+        high = block_high if high is None else np.maximum(high, block_high)
+    return low, high
