@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import jittered_network
+import yaml
+from conftest import ROOT, jittered_network
 
 from dd2424 import layers
-from dd2424.gradcheck import check_network, numerical_gradient, relative_error, same_masks
+from dd2424.gradcheck import check_network, numerical_gradient, relative_error, run_check, same_masks
 from dd2424.model import Network
 
 BAR = 1e-6
@@ -196,3 +197,14 @@ def test_batch_norm_after_the_relu_is_the_relu_then_the_normalisation(rng):
     net.running = {"mean1": rng.normal(size=(1, 9)), "var1": rng.uniform(0.5, 2, (1, 9))}
     stored = g * (h - net.running["mean1"][0]) / np.sqrt(net.running["var1"][0] + 1e-8) + be
     np.testing.assert_allclose(net.forward(X, train=False)[0][0], stored @ W2.T + b2, rtol=1e-10)
+
+
+def test_the_pipelines_after_relu_checks_pass_and_say_where_batch_norm_sits(rng):
+    """The shipped config's after-ReLU check through the gradient-check rule's function."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["gradcheck"]["a3"]
+    check = {**config["defaults"], **config["checks"]["two_layer_bn_after_relu"], "name": "c", "loss": "softmax"}
+    rows = run_check(check, rng.normal(size=(12, 20)), rng.integers(0, 10, 12))
+    assert {r["parameter"] for r in rows} == {"W1", "b1", "gamma1", "beta1", "W2", "b2"}
+    assert {r["bn_position"] for r in rows} == {"after_relu"}
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
