@@ -182,3 +182,24 @@ def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
     second = layout["tables"][1]["rows"][1]  # n_batch 50, eta 0.01
     assert second["value"] == 0.01 and [p["run"] for p in second["cells"]] == ["g9", "g10", "g11"]
     assert grid_layout(points, ["lambda"]) is None  # one key: the list of points says it all
+
+
+def test_batch_norm_placement_precise_statistics_and_noise_show_only_where_they_differ_from_the_assignments():
+    from dd2424.sections import split_settings
+
+    off = {"batch_norm": True, "bn_position": "before_relu", "precise_bn": False, "noise_std": 0.0, "salt_pepper": 0.0}
+    assert split_settings([off])[0] == {"batch_norm": True}  # the assignments' settings lines stay as they were
+    on = {**off, "bn_position": "after_relu", "precise_bn": True, "noise_std": 0.1, "salt_pepper": 0.02}
+    assert split_settings([on])[0] == {
+        "batch_norm": True,
+        "bn_position": "after_relu",
+        "precise_bn": True,
+        "noise_std": 0.1,
+        "salt_pepper": 0.02,
+    }
+    assert split_settings([off, on])[1] == ["bn_position", "precise_bn", "noise_std", "salt_pepper"]
+    assert (
+        f"{report.symbol('bn_position')} {report.setting('after_relu', 'bn_position')}"
+        == "batch norm placed after ReLU"
+    )
+    assert report.setting(1, "precise_bn") == "yes" and report.setting(0.0, "noise_std") == "0"
