@@ -61,16 +61,38 @@ def test_salt_and_pepper_sets_the_fraction_to_exactly_black_or_white():
         assert abs(count - total * p) < 5 * np.sqrt(total * p * (1 - p)), (count, total * p)
 
 
-def test_salt_and_pepper_of_given_draws(rng):
+def test_salt_and_pepper_of_given_positions(rng):
     X = rng.normal(size=(2, 3)).astype(np.float32)
-    low, high = np.array([-5.0, -6.0, -7.0]), np.array([5.0, 6.0, 7.0])
-    uniform = np.array([[0.01, 0.04, 0.5], [0.06, 0.2, 0.049]], dtype=np.float32)
-    out = augment.salt_and_pepper(X, 0.1, uniform, low, high)
+    low, high = np.array([-5.0, -6.0, -7.0], np.float32), np.array([5.0, 6.0, 7.0], np.float32)
+    out = augment.salt_and_pepper(X, np.array([0, 1, 3, 5]), np.array([False, True, True, False]), low, high)
     expected = X.copy()
-    expected[0, 0], expected[0, 1], expected[1, 2] = -5.0, -6.0, -7.0  # u < 0.05: pepper
-    expected[1, 0] = 5.0  # 0.05 <= u < 0.1: salt
+    expected[0, 0], expected[0, 1], expected[1, 0], expected[1, 2] = -5.0, 6.0, 5.0, -7.0
     np.testing.assert_array_equal(out, expected)
     assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("p", [0.003, 0.05, 0.3])
+def test_bernoulli_positions_select_each_value_with_probability_p(p):
+    """Sparse fractions as geometric gaps, dense ones as a uniform per value: the same law."""
+    size = 300_000
+    positions = augment.bernoulli_positions(np.random.default_rng(2), size, p)
+    assert positions.dtype.kind == "i" and (np.diff(positions) > 0).all()
+    assert positions[0] >= 0 and positions[-1] < size
+    assert abs(len(positions) - size * p) < 5 * np.sqrt(size * p * (1 - p))
+    # the gaps are geometric: mean 1/p, and as many in each half of the range
+    assert np.diff(positions).mean() == pytest.approx(1 / p, rel=5 / np.sqrt(len(positions)))  # 5 std of the mean
+    assert abs((positions < size // 2).sum() - len(positions) / 2) < 5 * np.sqrt(len(positions) / 4)
+    if p < augment.GAPS_BELOW:  # the expected draw: the cumulated gaps, one geometric draw each
+        gaps = np.random.default_rng(2).geometric(p, len(positions))
+        np.testing.assert_array_equal(positions, np.cumsum(gaps) - 1)
+
+
+def test_bernoulli_positions_draw_more_gaps_when_the_first_fall_short():
+    class OnesRng:  # every gap is 1: every value is selected, far beyond the first draw's margin
+        def geometric(self, p, n):
+            return np.ones(n, dtype=np.int64)
+
+    np.testing.assert_array_equal(augment.bernoulli_positions(OnesRng(), 1000, 0.01), np.arange(1000))
 
 
 def test_the_value_range_is_read_in_blocks_of_a_memory_map(tmp_path):

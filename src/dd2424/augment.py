@@ -8,6 +8,8 @@ from its seeded generator, and only for the options that are on.
 import numpy as np
 
 SIDE, CHANNELS = 32, 3
+# Salt-and-pepper fractions below this draw the gaps between corrupted values (see bernoulli_positions).
+GAPS_BELOW = 0.1
 
 
 def flip_horizontally(X, mask):
@@ -60,22 +62,42 @@ def gaussian_noise(X, std, z):
     return out
 
 
-def salt_and_pepper(X, fraction, uniform, low, high):
-    """X (n, d) with a ``fraction`` of its values set to the darkest or brightest value, half each.
+def salt_and_pepper(X, positions, salt, low, high):
+    """X (n, d) with the values at the flat ``positions`` set to black or white.
 
-    ``uniform`` (n, d) holds one U[0, 1) draw per value: below fraction / 2
-    the value becomes ``low`` (pepper), in [fraction / 2, fraction) it
-    becomes ``high`` (salt), so each value is replaced independently with
-    probability ``fraction``.  ``low`` and ``high`` (d,) are black and white
-    in the units of the normalised inputs: see ``value_range``.
+    ``salt`` (bool, one per position) picks white, ``high``; the others
+    become black, ``low``.  ``low`` and ``high`` (d,) are black and white
+    in the units of the normalised inputs: see ``value_range``.  Draw the
+    positions with ``bernoulli_positions`` and ``salt`` with probability
+    1/2 each for salt-and-pepper noise of a given fraction.
     """
     out = np.array(X, copy=True)
-    pepper = uniform < fraction / 2
-    salt = (uniform < fraction) & ~pepper
-    # One broadcast write each: low/high hold one value per input dimension.
-    np.copyto(out, low.astype(X.dtype)[None, :], where=pepper)
-    np.copyto(out, high.astype(X.dtype)[None, :], where=salt)
+    flat = out.reshape(-1)
+    column = positions % X.shape[1]
+    flat[positions] = np.where(salt, high[column], low[column])
     return out
+
+
+def bernoulli_positions(rng, size, p):
+    """The sorted flat indices (int64) at which ``size`` independent Bernoulli(p) trials succeed.
+
+    Below p = ``GAPS_BELOW``, drawn as the gaps between successes, which
+    are geometric with mean 1/p: about p * size draws instead of one per
+    value (5 % salt and pepper on a batch of 100 images: 1.3 ms against
+    4 ms, measured on a loaded core).  The gaps are drawn once with a
+    margin of six standard deviations and topped up in the (rare) case
+    they end short of ``size``.  From p = ``GAPS_BELOW`` on, one float32
+    uniform per value is cheaper (numpy's geometric draws cost 10-50 times
+    a uniform's).
+    """
+    if p >= GAPS_BELOW:
+        return np.flatnonzero(rng.random(size, dtype=np.float32) < p)
+    expected = size * p
+    ends = np.cumsum(rng.geometric(p, int(expected + 6 * np.sqrt(expected) + 16)))
+    while ends[-1] < size:
+        more = rng.geometric(p, int(6 * np.sqrt(expected) + 16))
+        ends = np.concatenate([ends, ends[-1] + np.cumsum(more)])
+    return ends[ends <= size] - 1
 
 
 def value_range(X, chunk=10000):

@@ -127,8 +127,8 @@ def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0, noise_std=0.0, sa
     Gaussian noise of that std is added to every value; last, with
     ``salt_pepper`` p > 0, each value becomes the darkest or brightest of
     its dimension (``extremes``: the (low, high) of ``augment.value_range``
-    over the training set) with probability p, so that a corrupted value is
-    exactly black or white.  Each option draws from ``rng`` only when it is
+    over the training set) with probability p, half each, so that a
+    corrupted value is exactly black or white.  Each option draws from ``rng`` only when it is
     on: without them the stream, and so every run, is as before.  The
     models of a stack share the noisy batch.
     """
@@ -145,7 +145,8 @@ def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0, noise_std=0.0, sa
         if noise_std:
             xb = augment.gaussian_noise(xb, noise_std, rng.standard_normal(xb.shape, dtype=xb.dtype))
         if salt_pepper:
-            xb = augment.salt_and_pepper(xb, salt_pepper, rng.random(xb.shape, dtype=xb.dtype), *extremes)
+            positions = augment.bernoulli_positions(rng, xb.size, salt_pepper)
+            xb = augment.salt_and_pepper(xb, positions, rng.random(len(positions)) < 0.5, *extremes)
         yield xb, y[idx]
 
 
