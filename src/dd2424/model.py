@@ -109,7 +109,9 @@ class Network:
         batch mean, so there beta takes its place.  Batch norm after the
         ReLU does not: the bias moves each unit's ReLU threshold, which
         nothing after the ReLU can do, so the layer keeps it (as PyTorch's
-        Linear -> ReLU -> BatchNorm1d does).
+        Linear -> ReLU -> BatchNorm1d does).  Its gamma and beta stay as
+        well: the next linear layer could absorb them, but they are batch
+        norm's usual parameters and scale its gradients differently.
         """
         return not self.has_batch_norm(i) or self.bn_after_relu
 
