@@ -44,6 +44,25 @@ def test_unknown_hyper_parameter_is_refused_naming_it():
     assert "learning_rate" in refused(config)
 
 
+@pytest.mark.parametrize(
+    "key,value", [("bn_position", "before_linear"), ("precise_bn", "yes"), ("noise_std", -0.1), ("salt_pepper", 1.0)]
+)
+def test_bad_values_of_the_batch_norm_and_noise_keys_are_refused_naming_them(key, value):
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["defaults"][key] = value
+    assert key in refused(config)
+
+
+def test_the_after_relu_gradient_checks_are_run_specs_of_the_pipelines_table(config):
+    """The gradient-check rule passes a check's keys to the network as run-spec keys."""
+    checks = config["gradcheck"]["a3"]["checks"]
+    after = {name: c for name, c in checks.items() if c.get("bn_position") == "after_relu"}
+    assert {"two_layer_bn_after_relu", "three_layer_bn_after_relu"} <= set(after)
+    run_spec = yaml.safe_load((ROOT / SCHEMA).read_text())["$defs"]["run_spec"]["properties"]
+    for check in after.values():
+        assert check["batch_norm"] and set(check) - {"dims", "samples"} <= set(run_spec)
+
+
 def test_bad_md5_is_refused():
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["data"]["md5"] = "not-a-checksum"
@@ -209,6 +228,9 @@ def test_stack_false_trains_each_run_alone(config):
         ),
         ({"batch_norm": True}, None, "batch_norm is true but hidden is []"),
         ({"dropout": 0.3}, None, "dropout is 0.3 but hidden is []"),
+        ({"hidden": [20], "bn_position": "after_relu"}, None, "bn_position is after_relu but batch_norm is false"),
+        ({"hidden": [20], "precise_bn": True}, None, "precise_bn is true but batch_norm is false"),
+        ({"precise_bn": True}, None, "precise_bn is true but batch_norm is false and hidden is []"),
         ({"loss": "svm", "label_smoothing": 0.1}, None, "label_smoothing is 0.1 with loss svm"),
         ({"optimizer": "adam", "momentum": 0.9}, None, "momentum is 0.9 with optimizer adam"),
         (
@@ -253,6 +275,8 @@ def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, m
         ({"hidden": [20], "batch_norm": True, "n_train": 42, "n_batch": 20}, None),
         ({"hidden": [20], "batch_norm": True, "n_batch": 2}, 10000),
         ({"loss": "svm", "lambda": 0.1}, None),
+        ({"hidden": [20], "batch_norm": True, "bn_position": "after_relu", "precise_bn": True}, None),
+        ({"noise_std": 0.1, "salt_pepper": 0.05}, None),
         ({"optimizer": "adam", "eta": 1e-3, "lambda": 0.01}, None),
         ({"schedule": "cyclic", "n_s_epochs": 1, "n_batch": 100}, 150),  # one update a half-cycle
         ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),

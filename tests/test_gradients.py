@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from conftest import jittered_network
+import yaml
+from conftest import ROOT, jittered_network
 
 from dd2424 import layers
-from dd2424.gradcheck import check_network, numerical_gradient, relative_error
+from dd2424.gradcheck import check_network, numerical_gradient, relative_error, run_check, same_masks
 from dd2424.model import Network
 
 BAR = 1e-6
@@ -97,12 +98,15 @@ KINK_GAP = 0.02
 
 
 def kinks(net, X, y):
-    """(n,) the distance of each sample's nearest kink from 0: its SVM margins s_j - s_y + 1
-    (j != y) and, with hidden layers, the inputs of every ReLU."""
-    scores, caches = net.forward(X, train=True)
-    margins = scores - scores[:, np.arange(len(y)), y][..., None] + 1
-    margins[:, np.arange(len(y)), y] = np.inf  # the true class's own margin is not a kink
-    nearest = np.abs(margins).min(axis=(0, 2))
+    """(n,) the distance of each sample's nearest kink from 0: with the SVM loss its margins
+    s_j - s_y + 1 (j != y) and, with hidden layers, the inputs of every ReLU (under the dropout
+    masks the check draws)."""
+    scores, caches = same_masks(net).forward(X, train=True)
+    nearest = np.full(len(y), np.inf)
+    if net.loss_name == "svm":
+        margins = scores - scores[:, np.arange(len(y)), y][..., None] + 1
+        margins[:, np.arange(len(y)), y] = np.inf  # the true class's own margin is not a kink
+        nearest = np.abs(margins).min(axis=(0, 2))
     for _, _, relu_input, _ in caches[:-1]:
         nearest = np.minimum(nearest, np.abs(relu_input).min(axis=(0, 2)))
     return nearest
@@ -136,5 +140,71 @@ def test_svm_gradients_of_a_stack(rng):
     stack = jittered_network(rng, sizes=(12, 8, 10), loss="svm", n_models=3)
     X, y = clear_of_kinks(stack, rng.normal(size=(60, 12)), rng.integers(0, 10, 60), 9)
     rows = check_network(stack, X, y, np.array([0.0, 0.1, 0.3]))
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
+
+
+def clear_batch(net, rng, n, d=12, tries=500):
+    """A random batch (X (n, d), y) whose every kink is more than KINK_GAP from 0.
+
+    With batch norm each sample's kinks move with the whole batch's
+    statistics, so whole batches are drawn until one is clear (rather than
+    samples picked out of a larger batch).
+    """
+    for _ in range(tries):
+        X, y = rng.normal(size=(n, d)), rng.integers(0, 10, n)
+        if (kinks(net, X, y) > KINK_GAP).all():
+            return X, y
+    raise AssertionError(f"no batch of {n} clear of the kinks in {tries} draws")
+
+
+@pytest.mark.parametrize("loss", ["softmax", "bce", "svm"])
+@pytest.mark.parametrize(
+    "sizes", [(12, 9, 10), (12, 9, 8, 10), (12, 9, 8, 7, 10)], ids=["2-layer", "3-layer", "4-layer"]
+)
+def test_batch_norm_after_the_relu_gradients(rng, loss, sizes):
+    """linear -> ReLU -> batch norm: every tensor, the hidden biases included, at the 1e-6 bar."""
+    net = jittered_network(rng, sizes, batch_norm=True, bn_position="after_relu", loss=loss)
+    X, y = clear_batch(net, rng, 10)
+    rows = check_network(net, X, y, 0.1)
+    hidden = range(1, len(sizes) - 1)
+    expected = {f"{p}{i}" for p in ("W", "b") for i in range(1, len(sizes))}
+    assert {r["parameter"] for r in rows} == expected | {f"{p}{i}" for p in ("gamma", "beta") for i in hidden}
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
+
+
+@pytest.mark.parametrize("loss", ["softmax", "svm"])
+def test_batch_norm_after_the_relu_gradients_of_a_stack(rng, loss):
+    """Two models, each its own weights, lambda and dropout rate (dropout follows the batch norm)."""
+    net = jittered_network(
+        rng, (12, 9, 8, 10), batch_norm=True, bn_position="after_relu", loss=loss, n_models=2, dropout=[0.0, 0.3]
+    )
+    X, y = clear_batch(net, rng, 8)
+    for r in check_network(net, X, y, np.array([0.05, 0.3])):
+        assert r["max_rel_error"] < BAR, r
+
+
+def test_batch_norm_after_the_relu_is_the_relu_then_the_normalisation(rng):
+    """The forward pass against its definition, in training and in inference mode."""
+    net = jittered_network(rng, (12, 9, 10), batch_norm=True, bn_position="after_relu")
+    X = rng.normal(size=(15, 12))
+    W1, b1, g, be = (net.params[k][0] for k in ("W1", "b1", "gamma1", "beta1"))
+    W2, b2 = net.params["W2"][0], net.params["b2"][0]
+    h = np.maximum(X @ W1.T + b1, 0)
+    normalised = g * (h - h.mean(axis=0)) / np.sqrt(h.var(axis=0) + 1e-8) + be
+    np.testing.assert_allclose(net.forward(X, train=True)[0][0], normalised @ W2.T + b2, rtol=1e-10)
+    net.running = {"mean1": rng.normal(size=(1, 9)), "var1": rng.uniform(0.5, 2, (1, 9))}
+    stored = g * (h - net.running["mean1"][0]) / np.sqrt(net.running["var1"][0] + 1e-8) + be
+    np.testing.assert_allclose(net.forward(X, train=False)[0][0], stored @ W2.T + b2, rtol=1e-10)
+
+
+def test_the_pipelines_after_relu_checks_pass_and_say_where_batch_norm_sits(rng):
+    """The shipped config's after-ReLU check through the gradient-check rule's function."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["gradcheck"]["a3"]
+    check = {**config["defaults"], **config["checks"]["two_layer_bn_after_relu"], "name": "c", "loss": "softmax"}
+    rows = run_check(check, rng.normal(size=(12, 20)), rng.integers(0, 10, 12))
+    assert {r["parameter"] for r in rows} == {"W1", "b1", "gamma1", "beta1", "W2", "b2"}
+    assert {r["bn_position"] for r in rows} == {"after_relu"}
     for r in rows:
         assert r["max_rel_error"] < BAR, r

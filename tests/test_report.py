@@ -232,3 +232,24 @@ def test_a_refined_stage_states_the_stage_and_the_rule_its_range_comes_from():
     assert three.startswith("\\noindent\\emph{Settings:}")
     assert "Stage 4 of the coarse-to-fine chain \\texttt{coarse} $\\to$ \\texttt{fine1} $\\to$ \\texttt{fine2}" in three
     assert "by the rule \\emph{span}: the span of its 3 best points, widened by 0.25 on each side" in three
+
+
+def test_batch_norm_placement_precise_statistics_and_noise_show_only_where_they_differ_from_the_assignments():
+    from dd2424.sections import split_settings
+
+    off = {"batch_norm": True, "bn_position": "before_relu", "precise_bn": False, "noise_std": 0.0, "salt_pepper": 0.0}
+    assert split_settings([off])[0] == {"batch_norm": True}  # the assignments' settings lines stay as they were
+    on = {**off, "bn_position": "after_relu", "precise_bn": True, "noise_std": 0.1, "salt_pepper": 0.02}
+    assert split_settings([on])[0] == {
+        "batch_norm": True,
+        "bn_position": "after_relu",
+        "precise_bn": True,
+        "noise_std": 0.1,
+        "salt_pepper": 0.02,
+    }
+    assert split_settings([off, on])[1] == ["bn_position", "precise_bn", "noise_std", "salt_pepper"]
+    assert (
+        f"{report.symbol('bn_position')} {report.setting('after_relu', 'bn_position')}"
+        == "batch norm placed after ReLU"
+    )
+    assert report.setting(1, "precise_bn") == "yes" and report.setting(0.0, "noise_std") == "0"

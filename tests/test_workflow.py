@@ -114,6 +114,12 @@ def test_gradient_check_passes_the_bar(workdir):
     assert (deep.max_rel_error < 1e-6).all()
     four_bn = set(deep[deep.check == "four_layer_bn"].parameter)
     assert four_bn == {"W1", "W2", "W3", "W4", "b4", "gamma1", "gamma2", "gamma3", "beta1", "beta2", "beta3"}
+    # batch norm after the ReLU: the hidden layers keep their biases
+    after = deep[deep.check == "three_layer_bn_after_relu"]
+    assert set(after.parameter) == {"W1", "W2", "W3", "b1", "b2", "b3", "gamma1", "gamma2", "beta1", "beta2"}
+    assert set(after.bn_position) == {"after_relu"} and set(deep[deep.check == "four_layer_bn"].bn_position) == {
+        "before_relu"
+    }
 
 
 def test_report_numbers_come_from_the_results(workdir):

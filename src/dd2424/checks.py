@@ -105,6 +105,17 @@ def check_spec(spec, train_images=None):
             )
         if not hidden:
             problems.append("batch_norm is true but hidden is []: there is no hidden layer to normalise")
+    else:
+        if spec.get("bn_position", "before_relu") != "before_relu":
+            problems.append(
+                f"bn_position is {spec['bn_position']} but batch_norm is false: there is no batch norm to place"
+            )
+        if spec.get("precise_bn"):
+            problems.append(
+                "precise_bn is true but batch_norm is false"
+                + (" and hidden is []" if not hidden else "")
+                + ": there are no batch-norm statistics to recompute"
+            )
     if spec.get("loss") == "svm" and spec.get("label_smoothing"):
         problems.append(
             f"label_smoothing is {spec['label_smoothing']} with loss svm: the hinge loss has no target distribution "

@@ -16,7 +16,7 @@ import numpy as np
 def linear_forward(x, W, b=None):
     """Scores (M, n, out) of x (n, in) shared by every model, or (M, n, in).
 
-    ``b`` (M, out) is None before batch norm, whose beta takes its place.
+    ``b`` (M, out) is None before a batch norm that precedes the ReLU, whose beta takes its place.
     """
     M, out, d = W.shape
     if x.ndim == 2:

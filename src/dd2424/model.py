@@ -1,10 +1,14 @@
 """One network for all three assignments and the bonus: k linear layers, ReLU
-between them, optional batch norm after every hidden linear layer, and a
-choice of loss; for the bonus, optional dropout after every hidden ReLU and
-label smoothing of the training loss (both off by default).
+between them, optional batch norm after every hidden linear layer (or after
+its ReLU), and a choice of loss; for the bonus, optional dropout after every
+hidden ReLU and label smoothing of the training loss (both off by default).
 
 Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
-``hidden=[50, 50, ...]`` with ``batch_norm=True``.
+``hidden=[50, 50, ...]`` with ``batch_norm=True``.  A hidden layer is
+linear -> batch norm -> ReLU (-> dropout), or with ``bn_position=
+"after_relu"`` linear -> ReLU -> batch norm (-> dropout).  After training,
+``precise_statistics`` can replace the batch norms' moving averages by
+their statistics over the whole training set.
 
 Every parameter carries a leading model axis: the network is a stack of
 ``n_models`` networks of the same shape that train side by side on the same
@@ -24,6 +28,9 @@ from . import layers
 from .losses import get_loss
 
 INITS = ("normal", "he", "xavier")
+# Where a hidden layer's batch norm sits: on the linear scores, before the ReLU
+# (Ioffe and Szegedy 2015, the assignments), or on the ReLU's output.
+BN_POSITIONS = ("before_relu", "after_relu")
 # Rows per inference block: a (1000, 3072) block of images is reused from cache by
 # the first layer's narrow product (10,000 rows measured 5-15 % slower).
 EVAL_CHUNK = 1000
@@ -44,15 +51,19 @@ class Network:
         n_models=1,
         dropout=0.0,
         label_smoothing=0.0,
+        bn_position="before_relu",
     ):
         if len(sizes) < 2:
             raise ValueError(f"a network needs an input and an output size, got sizes={sizes}")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
+        if bn_position not in BN_POSITIONS:
+            raise ValueError(f"unknown bn_position {bn_position!r}; choose one of {BN_POSITIONS}")
         self.sizes = list(sizes)
         self.loss_name = loss
         self.loss_fn = get_loss(loss)
         self.batch_norm = bool(batch_norm)
+        self.bn_after_relu = bn_position == "after_relu"
         self.bn_alpha = bn_alpha
         self.dtype = np.dtype(dtype)
         self.n_layers = len(sizes) - 1
@@ -64,15 +75,14 @@ class Network:
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
             self.params[f"W{i}"] = self._stacked(std * rng.standard_normal((fan_out, fan_in)), fan_out, fan_in)
+            if self.has_bias(i):
+                if bias_init == "normal":
+                    self.params[f"b{i}"] = self._stacked(sigma[:, :, 0] * rng.standard_normal(fan_out), fan_out)
+                else:
+                    self.params[f"b{i}"] = self._stacked(0.0, fan_out)
             if self.has_batch_norm(i):
-                # beta shifts the normalised scores; a bias before the
-                # normalisation would be subtracted away with the mean.
                 self.params[f"gamma{i}"] = self._stacked(1.0, fan_out)
                 self.params[f"beta{i}"] = self._stacked(0.0, fan_out)
-            elif bias_init == "normal":
-                self.params[f"b{i}"] = self._stacked(sigma[:, :, 0] * rng.standard_normal(fan_out), fan_out)
-            else:
-                self.params[f"b{i}"] = self._stacked(0.0, fan_out)
         # Moving averages of the batch-norm statistics (M, d), used at test time.
         self.running = {}
         # Training-only regularisers, one value per model (None: off for every model,
@@ -92,6 +102,19 @@ class Network:
     def has_batch_norm(self, i):
         return self.batch_norm and i < self.n_layers
 
+    def has_bias(self, i):
+        """Whether linear layer i has a bias b_i.
+
+        Batch norm right after the linear layer subtracts any bias with the
+        batch mean, so there beta takes its place.  Batch norm after the
+        ReLU does not: the bias moves each unit's ReLU threshold, which
+        nothing after the ReLU can do, so the layer keeps it (as PyTorch's
+        Linear -> ReLU -> BatchNorm1d does).  Its gamma and beta stay as
+        well: the next linear layer could absorb them, but they are batch
+        norm's usual parameters and scale its gradients differently.
+        """
+        return not self.has_batch_norm(i) or self.bn_after_relu
+
     def weight_names(self):
         return [f"W{i}" for i in range(1, self.n_layers + 1)]
 
@@ -108,31 +131,48 @@ class Network:
         """Scores (M, n, K) for X (n, d) and the caches the backward pass needs."""
         h = X
         caches = []
-        for i in range(1, self.n_layers + 1):
-            s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"))
-            if i == self.n_layers:
-                caches.append((lin_cache, None, None, None))
-                return s, caches
-            bn_cache = None
-            if self.batch_norm:
-                gamma, beta = self.params[f"gamma{i}"][:, None, :], self.params[f"beta{i}"][:, None, :]
-                if train:
-                    s, bn_cache, mean, var = layers.batchnorm_forward(s, gamma, beta)
-                    self._update_running(i, mean[:, 0, :], var[:, 0, :])
-                elif f"mean{i}" not in self.running:
-                    # Evaluated before the first update: no averages yet, each block's own statistics.
-                    s = layers.batchnorm_forward(s, gamma, beta)[0]
-                else:
-                    s = layers.batchnorm_inference(
-                        s, gamma, beta, self.running[f"mean{i}"][:, None, :], self.running[f"var{i}"][:, None, :]
-                    )
+        for i in range(1, self.n_layers):
+            h, cache = self._hidden_layer(i, h, train)
+            caches.append(cache)
+        s, lin_cache = layers.linear_forward(h, self.params[f"W{self.n_layers}"], self.params.get(f"b{self.n_layers}"))
+        caches.append((lin_cache, None, None, None))
+        return s, caches
+
+    def _hidden_layer(self, i, h, train):
+        """Hidden layer i: linear, then batch norm and ReLU in the network's order, then dropout.
+
+        Returns its output (M, n, d_i) and the cache ``(linear, batch norm,
+        ReLU input, dropout mask)`` of the backward pass.
+        """
+        s, lin_cache = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"))
+        bn_cache = None
+        if self.bn_after_relu:
             h, relu_cache = layers.relu_forward(s)
-            keep = None
-            if train and self.dropout is not None:
-                uniform = self.noise_rng.random(h.shape, dtype=np.float32)
-                h, keep = layers.dropout_forward(h, self.dropout[:, None, None], uniform)
-            caches.append((lin_cache, bn_cache, relu_cache, keep))
-        raise AssertionError("unreachable")
+            if self.batch_norm:
+                h, bn_cache = self._normalise(i, h, train)
+        else:
+            if self.batch_norm:
+                s, bn_cache = self._normalise(i, s, train)
+            h, relu_cache = layers.relu_forward(s)
+        keep = None
+        if train and self.dropout is not None:
+            uniform = self.noise_rng.random(h.shape, dtype=np.float32)
+            h, keep = layers.dropout_forward(h, self.dropout[:, None, None], uniform)
+        return h, (lin_cache, bn_cache, relu_cache, keep)
+
+    def _normalise(self, i, s, train):
+        """Batch norm i of s (M, n, d_i): the batch's statistics in training (which update the
+        moving averages), the stored ones in inference; and the training-mode cache."""
+        gamma, beta = self.params[f"gamma{i}"][:, None, :], self.params[f"beta{i}"][:, None, :]
+        if train:
+            s, bn_cache, mean, var = layers.batchnorm_forward(s, gamma, beta)
+            self._update_running(i, mean[:, 0, :], var[:, 0, :])
+            return s, bn_cache
+        if f"mean{i}" not in self.running:
+            # Evaluated before the first update: no averages yet, each block's own statistics.
+            return layers.batchnorm_forward(s, gamma, beta)[0], None
+        mean, var = self.running[f"mean{i}"][:, None, :], self.running[f"var{i}"][:, None, :]
+        return layers.batchnorm_inference(s, gamma, beta, mean, var), None
 
     def _update_running(self, i, mean, var):
         a = self.bn_alpha
@@ -156,8 +196,11 @@ class Network:
             if keep is not None:
                 dh = layers.dropout_backward(dh, keep)
             if relu_cache is not None:
+                # Back through the hidden layer's ReLU and batch norm, in the reverse of their order.
+                if bn_cache is not None and self.bn_after_relu:
+                    dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
                 dh = layers.relu_backward(dh, relu_cache)
-                if bn_cache is not None:
+                if bn_cache is not None and not self.bn_after_relu:
                     dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
             bias = f"b{i}" in self.params
             dh, grads[f"W{i}"], db = layers.linear_backward(dh, lin_cache, input_grad=i > 1, bias=bias)
@@ -230,6 +273,52 @@ class Network:
             result["probabilities"] = np.concatenate(kept, axis=1)
         return result
 
+    def precise_statistics(self, X, chunk=EVAL_CHUNK):
+        """Replace every batch norm's moving averages by its population statistics over X (n, d).
+
+        "Precise BN" (Wu and Johnson 2021, "Rethinking 'Batch' in BatchNorm",
+        section 3.1): after training, each batch norm's mean and biased
+        variance are those of its input over the whole of X, the training
+        set, rather than an exponential average over mini-batches taken
+        while the weights below were still moving.  Layer by layer, from the
+        first: layer i's input is computed in inference mode with the layers
+        below already on their precise statistics, i.e. the input it will see
+        at test time (no dropout, no augmentation).  One pass over X per
+        batch-norm layer, in blocks of ``chunk`` rows (X may be a memory
+        map); every model of the stack at once.  The sums are float64 and
+        the blocks are merged with the pairwise update of Chan, Golub and
+        LeVeque (1979), so that no E[x^2] - E[x]^2 cancels.  Stored in the
+        network's dtype as ``running`` (M, d_i), which inference and
+        ``save`` then use.  Without batch norm nothing changes.
+        """
+        n = X.shape[0]
+        for i in range(1, self.n_layers):
+            if not self.has_batch_norm(i):
+                continue
+            count, mean, m2 = 0, 0.0, 0.0
+            for start in range(0, n, chunk):
+                block = self._norm_input(i, np.asarray(X[start : start + chunk], dtype=self.dtype))
+                rows = block.shape[1]
+                block = block.astype(np.float64)
+                block_mean = np.add.reduce(block, axis=1) / rows
+                block -= block_mean[:, None, :]
+                block_m2 = np.add.reduce(np.square(block), axis=1)
+                delta = block_mean - mean
+                total = count + rows
+                mean = mean + delta * (rows / total)
+                m2 = m2 + block_m2 + np.square(delta) * (count * rows / total)
+                count = total
+            self.running[f"mean{i}"] = mean.astype(self.dtype)
+            self.running[f"var{i}"] = (m2 / count).astype(self.dtype)
+
+    def _norm_input(self, i, X):
+        """The input (M, n, d_i) of batch norm i for X (n, d), in inference mode."""
+        h = X
+        for j in range(1, i):
+            h = self._hidden_layer(j, h, train=False)[0]
+        s = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"))[0]
+        return layers.relu_forward(s)[0] if self.bn_after_relu else s
+
     # ------------------------------------------------------------ the stack
     def take(self, models):
         """A copy holding only the given models of the stack (a list of indices)."""
@@ -272,6 +361,9 @@ class Network:
             bn_alpha=self.bn_alpha,
             dtype=self.dtype.name,
         )
+        if self.bn_after_relu:
+            # Only where it is not the default: the files of every other network stay as they were.
+            meta["bn_position"] = "after_relu"
         arrays = {f"param_{k}": v[0] for k, v in self.params.items()}
         arrays.update({f"running_{k}": v[0] for k, v in self.running.items()})
         np.savez(path, __meta__=np.array(repr(meta)), **arrays)
@@ -287,6 +379,7 @@ class Network:
                 bn_alpha=meta["bn_alpha"],
                 dtype=meta["dtype"],
                 rng=np.random.default_rng(0),
+                bn_position=meta.get("bn_position", "before_relu"),
             )
             net.params = {k[6:]: f[k][None] for k in f.files if k.startswith("param_")}
             net.running = {k[8:]: f[k][None] for k in f.files if k.startswith("running_")}

@@ -73,6 +73,10 @@ SYMBOLS = {
     "label_smoothing": "label smoothing",
     "translate": "translation",
     "batch_norm": "batch norm",
+    "bn_position": "batch norm placed",
+    "precise_bn": "precise batch norm",
+    "noise_std": "noise std",
+    "salt_pepper": "salt and pepper",
     "step_every": "step every",
     "step_factor": "step factor",
     "train_accuracy": "train acc.",
@@ -84,6 +88,9 @@ SYMBOLS = {
     "test_loss": "test loss",
     "test_cost": "test cost",
 }
+
+# bn_position's values as a settings line reads them ("batch norm after ReLU").
+BN_PLACES = {"before_relu": "before ReLU", "after_relu": "after ReLU"}
 
 
 def symbol(key):
@@ -276,8 +283,10 @@ def prose(text):
 
 def setting(value, key=None):
     """A hyper-parameter's value in a table or a settings line: numbers compact, flags as yes/no."""
-    if isinstance(value, bool) or key in ("batch_norm", "flip") and value in (0, 1):
+    if isinstance(value, bool) or key in ("batch_norm", "precise_bn", "flip") and value in (0, 1):
         return "yes" if value else "no"
+    if key == "bn_position" and value in BN_PLACES:
+        return BN_PLACES[value]
     if isinstance(value, (list, tuple)):
         return tex("-".join(map(str, value)) or "none")
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -38,6 +38,7 @@ def build_network(specs, n_inputs, rng, dtype=np.float32):
         n_models=len(specs),
         dropout=[s.get("dropout", 0.0) for s in specs],
         label_smoothing=[s.get("label_smoothing", 0.0) for s in specs],
+        bn_position=spec.get("bn_position", "before_relu"),
     )
 
 

@@ -39,6 +39,10 @@ def relevant(key, spec):
         return False
     if key == "bn_alpha":
         return bool(spec.get("batch_norm"))
+    if key == "bn_position":  # shown where it is not the assignments' place
+        return bool(spec.get("batch_norm")) and value != "before_relu"
+    if key == "precise_bn":
+        return bool(spec.get("batch_norm")) and bool(value)
     if key == "init_sigma":
         return spec.get("init") == "normal" or spec.get("bias_init") == "normal"
     if key == "eta":
@@ -61,7 +65,7 @@ def relevant(key, spec):
         return spec.get("optimizer") == "adam"
     if key == "momentum" and spec.get("optimizer") == "adam":
         return False  # Adam has no use for it
-    if key in ("momentum", "translate", "dropout", "label_smoothing"):
+    if key in ("momentum", "translate", "dropout", "label_smoothing", "noise_std", "salt_pepper"):
         return value != 0
     if key == "flip":
         return bool(value)

@@ -1,6 +1,7 @@
 """The one training loop: mini-batches from a seeded shuffle, a schedule, an
-update rule, optional augmentation (flips, translations), and a history of
-evaluations.
+update rule, optional augmentation (flips, translations, Gaussian and
+salt-and-pepper noise), optional precise batch-norm statistics at the end,
+and a history of evaluations.
 
 It trains a stack of M models (see ``model``) given M flat run specs that
 differ only in the per-model scalars of ``STACKABLE``: every model sees the
@@ -140,12 +141,19 @@ def best_validation(rows):
     }
 
 
-def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0):
+def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0, noise_std=0.0, salt_pepper=0.0, extremes=None):
     """One epoch of mini-batches ``(xb, yb)`` from a fresh shuffle.
 
     With ``flip`` each image is mirrored with probability 1/2; with
     ``translate`` s > 0 each is shifted by a random number of pixels in
-    [-s, s], down and right independently.
+    [-s, s], down and right independently.  Then, with ``noise_std`` > 0,
+    Gaussian noise of that std is added to every value; last, with
+    ``salt_pepper`` p > 0, each value becomes the darkest or brightest of
+    its dimension (``extremes``: the (low, high) of ``augment.value_range``
+    over the training set) with probability p, half each, so that a
+    corrupted value is exactly black or white.  Each option draws from ``rng`` only when it is
+    on: without them the stream, and so every run, is as before.  The
+    models of a stack share the noisy batch.
     """
     n = X.shape[0]
     order = rng.permutation(n)
@@ -157,7 +165,42 @@ def mini_batches(X, y, n_batch, rng, flip, dtype, translate=0):
             xb = augment.flip_horizontally(xb, rng.random(len(idx)) < 0.5)
         if translate:
             xb = augment.translate(xb, rng.integers(-translate, translate + 1, (len(idx), 2)))
+        if noise_std:
+            xb = augment.gaussian_noise(xb, noise_std, rng.standard_normal(xb.shape, dtype=xb.dtype))
+        if salt_pepper:
+            positions = augment.bernoulli_positions(rng, xb.size, salt_pepper)
+            xb = augment.salt_and_pepper(xb, positions, rng.random(len(positions)) < 0.5, *extremes)
         yield xb, y[idx]
+
+
+def augmentation_options(spec, X, dtype):
+    """The keyword arguments of ``mini_batches`` beyond flips that ``spec`` asks for.
+
+    Salt-and-pepper noise needs black and white in the units of the
+    normalised data: the range of each dimension over the training set X,
+    read once per job (in blocks: X may be a memory map).
+    """
+    options = {"translate": spec.get("translate", 0)}
+    if spec.get("noise_std"):
+        options["noise_std"] = spec["noise_std"]
+    if spec.get("salt_pepper"):
+        options["salt_pepper"] = spec["salt_pepper"]
+        options["extremes"] = tuple(v.astype(dtype) for v in augment.value_range(X))
+    return options
+
+
+def precise_statistics(model, X, log):
+    """Recompute the batch norms' statistics of the final weights over the training set X; the seconds it took.
+
+    The final evaluation (the history's last row), the test set and the
+    saved weights then use them; the curves' earlier rows used the moving
+    averages.  Timed with the evaluations, not the updates.
+    """
+    began = time.perf_counter()
+    model.precise_statistics(X)
+    seconds = time.perf_counter() - began
+    log(f"precise batch-norm statistics over {X.shape[0]} training images: {seconds:.2f} s")
+    return seconds
 
 
 def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True):
@@ -198,6 +241,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
         spec.get("adam_eps", 1e-8),
     )
     history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log)
+    augmentation = augmentation_options(spec, X, model.dtype)
     frozen = {}  # model -> (update, its weights when it diverged)
 
     def freeze(models, t, steps=()):
@@ -220,7 +264,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     t, samples, start = 0, 0, time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         while t < total and history.active.any():
-            for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype, spec.get("translate", 0)):
+            for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype, **augmentation):
                 loss, steps = model.loss_and_steps(xb, yb, updater.gradient_scale(etas[t]))
                 bad = np.flatnonzero(~np.isfinite(loss) & history.active)
                 if len(bad):
@@ -231,6 +275,8 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
                 updater.step(model.params, steps, decays[t], etas[t])
                 t += 1
                 samples += len(yb)
+                if t == total and spec.get("precise_bn"):
+                    history.seconds += precise_statistics(model, X, log)
                 if t == total or (curves and t % every == 0):
                     freeze(history.record(t, final=t == total), t)
                 elif not curves and t % per_epoch == 0:
