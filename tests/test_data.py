@@ -128,3 +128,79 @@ def test_a_whitened_split_whitens_every_part_with_the_training_covariance(raw, t
         Xw, _ = data.load_split(tmp_path / "w", part)
         np.testing.assert_allclose(Xw, whiten(np.asarray(data.load_split(tmp_path / "p", part)[0])), atol=1e-4)
     assert json.loads((tmp_path / "w" / "stats.json").read_text())["zca_eps"] == 0.5
+
+
+BATCH1 = {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]}
+
+
+def _pixels(raw, batch):
+    return np.load(raw / f"{batch}_X.npy").astype(np.float64) / 255
+
+
+@pytest.mark.parametrize("preprocess", ["standardise", "center", "unit"])
+def test_each_preprocess_is_its_formula_with_the_training_statistics(raw, tmp_path, preprocess):
+    data.make_split(raw, {**BATCH1, "preprocess": preprocess}, tmp_path)
+    train = _pixels(raw, "data_batch_1")
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    formula = {
+        "standardise": lambda x: (x - mean) / std,
+        "center": lambda x: x - mean,
+        "unit": lambda x: x,
+    }[preprocess]
+    for part, batch in (("train", "data_batch_1"), ("val", "data_batch_2"), ("test", "test_batch")):
+        X = np.load(tmp_path / f"{part}_X.npy")
+        assert X.dtype == np.float32 and X.shape == (60, 3072) and X.flags.c_contiguous
+        np.testing.assert_allclose(X, formula(_pixels(raw, batch)), rtol=0, atol=2e-6)
+        np.testing.assert_array_equal(np.load(tmp_path / f"{part}_y.npy"), np.load(raw / f"{batch}_y.npy"))
+    stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
+    assert stats["preprocess"] == preprocess
+
+
+def test_standardise_named_is_the_default_byte_for_byte(raw, tmp_path):
+    data.make_split(raw, BATCH1, tmp_path / "default")
+    data.make_split(raw, {**BATCH1, "preprocess": "standardise"}, tmp_path / "named")
+    for name in ("train_X", "train_y", "val_X", "val_y", "test_X", "test_y"):
+        assert (tmp_path / f"default/{name}.npy").read_bytes() == (tmp_path / f"named/{name}.npy").read_bytes()
+    # A default split's stats.json names no preprocessing: shipped splits are unchanged.
+    assert "preprocess" not in json.loads((tmp_path / "default/stats.json").read_text(encoding="utf-8"))
+
+
+def test_validation_from_the_test_set_is_its_last_images(raw, tmp_path):
+    spec = {"train": ["data_batch_1", "data_batch_2"], "val_size": 15, "val_from": "test", "test": ["test_batch"]}
+    data.make_split(raw, {**spec, "preprocess": "unit"}, tmp_path)
+    test_images = _pixels(raw, "test_batch")
+    test_labels = np.load(raw / "test_batch_y.npy")
+    X_val, y_val = data.load_split(tmp_path, "val")
+    X_test, y_test = data.load_split(tmp_path, "test")
+    X_train, _ = data.load_split(tmp_path, "train")
+    assert (len(y_val), len(y_test), len(X_train)) == (15, 45, 120)
+    np.testing.assert_allclose(X_val, test_images[-15:], atol=1e-7)
+    np.testing.assert_allclose(X_test, test_images[:-15], atol=1e-7)
+    np.testing.assert_array_equal(y_val, test_labels[-15:])
+    np.testing.assert_array_equal(y_test, test_labels[:-15])
+    stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
+    assert stats["sizes"] == {"train": 120, "val": 15, "test": 45} and stats["val_from"] == "test"
+
+
+def test_no_validation_set_is_an_empty_array_of_the_same_layout(raw, tmp_path):
+    spec = {"train": ["data_batch_1", "data_batch_2"], "val_size": 0, "test": ["test_batch"]}
+    data.make_split(raw, spec, tmp_path)
+    X_val, y_val = data.load_split(tmp_path, "val")
+    assert X_val.shape == (0, 3072) and X_val.dtype == np.float32 and y_val.shape == (0,)
+    assert data.load_split(tmp_path, "train")[0].shape == (120, 3072)  # nothing taken from the pool
+    assert not data.has_validation(spec) and data.has_validation(BATCH1)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({**BATCH1, "preprocess": "center", "zca_eps": 1.0}, "zca_eps 1.0 with preprocess center"),
+        ({**BATCH1, "preprocess": "unit", "zca_eps": 0.1}, "zca_eps 0.1 with preprocess unit"),
+        ({**BATCH1, "preprocess": "whiten"}, "preprocess 'whiten' is not one of"),
+        ({"train": ["data_batch_1"], "val_size": 60, "val_from": "test", "test": ["test_batch"]}, "test pool 60"),
+        ({"train": ["data_batch_1"], "val_size": 60, "test": ["test_batch"]}, "train pool 60"),
+    ],
+)
+def test_a_split_that_cannot_be_built_is_refused(raw, tmp_path, spec, message):
+    with pytest.raises(ValueError, match=message):
+        data.make_split(raw, spec, tmp_path)

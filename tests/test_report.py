@@ -253,3 +253,44 @@ def test_batch_norm_placement_precise_statistics_and_noise_show_only_where_they_
         == "batch norm placed after ReLU"
     )
     assert report.setting(1, "precise_bn") == "yes" and report.setting(0.0, "noise_std") == "0"
+
+
+def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures():
+    """NaN validation figures (a split with val_size 0) read "--" (an en dash) in the runs table, not "nan"."""
+    import math
+    from pathlib import Path
+
+    import pandas as pd
+    from conftest import ROOT, default_spec
+
+    from dd2424.sections import runs_context
+    from dd2424.summary import HYPER
+
+    spec = default_spec(split="all50k", hidden="none", **{"lambda": 0.1})
+    rows = [
+        {
+            **{k: spec[k] for k in HYPER},
+            "experiment": "required",
+            "run": "only",
+            "seed": seed,
+            "train_accuracy": 0.5 + seed / 100,
+            "val_accuracy": math.nan,
+            "test_accuracy": 0.4,
+            "train_loss": 1.25,
+            "val_loss": math.nan,
+            "test_loss": 1.5,
+            "test_cost": 1.75,
+            "samples_per_s": 1e5,
+            "diverged": False,
+            "train_images": 50000,
+            "val_images": 0,
+        }
+        for seed in (1, 2)
+    ]
+    context = runs_context({"runs": {"only": None}}, pd.DataFrame(rows), [], "required")
+    figures = dict.fromkeys(("schedule", "curves", "weights", "histograms"))
+    context.update(name="required", figures=figures, baseline=None)
+    text = report.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
+    row = next(line for line in text.splitlines() if line.startswith("only"))
+    assert row.split(" & ")[1:7] == ["51.50 $\\pm$ 0.71", "--", "40.00 $\\pm$ 0.00", "1.250", "--", "1.500"]
+    assert "nan" not in text and "50,000 training and no validation images." in text

@@ -7,7 +7,7 @@ import yaml
 from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
 
 from dd2424 import experiments as ex
-from dd2424.checks import ConfigError, check_config
+from dd2424.checks import ConfigError, check_config, check_sizes
 from dd2424.reports import ReportError, load_reports
 
 SHIPPED = sorted(p.stem for p in (ROOT / "reports").glob("*.yaml"))
@@ -272,3 +272,110 @@ def test_a_chain_of_refines_from_a_grid_is_accepted_and_searches_the_grids_keys(
     jobs = ex.training_jobs(config, {("a1-made-up", e): ex.static_runs(config, "a1-made-up", e) for e in experiments})
     curves = {j["experiment"]: j["curves"] for j in jobs}
     assert curves == {"required": True, "grid": False, "coarse": "val", "fine1": False, "fine2": False, "fine3": "val"}
+
+
+# A split of a report's own: all 50,000 training images, no validation set, pixels centred only.
+NO_VAL = {
+    "train": [f"data_batch_{i}" for i in range(1, 6)],
+    "val_size": 0,
+    "test": ["test_batch"],
+    "preprocess": "center",
+}
+
+
+def own_split_report(**changes):
+    """A made-up report that trains one run on a split its file defines."""
+    report = small_report(splits={"all50k_center": NO_VAL})
+    report["experiments"]["required"]["base"] = {"split": "all50k_center"}
+    report.update(changes)
+    return report
+
+
+def test_a_report_file_defines_its_own_split_which_the_checks_see(tmp_path):
+    config = load_only(tmp_path, own_split_report())
+    assert config["splits"]["all50k_center"] == NO_VAL
+    assert list(config["splits"])[:4] == ["batch1", "all49k", "all45k", "all49k_zca"]  # the config's first
+    sizes = {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 10000}
+    check_sizes(config, sizes)  # 50,000 training images: nothing held out
+    config["reports"]["a1-made-up"]["experiments"]["required"]["runs"]["small"]["n_train"] = 50001
+    with pytest.raises(ConfigError, match=r"n_train 50001 is more than the 50000 training images"):
+        check_sizes(config, sizes)
+
+
+def test_validation_from_the_test_set_leaves_the_training_pool_whole(tmp_path):
+    split = {"train": ["data_batch_1"], "val_size": 2000, "val_from": "test", "test": ["test_batch"]}
+    report = own_split_report(splits={"all50k_center": split})
+    config = load_only(tmp_path, report)
+    config["reports"]["a1-made-up"]["experiments"]["required"]["runs"]["small"]["n_train"] = 10000
+    check_sizes(config, {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 10000})
+    with pytest.raises(
+        ConfigError, match=r"a1-made-up\.yaml: splits\.all50k_center\.val_size is 2000, but its test pool"
+    ):
+        check_sizes(config, {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 2000})
+
+
+def test_a_split_name_with_two_definitions_names_both_files_and_the_same_definition_is_fine(tmp_path):
+    config = load_only(tmp_path, own_split_report(), own_split_report(id="a1-second"))
+    assert config["splits"]["all50k_center"] == NO_VAL
+    for d in "bcd":
+        (tmp_path / d).mkdir()
+    other = own_split_report(id="a1-second", splits={"all50k_center": {**NO_VAL, "preprocess": "unit"}})
+    with pytest.raises(
+        ReportError,
+        match=r"r1/a1-second\.yaml: splits\.all50k_center is already a different split in .*r0/a1-made-up\.yaml",
+    ):
+        load_only(tmp_path / "b", own_split_report(), other)
+    with pytest.raises(
+        ReportError, match=r"a1-made-up\.yaml: splits\.batch1 is already a different split in the config"
+    ):
+        load_only(tmp_path / "c", own_split_report(splits={"all50k_center": NO_VAL, "batch1": NO_VAL}))
+    batch1 = {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]}
+    load_only(tmp_path / "d", own_split_report(splits={"all50k_center": NO_VAL, "batch1": batch1}))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        # the grid ranks its points by validation accuracy
+        (
+            lambda r: r["experiments"]["grid"].update(base={"split": "all50k_center"}),
+            r"a1-made-up\.yaml: experiments\.grid: a grid search ranks its points by validation accuracy, but "
+            r"split 'all50k_center' has no validation set "
+            r"\(splits\.all50k_center\.val_size is 0 in .*a1-made-up\.yaml\)",
+        ),
+        # a published validation figure of a run without one
+        (
+            lambda r: r["published"].append(
+                {"section": "T", "target": "required/small", "quantity": "val_accuracy", "value": 0.4}
+            ),
+            r"a1-made-up\.yaml: published\.2 \(required/small, val_accuracy\): the run trains on split "
+            r"'all50k_center', which has no validation set",
+        ),
+        # ZCA whitening is fitted on standardised inputs only
+        (
+            lambda r: r["splits"]["all50k_center"].update(zca_eps=1.0),
+            r"a1-made-up\.yaml: splits\.all50k_center: zca_eps 1\.0 with preprocess center",
+        ),
+        # a spelling the schema does not know
+        (lambda r: r["splits"]["all50k_center"].update(val_from="val"), r"splits\.all50k_center\.val_from: 'val'"),
+        (lambda r: r["splits"]["all50k_center"].update(val_size=-1), r"splits\.all50k_center\.val_size: -1"),
+    ],
+)
+def test_what_a_split_without_validation_cannot_do_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
+    report = copy.deepcopy(own_split_report())
+    change(report)
+    with pytest.raises((ReportError, ConfigError), match=message):
+        load_only(tmp_path, report)
+
+
+def test_a_best_of_a_search_without_validation_is_refused(tmp_path):
+    config = load_only(tmp_path, own_split_report())
+    experiments = config["reports"]["a1-made-up"]["experiments"]
+    experiments["best"] = {"best_of": {"experiment": "grid", "keys": ["lambda"]}, "runs": {"b": {}}}
+    experiments = {"best": experiments.pop("best"), **experiments}  # checked before the search it takes from
+    experiments["grid"]["base"] = {"split": "all50k_center"}
+    config["reports"]["a1-made-up"]["experiments"] = experiments
+    with pytest.raises(
+        ConfigError, match=r"experiments\.best\.best_of: its search 'grid' ranks its points by validation accuracy"
+    ):
+        check_config(config)

@@ -138,3 +138,48 @@ def test_a_cyclic_run_of_a_given_number_of_epochs_stops_there_mid_cycle():
     # eta of the last update (t = 19): 3 updates into the second cycle's rise
     assert history[-1]["eta"] == pytest.approx(1e-4 + 3 / 8 * (1e-2 - 1e-4), rel=1e-6)
     assert fit({**spec, "cyclic_epochs": None, "cyclic_updates": 13})[2]["updates"] == 13
+
+
+def test_a_split_without_validation_trains_and_records_nan_validation_figures(archive, tmp_path):
+    """The same training images with and without a validation set train the same weights (evaluating draws
+    no random numbers); without one, every val_* figure is NaN (null in metrics.json), the rest as before."""
+    import json
+
+    from dd2424 import data, results, run, summary
+
+    data.extract(archive[0], tmp_path / "raw")
+    splits = {
+        "with": {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]},
+        "without": {"train": ["data_batch_1"], "val_size": 0, "test": ["test_batch"]},
+    }
+    specs = [
+        default_spec(epochs=3, n_batch=20, eta=eta, report="r", assignment="a1", experiment="e", run=f"eta{eta}")
+        for eta in (0.001, 0.01)
+    ]
+    suffix = {"model": "npz", "history": "csv", "metrics": "json", "predictions": "npz"}
+    metrics = {}
+    for name, split in splits.items():
+        data.make_split(tmp_path / "raw", split, tmp_path / name)
+        outs = [{k: tmp_path / name / f"{s['run']}_{k}.{x}" for k, x in suffix.items()} for s in specs]
+        metrics[name] = run.train_stack(specs, tmp_path / name, 1, outs, log=lambda line: None)
+    X, y = data.load_split(tmp_path / "without", "train")
+    for m, spec in enumerate(specs):
+
+        def out(kind, split="without", run=spec["run"]):
+            return tmp_path / split / f"{run}_{kind}.{suffix[kind]}"
+
+        written = json.loads(out("metrics").read_text(encoding="utf-8"))
+        assert written["val_images"] == 0
+        assert all(written[f"val_{k}"] is None for k in ("accuracy", "loss", "cost"))
+        history = results.read_history(out("history"))
+        assert len(history) == 4 and history[["val_loss", "val_cost", "val_accuracy"]].isna().all().all()
+        assert np.isfinite(history[["train_loss", "train_cost", "train_accuracy"]]).all().all()
+        model = results.load_model(out("model"))
+        other = results.load_model(out("model", "with"))
+        for key, value in model.params.items():
+            np.testing.assert_array_equal(value, other.params[key])
+        scores = np.asarray(X, dtype=np.float64) @ model.params["W1"][0].astype(np.float64).T + model.params["b1"][0].T
+        assert written["train_accuracy"] == pytest.approx(np.mean(scores.argmax(axis=1) == y), abs=1e-12)
+        assert written["test_accuracy"] == metrics["with"][m]["test_accuracy"]
+    table = summary.from_metrics(sorted((tmp_path / "without").glob("*_metrics.json")))
+    assert table.val_accuracy.isna().all() and table.train_accuracy.notna().all()

@@ -527,3 +527,61 @@ def test_a_chain_of_three_refines_from_a_grid_derives_each_range_by_its_rule_fro
     # a search ranked by its final weights records those alone
     assert pd.read_csv(results / "fine2" / "search.csv").best_val_accuracy.isna().all()
     assert (results / "figures" / "fine3_search.png").stat().st_size > 1000
+
+
+def test_a_report_defining_its_own_splits_trains_on_them(tmp_path):
+    """A made-up report with two splits of its own (no validation set, pixels centred; validation from the test
+    set): the rules build and train on them, check_sizes sees them once the archive is unpacked, and a search
+    on the split without validation is refused before any job."""
+    work = tiny_workdir(tmp_path / "work")
+    report = {
+        "id": "a1-own-splits",
+        "assignment": "a1",
+        "title": "Assignment 1 (made up): splits of its own",
+        "splits": {
+            "own_noval": {
+                "train": ["data_batch_1", "data_batch_2"],
+                "val_size": 0,
+                "test": ["test_batch"],
+                "preprocess": "center",
+            },
+            "own_testval": {"train": ["data_batch_1"], "val_size": 30, "val_from": "test", "test": ["test_batch"]},
+        },
+        "experiments": {
+            "required": {
+                "base": {"epochs": 2, "n_batch": 20},
+                "runs": {"noval": {"split": "own_noval"}, "testval": {"split": "own_testval"}},
+            }
+        },
+    }
+    (work / "mine.yaml").write_text(yaml.safe_dump(report, sort_keys=False), encoding="utf-8")
+    (work / "add.yaml").write_text(f"report_files: {{mine: '{work / 'mine.yaml'}'}}\n", encoding="utf-8")
+    targets = [f"results/a1-own-splits/required/{run}/seed1/metrics.json" for run in ("noval", "testval")]
+    out = snakemake(work, "-n", *targets, extra_configs=[work / "add.yaml"]).stdout
+    assert job_counts(out)["split"] == 2 and "own_noval" in out and "own_testval" in out
+    snakemake(work, "-j2", *targets, extra_configs=[work / "add.yaml"])
+    assert np.load(work / "results/data/own_noval/val_X.npy").shape == (0, 3072)
+    assert json.loads((work / "results/data/own_testval/stats.json").read_text())["sizes"] == {
+        "train": 100,
+        "val": 30,
+        "test": 70,
+    }
+    noval = json.loads((work / targets[0]).read_text())
+    assert noval["val_accuracy"] is None and noval["val_images"] == 0 and noval["train_images"] == 200
+    assert 0 < noval["train_accuracy"] <= 1 and 0 < noval["test_accuracy"] <= 1
+    assert json.loads((work / targets[1]).read_text())["val_images"] == 30
+    # the archive is unpacked: its sizes are checked against the report's splits
+    too_many = {"overrides": {"a1-own-splits": {"experiments": {"required": {"base": {"n_train": 201}}}}}}
+    (work / "too_many.yaml").write_text(yaml.safe_dump(too_many), encoding="utf-8")
+    done = snakemake(work, "-n", *targets, check=False, extra_configs=[work / "add.yaml", work / "too_many.yaml"])
+    assert done.returncode != 0 and "n_train 201 is more than the 200 training images of split 'own_noval'" in (
+        done.stdout + done.stderr
+    )
+    search = {
+        "overrides": {
+            "a1-own-splits": {"experiments": {"grid": {"base": {"split": "own_noval"}, "grid": {"eta": [0.001, 0.01]}}}}
+        }
+    }
+    (work / "search.yaml").write_text(yaml.safe_dump(search), encoding="utf-8")
+    done = snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml", work / "search.yaml"])
+    assert done.returncode != 0 and "mine.yaml: experiments.grid: a grid search ranks its points" in done.stderr

@@ -4,8 +4,9 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
+from .data import has_validation, split_problem
 from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
-from .reports import check_published
+from .reports import check_published, split_origin
 from .schedules import cyclic_length, resolve_n_s
 from .search import RULE_DEFAULTS, RULE_PARAMETERS
 from .trainer import STACKABLE
@@ -25,9 +26,16 @@ def check_config(config):
     given a parameter it does not read, ``rank_by`` on a runs experiment,
     ``best_of.keys`` the source does not search, a sampled (or refined
     grid) key that cannot vary within a stack, a published entry whose
-    target or quantity we do not have.
+    target or quantity we do not have; a split ``make_split`` cannot build;
+    a search (or a ``best_of`` of one) on a split without a validation set,
+    which would rank its points by nothing; a published validation figure
+    of a run that has no validation set.
     """
     splits = config["splits"]
+    for name, split in splits.items():
+        problem = split_problem(split)
+        if problem:
+            raise ConfigError(f"{split_origin(config, name)}: splits.{name}: {problem}")
     for a, gradcheck in config["gradcheck"].items():
         if isinstance(gradcheck, dict) and gradcheck.get("split", "batch1") not in splits:
             raise ConfigError(f"gradcheck.{a}.split: {gradcheck['split']!r} is not one of splits: {sorted(splits)}")
@@ -42,6 +50,8 @@ def check_config(config):
                     raise ConfigError(
                         f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
                     )
+                if experiment_kind(exp) in SEARCH_KINDS:
+                    _refuse_without_validation(config, spec["split"], f"{here}: a {experiment_kind(exp)} search")
             if "refine" in exp:
                 _check_refine(experiments, name, where, rid)
             if "rank_by" in exp and experiment_kind(exp) not in SEARCH_KINDS:
@@ -61,6 +71,8 @@ def check_config(config):
                     raise ConfigError(
                         f"{here}.best_of.experiment names {source!r}, which is not a search (grid, random or refine)"
                     )
+                for spec in static_runs(config, rid, source).values():
+                    _refuse_without_validation(config, spec["split"], f"{here}.best_of: its search {source!r}")
                 searched = searched_keys(config, rid, source)
                 unknown = [k for k in exp["best_of"]["keys"] if k not in searched]
                 if unknown:
@@ -74,6 +86,32 @@ def check_config(config):
         if compared is not None and compared not in experiments:
             raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
     check_published(config["reports"], config, lambda r, e: static_runs(config, r, e))
+    _check_published_validation(config)
+
+
+def _refuse_without_validation(config, split, what):
+    """Refuse ``what`` (a search, a best_of) on a split without a validation set, naming where the split is."""
+    if split in config["splits"] and not has_validation(config["splits"][split]):
+        raise ConfigError(
+            f"{what} ranks its points by validation accuracy, but split {split!r} has no validation set "
+            f"(splits.{split}.val_size is 0 in {split_origin(config, split)}): search on a split with one"
+        )
+
+
+def _check_published_validation(config):
+    """Refuse a published val_* entry whose run trains on a split without a validation set."""
+    for rid, report in config["reports"].items():
+        for i, entry in enumerate(report.get("published", [])):
+            parts = str(entry["target"]).split("/")
+            if not entry["quantity"].startswith("val_") or parts[0] == "gradcheck" or len(parts) != 2:
+                continue  # a search's entries: searches without validation are refused above
+            split = static_runs(config, rid, parts[0])[parts[1]]["split"]
+            if not has_validation(config["splits"][split]):
+                raise ConfigError(
+                    f"{report['file']}: published.{i} ({entry['target']}, {entry['quantity']}): the run trains "
+                    f"on split {split!r}, which has no validation set (splits.{split}.val_size is 0 in "
+                    f"{split_origin(config, split)}): there is no {entry['quantity']} of ours to set against it"
+                )
 
 
 def check_spec(spec, train_images=None):
@@ -217,9 +255,14 @@ def check_sizes(config, batch_sizes):
     train_sizes = {}
     for name, split in config["splits"].items():
         pool = sum(batch_sizes.get(b, 0) for b in split["train"])
-        if "val_size" in split and not 0 < split["val_size"] < pool:
-            raise ConfigError(f"splits.{name}.val_size is {split['val_size']}, but its training pool has {pool} images")
-        train_sizes[name] = pool - split.get("val_size", 0) if "val_size" in split else pool
+        val_from = split.get("val_from", "train")
+        carved = sum(batch_sizes.get(b, 0) for b in split["test"]) if val_from == "test" else pool
+        if "val_size" in split and not 0 <= split["val_size"] < carved:
+            raise ConfigError(
+                f"{split_origin(config, name)}: splits.{name}.val_size is {split['val_size']}, but its "
+                f"{'test' if val_from == 'test' else 'training'} pool has {carved} images"
+            )
+        train_sizes[name] = pool - split.get("val_size", 0) if val_from == "train" else pool
     for rid, report in config["reports"].items():
         for name in report["experiments"]:
             for run, spec in static_runs(config, rid, name).items():

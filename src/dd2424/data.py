@@ -148,30 +148,84 @@ def _load_batches(raw_dir, names):
     return X, y
 
 
+# What a split may do to the pixels x / 255 before training (config splits.<name>.preprocess).
+PREPROCESS = ("standardise", "center", "unit")
+
+
+def has_validation(spec):
+    """Whether a split spec keeps a validation set (``val_size: 0`` keeps none)."""
+    return bool(spec.get("val")) or spec.get("val_size", 0) > 0
+
+
+def split_problem(spec):
+    """Why a split spec cannot be built as written (None if it can); pure, no files.
+
+    ZCA whitening (``zca_eps``) is fitted on per-dimension standardised
+    inputs: ``eps`` is measured against eigenvalues that sum to 3072 there,
+    and its covariance is taken about a zero mean.  With ``center`` the
+    eigenvalues are those of x / 255 (a sum near 200 on CIFAR-10, so
+    ``eps`` would damp a different share of them) and with ``unit`` the
+    mean is not removed, so both are refused rather than silently changed.
+    """
+    preprocess = spec.get("preprocess", "standardise")
+    if preprocess not in PREPROCESS:
+        return f"preprocess {preprocess!r} is not one of {', '.join(PREPROCESS)}"
+    if spec.get("zca_eps") and preprocess != "standardise":
+        return (
+            f"zca_eps {spec['zca_eps']} with preprocess {preprocess}: ZCA whitening is fitted on standardised "
+            "inputs (preprocess: standardise)"
+        )
+    if spec.get("val_from", "train") == "test" and "val_size" not in spec:
+        return "val_from is test but val_size is not set: how many test images are the validation set?"
+    return None
+
+
+def _last(X, y, k):
+    """(X, y) less its last k rows, and those k rows; k = 0 gives an empty second part of the same layout."""
+    cut = len(y) - k
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
 def make_split(raw_dir, spec, out_dir):
-    """Write normalised float32 train/val/test arrays for one split spec.
+    """Write float32 train/val/test arrays ``(n, 3072)`` and labels ``(n,)`` for one split spec.
 
     ``spec``: ``train`` (batch names), then either ``val`` (batch names) or
-    ``val_size`` (the last images of the training pool), and ``test``.
-    Mean and std are per input dimension, from the training part only.
-    With ``zca_eps``, every part is then ZCA-whitened with the training
-    part's covariance (``zca_whitener``).
+    ``val_size`` k: the last k images of the training pool or, with
+    ``val_from: test``, of the test batches (the test set is then the rest).
+    ``val_size: 0`` keeps no validation set: its arrays have 0 rows.
+    ``preprocess`` (pixels as x / 255, per input dimension d):
+    ``standardise`` (default) (x - mean_d) / std_d, ``center`` x - mean_d,
+    ``unit`` x alone; mean and std from the training part only (DD2424
+    Assignment 1, "preprocess the data"; the two others are the settings
+    reports use instead).  With ``zca_eps`` (standardised splits only), every
+    part is then ZCA-whitened with the training part's covariance
+    (``zca_whitener``).  Raises ValueError for a spec ``split_problem``
+    refuses or a val_size its pool cannot give.
     """
+    problem = split_problem(spec)
+    if problem:
+        raise ValueError(problem)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     X_train, y_train = _load_batches(raw_dir, spec["train"])
+    X_test, y_test = _load_batches(raw_dir, spec["test"])
+    val_from = spec.get("val_from", "train")
     if spec.get("val"):
         X_val, y_val = _load_batches(raw_dir, spec["val"])
     else:
         k = int(spec["val_size"])
-        if not 0 < k < len(y_train):
-            raise ValueError(f"val_size {k} must be between 1 and the training pool {len(y_train)} - 1")
-        X_train, X_val, y_train, y_val = X_train[:-k], X_train[-k:], y_train[:-k], y_train[-k:]
-    X_test, y_test = _load_batches(raw_dir, spec["test"])
+        pool = len(y_test) if val_from == "test" else len(y_train)
+        if not 0 <= k < pool:
+            raise ValueError(f"val_size {k} must be between 0 and the {val_from} pool {pool} - 1")
+        if val_from == "test":
+            X_test, y_test, X_val, y_val = _last(X_test, y_test, k)
+        else:
+            X_train, y_train, X_val, y_val = _last(X_train, y_train, k)
 
     def unit(X):
         return np.asarray(X, dtype=np.float32) / 255
 
+    preprocess = spec.get("preprocess", "standardise")
     train_unit = unit(X_train)
     mean = train_unit.mean(axis=0, dtype=np.float64)
     std = train_unit.std(axis=0, dtype=np.float64)
@@ -179,12 +233,16 @@ def make_split(raw_dir, spec, out_dir):
     del train_unit
 
     def normalised(X):
+        if preprocess == "unit":
+            return np.ascontiguousarray(unit(X), dtype=np.float32)
+        if preprocess == "center":
+            return np.ascontiguousarray(unit(X) - mean, dtype=np.float32)
         return np.ascontiguousarray((unit(X) - mean) / std, dtype=np.float32)
 
     whiten = zca_whitener(normalised(X_train), spec["zca_eps"]) if spec.get("zca_eps") else None
     for part, Xp, yp in (("train", X_train, y_train), ("val", X_val, y_val), ("test", X_test, y_test)):
         Xn = normalised(Xp)
-        _save_atomic(out_dir / f"{part}_X.npy", Xn if whiten is None else whiten(Xn))
+        _save_atomic(out_dir / f"{part}_X.npy", Xn if whiten is None or not len(Xn) else whiten(Xn))
         _save_atomic(out_dir / f"{part}_y.npy", yp)
     stats = {
         "mean": float(mean.mean()),
@@ -192,6 +250,8 @@ def make_split(raw_dir, spec, out_dir):
         "zca_eps": spec.get("zca_eps"),
         "sizes": {"train": len(y_train), "val": len(y_val), "test": len(y_test)},
     }
+    # Named only when not the default, so that a default split's stats.json stays as it was.
+    stats.update({k: spec[k] for k in ("preprocess", "val_from") if k in spec})
     atomic.write_text(out_dir / "stats.json", json.dumps(stats, indent=1))
 
 

@@ -256,7 +256,14 @@ class Network:
     def evaluate(self, X, y, lam, chunk=EVAL_CHUNK, probabilities=False):
         """Inference-mode loss, cost and accuracy over a whole split, one value per model;
         with ``probabilities`` also the class probabilities (M, n, K) of the same
-        forward passes (softmax, or per-class sigmoids for bce)."""
+        forward passes (softmax, or per-class sigmoids for bce).  A split with no
+        rows (a split without a validation set) gives NaN figures, not a division by 0."""
+        if X.shape[0] == 0:
+            nan = np.full(self.n_models, np.nan)
+            result = {"loss": nan, "cost": nan.copy(), "accuracy": nan.copy()}
+            if probabilities:
+                result["probabilities"] = np.zeros((self.n_models, 0, self.sizes[-1]), dtype=self.dtype)
+            return result
         total = np.zeros(self.n_models)
         correct = np.zeros(self.n_models, dtype=np.int64)
         kept = []

@@ -22,6 +22,8 @@ def _save(fig, out):
 def _mean_band(ax, histories, x, column, label, colour):
     """Mean over seeds with a ±1 std band; diverged (non-finite) points are left out."""
     frame = pd.concat([h.set_index(x)[column] for h in histories], axis=1)
+    if frame.isna().all().all():  # a split without a validation set: no curve, no legend entry
+        return
     mean, std = frame.mean(axis=1), frame.std(axis=1).fillna(0)
     ax.plot(mean.index, mean.values, color=colour, label=label)
     if len(histories) > 1:

@@ -45,6 +45,13 @@ def pct(value, digits=2):
     return f"{100 * value:.{digits}f}"
 
 
+def fixed(value, digits=3):
+    """A loss or cost to ``digits`` decimals; a missing figure (no validation set, a diverged run) as "--"."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    return f"{value:.{digits}f}"
+
+
 def num(value, digits=3):
     """Compact number: 0.001 -> 0.001, 1.5e-05 -> 1.5e-05, 0.0 -> 0."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -130,6 +137,7 @@ def environment(templates):
         tex=tex,
         pct=pct,
         num=num,
+        fixed=fixed,
         mnum=mnum,
         log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
         symbol=symbol,

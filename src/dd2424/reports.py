@@ -121,7 +121,10 @@ def load_reports(config, schema, workdir, basedir):
     """``{report id: report}`` of every file ``config["report_files"]`` names, checked.
 
     ``schema`` is the report schema (a dict).  Each report gets ``file`` (its
-    path).  Raises ``ReportError`` naming the file and the key.
+    path).  The splits a report file defines (``splits``) are merged into
+    ``config["splits"]`` (a new mapping; see ``merge_splits``), so that the
+    rules see them as they see config.yaml's.  Raises ``ReportError`` naming
+    the file and the key.
     """
     validator = jsonschema.Draft202012Validator(schema)
     overrides = config.get("overrides") or {}
@@ -154,7 +157,40 @@ def load_reports(config, schema, workdir, basedir):
     unknown = sorted(set(overrides) - set(reports))
     if unknown:
         raise ReportError(f"overrides names {unknown}, which no report file has as its id ({', '.join(reports)})")
+    config["splits"] = merge_splits(config.get("splits") or {}, reports)
     return reports
+
+
+CONFIG_SPLITS = "the config (config.yaml or a --configfile)"
+
+
+def split_origin(config, name):
+    """Where split ``name`` is defined: the first report file defining it, else the config."""
+    for report in (config.get("reports") or {}).values():
+        if name in (report.get("splits") or {}):
+            return report["file"]
+    return CONFIG_SPLITS
+
+
+def merge_splits(splits, reports):
+    """The config's ``splits`` with every report's own (``splits`` in its file) added.
+
+    A report may repeat a split the config or another report defines, if it
+    defines it the same; a name given two different definitions is refused
+    naming both files.  The config's own splits keep their order, first.
+    """
+    merged = dict(splits)
+    origin = dict.fromkeys(splits, CONFIG_SPLITS)
+    for report in reports.values():
+        for name, spec in (report.get("splits") or {}).items():
+            if name in merged and merged[name] != spec:
+                raise ReportError(
+                    f"{report['file']}: splits.{name} is already a different split in {origin[name]} "
+                    f"({merged[name]}, here {spec}): give this one another name"
+                )
+            merged.setdefault(name, spec)
+            origin.setdefault(name, report["file"])
+    return merged
 
 
 def check_published(reports, config, runs_of):

@@ -49,8 +49,10 @@ def read_history(path):
         raise CorruptResult(path, f"columns {missing} are missing")
     if history.empty:
         raise CorruptResult(path, "it has no rows")
-    # A row cut short leaves its last fields empty; the update count never is.
-    if history["update"].isna().any() or history["val_accuracy"].isna().any():
+    # A row cut short leaves its last fields empty; the update count never is.  A split without
+    # a validation set leaves the val_* fields of every row empty.
+    val_missing = history["val_accuracy"].isna()
+    if history["update"].isna().any() or (val_missing.any() and not val_missing.all()):
         raise CorruptResult(path, "a row is incomplete (the file was cut short)")
     return history
 

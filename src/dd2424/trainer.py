@@ -96,6 +96,8 @@ class History:
         else:  # a few models (that diverged): evaluate them alone
             net, lam, column = self.model.take(models), self.lam[models], range(len(models))
         parts = ("train", "val") if self.curves is True or final else ("val",)
+        # A split without a validation set: its figures are NaN, and say nothing of divergence.
+        parts = tuple(p for p in parts if len(self.sets[p][1]))
         results = {part: net.evaluate(*self.sets[part], lam) for part in parts}
         for m, k in zip(models, column):
             row = {"update": t, "epoch": t / self.per_epoch, "eta": float(self.etas[max(t - 1, 0), m])}
@@ -114,10 +116,11 @@ class History:
                 f"val cost {row['val_cost']:.4f} acc {row['val_accuracy']:.4f}"
             )
         else:
-            best = max(models, key=lambda m: self.rows[m][-1]["val_accuracy"])
+            part = "val" if "val" in parts else "train"
+            best = max(models, key=lambda m: self.rows[m][-1][f"{part}_accuracy"])
             self.log(
                 f"update {t} epoch {t / self.per_epoch:.2f}: {self.active.sum()} of {self.model.n_models} "
-                f"models training, best val acc {self.rows[best][-1]['val_accuracy']:.4f} (model {best})"
+                f"models training, best {part} acc {self.rows[best][-1][f'{part}_accuracy']:.4f} (model {best})"
             )
         return [m for m in models if not all(math.isfinite(self.rows[m][-1][f"{p}_cost"]) for p in parts)]
 

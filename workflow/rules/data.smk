@@ -76,6 +76,6 @@ rule split:
         code=code("split.py"),
         spec=lambda wc: config["splits"][wc.split],
     message:
-        "Normalising split {wildcards.split} with its training mean and std (and whitening it, if it says zca_eps)"
+        "Preprocessing split {wildcards.split} with its training statistics (its preprocess; whitened if it says zca_eps)"
     script:
         "../scripts/split.py"
