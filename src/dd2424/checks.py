@@ -117,6 +117,11 @@ def check_spec(spec, train_images=None):
         )
     if spec.get("dropout") and not hidden:
         problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
+    if spec.get("eta_max_decay", 1) != 1 and spec.get("schedule") != "cyclic":
+        problems.append(
+            f"eta_max_decay is {spec['eta_max_decay']} with schedule {spec.get('schedule')}: it shrinks the cycles "
+            "of a cyclic schedule only; set schedule to cyclic or eta_max_decay to 1"
+        )
     if spec.get("schedule") == "cyclic":
         if not spec["eta_min"] < spec["eta_max"]:
             problems.append(f"eta_min {spec['eta_min']} is not below eta_max {spec['eta_max']}: no cycle to run")

@@ -57,6 +57,7 @@ SYMBOLS = {
     "eta": r"$\eta$",
     "eta_min": r"$\eta_\text{min}$",
     "eta_max": r"$\eta_\text{max}$",
+    "eta_max_decay": r"$\eta_\text{max}$ decay",
     "n_batch": r"$n_\text{batch}$",
     "n_s": "$n_s$",
     "n_s_epochs": r"$n_s$ (epochs)",

@@ -50,6 +50,8 @@ def relevant(key, spec):
         return schedule == "cyclic"
     if key == "cycles":  # a length in epochs or updates replaces it
         return schedule == "cyclic" and all(_missing(spec.get(k)) for k in ("cyclic_epochs", "cyclic_updates"))
+    if key == "eta_max_decay":  # shown only when it shrinks the cycles
+        return schedule == "cyclic" and value != 1
     if key in ("n_s", "n_s_epochs"):
         return schedule == "cyclic"
     if key == "epochs":
