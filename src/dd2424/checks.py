@@ -4,7 +4,7 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
-from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, static_runs
+from .experiments import SEARCH_KINDS, experiment_kind, searched_keys, seeds_of, static_runs
 from .reports import check_published
 from .schedules import cyclic_length, resolve_n_s
 from .trainer import STACKABLE
@@ -22,7 +22,8 @@ def check_config(config):
     ``best_of``, ``baseline`` or ``compare`` naming a missing experiment or
     one of the wrong kind, ``best_of.keys`` the source does not search, a
     sampled key that cannot vary within a stack, a published entry whose
-    target or quantity we do not have.
+    target or quantity we do not have, an ensemble of one member or of runs
+    tested on different splits.
     """
     splits = config["splits"]
     for a, gradcheck in config["gradcheck"].items():
@@ -67,6 +68,8 @@ def check_config(config):
                     raise ConfigError(
                         f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
                     )
+            if "ensemble" in exp:
+                _check_ensemble(config, rid, name, exp, here)
             baseline = exp.get("baseline")
             if baseline is not None and "runs" not in experiments.get(baseline, {}):
                 raise ConfigError(f"{here}.baseline names {baseline!r}, which is not a runs experiment of {rid}")
@@ -74,6 +77,30 @@ def check_config(config):
         if compared is not None and compared not in experiments:
             raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
     check_published(config["reports"], config, lambda r, e: static_runs(config, r, e))
+
+
+def _check_ensemble(config, rid, name, exp, here):
+    """An ensemble needs a runs experiment and two members or more, all tested on the same split."""
+    over = exp["ensemble"]["over"]
+    if experiment_kind(exp) != "runs":
+        raise ConfigError(f"{here}.ensemble: only a runs experiment has ensembles; this is a {experiment_kind(exp)}")
+    runs = static_runs(config, rid, name)
+    if over == "seeds":
+        seeds = seeds_of(config, exp)
+        if len(seeds) < 2:
+            why = "seeds: first" if exp.get("seeds") == "first" else f"config seeds is {list(config['seeds'])}"
+            raise ConfigError(
+                f"{here}.ensemble: over seeds, but the experiment trains one seed ({why}): an ensemble of one member"
+            )
+    elif len(runs) < 2:
+        raise ConfigError(f"{here}.ensemble: over runs, but the experiment has one run: an ensemble of one member")
+    else:
+        splits = {run: spec["split"] for run, spec in runs.items()}
+        if len(set(splits.values())) > 1:
+            raise ConfigError(
+                f"{here}.ensemble: over runs, but its runs test on different splits ({splits}): members must "
+                "share their test images"
+            )
 
 
 def check_spec(spec, train_images=None):

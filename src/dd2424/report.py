@@ -83,6 +83,8 @@ SYMBOLS = {
     "val_loss": "val.\\ loss",
     "test_loss": "test loss",
     "test_cost": "test cost",
+    "ensemble_hard_accuracy": "ensemble test acc.\\ (hard vote)",
+    "ensemble_soft_accuracy": "ensemble test acc.\\ (soft vote)",
 }
 
 

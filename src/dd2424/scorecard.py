@@ -14,11 +14,14 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
+from .ensemble import QUANTITIES as ENSEMBLE_COLUMNS
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
-ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy")
+# an ensemble's test accuracy: target <experiment>/<run> (over seeds) or <experiment> (over runs, mean over seeds)
+ENSEMBLE_ACCURACIES = tuple(ENSEMBLE_COLUMNS)
+ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy") + ENSEMBLE_ACCURACIES
 LOSSES = ("train_loss", "val_loss", "test_loss", "train_cost", "val_cost", "test_cost")
 HYPER_PARAMETERS = ("lambda", "eta", "n_batch")
 ERRORS = ("mean_abs_error", "std_abs_error", "max_abs_error", "max_rel_error")
@@ -75,14 +78,30 @@ def run_rows(summary, entry):
     return summary[(summary.report == entry["report"]) & (summary.experiment == experiment) & (summary.run == run)]
 
 
-def our_value(entry, summary, searches, gradchecks):
+def ensemble_value(entry, ensembles):
+    """An ensemble's accuracy: over seeds, the row of the run the target names; over runs, the mean over
+    the seeds' ensembles (``ensembles``: ``{'<report>/<experiment>': ensemble.csv as a table}``)."""
+    parts = entry["target"].split("/")
+    table = ensembles.get(f"{entry['report']}/{parts[0]}")
+    if table is None:
+        return None
+    column = ENSEMBLE_COLUMNS[entry["quantity"]]
+    if len(parts) == 2:
+        rows = table[table.ensemble.astype(str) == parts[1]]
+        return None if rows.empty else {"mean": float(rows[column].iloc[0]), "std": math.nan, "n": 1}
+    return None if table.empty else _stats(table[column])
+
+
+def our_value(entry, summary, searches, gradchecks, ensembles=None):
     """Our mean, std and count for an entry, or None when we have no such result.
 
     ``searches``: ``{'<report>/<experiment>': search table}``; ``gradchecks``:
-    ``{assignment: gradient-check table}``.
+    ``{assignment: gradient-check table}``; ``ensembles``: ``{'<report>/<experiment>': ensemble table}``.
     """
     parts = entry["target"].split("/")
     quantity = entry["quantity"]
+    if quantity in ENSEMBLE_ACCURACIES:
+        return ensemble_value(entry, ensembles or {})
     if parts[0] == "gradcheck":
         table = gradchecks.get(entry["assignment"])
         if table is None:
@@ -162,12 +181,13 @@ def causes(entry, config, summary, ours):
         diverged = int(rows.diverged.fillna(False).astype(bool).sum())
         if diverged:
             found.append(f"{diverged} of {len(rows)} seeds diverged")
-    if ours is not None and ours["n"] == 1 and len(parts) == 2 and kind_of(entry["quantity"]) in ("accuracy", "loss"):
+    single_run = len(parts) == 2 and entry["quantity"] not in ENSEMBLE_ACCURACIES
+    if ours is not None and ours["n"] == 1 and single_run and kind_of(entry["quantity"]) in ("accuracy", "loss"):
         found.append("one seed (no spread to widen the tolerance)")
     return found
 
 
-def scorecard(entries, config, summary, searches, gradchecks):
+def scorecard(entries, config, summary, searches, gradchecks, ensembles=None):
     """One row per published number: ours, the difference, the verdict, the known causes of a miss.
 
     ``entries`` from ``published_entries``, whose targets the workflow has
@@ -175,7 +195,7 @@ def scorecard(entries, config, summary, searches, gradchecks):
     """
     rows = []
     for entry in entries:
-        ours = our_value(entry, summary, searches, gradchecks)
+        ours = our_value(entry, summary, searches, gradchecks, ensembles)
         row = {
             **entry,
             "kind": kind_of(entry["quantity"]),
