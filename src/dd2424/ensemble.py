@@ -43,13 +43,14 @@ QUANTITIES = {"ensemble_hard_accuracy": "hard_accuracy", "ensemble_soft_accuracy
 def hard_vote(probabilities):
     """The majority class of each image: ``probabilities`` (members, n, classes) -> (n,) class indices.
 
-    Ties: the tied class with the larger summed probability, then the smallest index.
+    Ties: the tied class with the larger summed probability (float64 sums, compared exactly), then the
+    smallest index.
     """
     probabilities = np.asarray(probabilities)
     n_classes = probabilities.shape[2]
     votes = (probabilities.argmax(axis=2)[..., None] == np.arange(n_classes)).sum(axis=0)  # (n, classes)
     tied = votes == votes.max(axis=1, keepdims=True)
-    # float64 sums: a tie of sums is then a tie of the members' own numbers, not of round-off
+    # summed in float64, so that float32 round-off of the sum decides no vote; a tie of sums is exact equality
     summed = probabilities.sum(axis=0, dtype=np.float64)
     return np.where(tied, summed, -np.inf).argmax(axis=1)
 

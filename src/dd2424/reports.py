@@ -191,7 +191,7 @@ def target_problem(entry, report, gradcheck, runs_of):
         return f"no experiment {parts[0]!r} in this report ({', '.join(experiments)})"
     if entry["quantity"] in ENSEMBLE_ACCURACIES:
         problem = ensemble_target_problem(entry, parts, experiments[parts[0]])
-        if problem:
+        if problem or len(parts) == 1:
             return problem
     elif len(parts) == 1:
         exp = experiments[parts[0]]
