@@ -316,3 +316,9 @@ def test_the_runs_section_renders_the_ensembles_table_with_the_published_value_b
     assert r"fast & seed1 seed2 seed3 & 41.67 & 50.00 & 50.00 & 75.00 & 70.00 \\" in tex
     assert r"plain & seed1 seed2 seed3 & 41.67 & 50.00 & 50.00 & 75.00 & -- \\" in tex
     assert "ensembles of each run's seeds" in tex and "report's ensemble test acc." in tex
+
+
+def test_the_scorecards_ensemble_columns_are_columns_of_the_ensemble_table():
+    from dd2424.scorecard import ENSEMBLE_COLUMNS
+
+    assert set(ENSEMBLE_COLUMNS.values()) <= set(ensemble.COLUMNS)

@@ -36,8 +36,6 @@ COLUMNS = [
     "mean_single_accuracy",
     "best_single_accuracy",
 ]
-# The scorecard's quantities of an ensemble, and the column of ensemble.csv each is.
-QUANTITIES = {"ensemble_hard_accuracy": "hard_accuracy", "ensemble_soft_accuracy": "soft_accuracy"}
 
 
 def hard_vote(probabilities):

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .ensemble import QUANTITIES as ENSEMBLE_COLUMNS
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
-# an ensemble's test accuracy: target <experiment>/<run> (over seeds) or <experiment> (over runs, mean over seeds)
+# An ensemble's test accuracy, and its column of ensemble.csv (dd2424.ensemble): target <experiment>/<run>
+# (over seeds) or <experiment> (over runs, the mean over the seeds' ensembles).  Not imported from there:
+# the scorecard's code is then not the prediction reader's (nor the model's it imports).
+ENSEMBLE_COLUMNS = {"ensemble_hard_accuracy": "hard_accuracy", "ensemble_soft_accuracy": "soft_accuracy"}
 ENSEMBLE_ACCURACIES = tuple(ENSEMBLE_COLUMNS)
 ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy") + ENSEMBLE_ACCURACIES
 LOSSES = ("train_loss", "val_loss", "test_loss", "train_cost", "val_cost", "test_cost")
