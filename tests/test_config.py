@@ -244,6 +244,7 @@ def test_stack_false_trains_each_run_alone(config):
             "eta_min 0.2 is not below eta_max 0.1",
         ),
         ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
+        ({"schedule": "exp", "eta_max_decay": 0.5}, None, "eta_max_decay is 0.5 with schedule exp"),
         (
             {"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20, "cyclic_updates": 2000},
             None,
@@ -281,6 +282,7 @@ def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, m
         ({"schedule": "cyclic", "n_s_epochs": 1, "n_batch": 100}, 150),  # one update a half-cycle
         ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),
         ({"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20}, 10000),
+        ({"schedule": "cyclic", "n_s": 800, "eta_max_decay": 0.5}, None),
     ],
 )
 def test_trainable_specs_pass(overrides, train_images):

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from conftest import default_spec
 
@@ -62,3 +63,52 @@ def test_a_cyclic_run_given_in_epochs_or_updates_may_end_mid_cycle():
     assert schedules.build({**cyclic, "cyclic_epochs": 0.5}, 10050)[1] == 51
     # neither: whole cycles, as before
     assert schedules.build(cyclic, 10000)[1] == 2 * 800 * 2
+
+
+def test_eta_max_decay_shrinks_each_cycle_amplitude_by_hand():
+    # n_s = 10, eta 0.01..0.11 (amplitude 0.1), decay 0.5 (Smith 2017's triangular2), 3 cycles = 60 updates
+    sched, total = schedules.build(
+        base(schedule="cyclic", n_s=10, cycles=3, eta_min=0.01, eta_max=0.11, eta_max_decay=0.5), 1000
+    )
+    assert total == 60
+    by_hand = {
+        0: 0.01,  # cycle 0 starts at eta_min
+        5: 0.01 + 0.5 * 0.1,  # halfway up the first rise
+        10: 0.11,  # cycle 0 peaks at eta_max
+        15: 0.01 + 0.5 * 0.1,
+        20: 0.01,  # cycle 1 starts at eta_min: eta_min does not decay
+        25: 0.01 + 0.5 * 0.05,
+        30: 0.01 + 0.05,  # cycle 1 peaks at eta_min + amplitude / 2
+        39: 0.01 + 0.1 * 0.05,
+        40: 0.01,
+        47: 0.01 + 0.7 * 0.025,
+        50: 0.01 + 0.025,  # cycle 2 peaks at eta_min + amplitude / 4
+        59: 0.01 + 0.1 * 0.025,
+    }
+    t = np.array(list(by_hand))
+    assert np.allclose(sched(t), list(by_hand.values()), rtol=1e-12, atol=0)
+
+
+def test_eta_max_decay_one_is_the_plain_triangle_bit_for_bit():
+    t = np.arange(7 * 2 * 37)
+    plain = schedules.Cyclic(1e-5, 0.1, 37)
+    assert np.array_equal(schedules.Cyclic(1e-5, 0.1, 37, eta_max_decay=1.0)(t), plain(t))
+    # the default spec (eta_max_decay 1) builds the same schedule as one without the key
+    spec = base(schedule="cyclic", n_s=37, cycles=7)
+    assert spec["eta_max_decay"] == 1
+    without = {k: v for k, v in spec.items() if k != "eta_max_decay"}
+    assert np.array_equal(schedules.build(spec, 1000)[0](t), schedules.build(without, 1000)[0](t))
+    # the pre-change formula, written out
+    phase = t % 74
+    rise = np.where(phase < 37, phase, 74 - phase)
+    assert np.array_equal(plain(t), 1e-5 + rise / 37 * (0.1 - 1e-5))
+
+
+def test_eta_max_decay_is_per_model_in_a_stack():
+    from dd2424 import trainer
+
+    specs = [base(schedule="cyclic", n_s=5, cycles=2, eta_max_decay=d) for d in (1.0, 0.5)]
+    table, total = trainer.eta_table(specs, 1000)
+    assert total == 20 and table.shape == (20, 2)
+    assert table[5, 0] == pytest.approx(0.1) and table[15, 0] == pytest.approx(0.1)
+    assert table[5, 1] == pytest.approx(0.1) and table[15, 1] == pytest.approx(1e-5 + 0.5 * (0.1 - 1e-5))

@@ -441,8 +441,19 @@ def test_an_added_report_is_trained_scored_and_rendered_with_no_other_job(workdi
         assert f"\\subsubsection{{\\texttt{{{experiment}}}" in tex
     scorecard = pd.read_csv(work / "results/report/scorecard.csv")
     mine = scorecard[scorecard.report == EXAMPLE]
-    assert len(mine) == 6 and set(mine.experiment) == {"momentum", "lambda_grid", "final"}
+    assert len(mine) == 7 and set(mine.experiment) == {"momentum", "lambda_grid", "final"}
     assert mine.verdict.isin(["reproduced", "missed"]).all()  # every target exists: none "not run"
+    # each run's seeds voted (ensemble: {over: seeds}); the scorecard reads the soft vote of rho_0.9
+    ensembles = pd.read_csv(work / f"results/{EXAMPLE}/momentum/ensemble.csv")
+    assert list(ensembles.ensemble) == ["plain", "rho_0.9"] and (ensembles.n_members == 2).all()
+    summary = pd.read_csv(work / "results/summary.csv")
+    momentum = summary[(summary.report == EXAMPLE) & (summary.experiment == "momentum")]
+    assert ensembles.mean_single_accuracy.tolist() == pytest.approx(
+        momentum.groupby("run", sort=False).test_accuracy.mean().tolist()
+    )
+    soft = mine[mine.quantity == "ensemble_soft_accuracy"].iloc[0]
+    assert soft.ours_mean == pytest.approx(ensembles.set_index("ensemble").soft_accuracy["rho_0.9"])
+    assert "soft vote" in tex and "hard vote" in tex
     # the final run took the grid's best lambda, and the scorecard compares it
     best = pd.read_csv(work / f"results/{EXAMPLE}/lambda_grid/search.csv").iloc[0]["lambda"]
     row = mine[mine.quantity == "lambda"].iloc[0]

@@ -5,7 +5,7 @@ changing a check retrains nothing.
 """
 
 from .data import has_validation, split_problem
-from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
+from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, seeds_of, static_runs
 from .reports import check_published, split_origin
 from .schedules import cyclic_length, resolve_n_s
 from .search import RULE_DEFAULTS, RULE_PARAMETERS
@@ -29,7 +29,8 @@ def check_config(config):
     target or quantity we do not have; a split ``make_split`` cannot build;
     a search (or a ``best_of`` of one) on a split without a validation set,
     which would rank its points by nothing; a published validation figure
-    of a run that has no validation set.
+    of a run that has no validation set; an ensemble of one member or of
+    runs tested on different splits.
     """
     splits = config["splits"]
     for name, split in splits.items():
@@ -79,6 +80,8 @@ def check_config(config):
                     raise ConfigError(
                         f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
                     )
+            if "ensemble" in exp:
+                _check_ensemble(config, rid, name, exp, here)
             baseline = exp.get("baseline")
             if baseline is not None and "runs" not in experiments.get(baseline, {}):
                 raise ConfigError(f"{here}.baseline names {baseline!r}, which is not a runs experiment of {rid}")
@@ -112,6 +115,30 @@ def _check_published_validation(config):
                     f"on split {split!r}, which has no validation set (splits.{split}.val_size is 0 in "
                     f"{split_origin(config, split)}): there is no {entry['quantity']} of ours to set against it"
                 )
+
+
+def _check_ensemble(config, rid, name, exp, here):
+    """An ensemble needs a runs experiment and two members or more, all tested on the same split."""
+    over = exp["ensemble"]["over"]
+    if experiment_kind(exp) != "runs":
+        raise ConfigError(f"{here}.ensemble: only a runs experiment has ensembles; this is a {experiment_kind(exp)}")
+    runs = static_runs(config, rid, name)
+    if over == "seeds":
+        seeds = seeds_of(config, exp)
+        if len(seeds) < 2:
+            why = "seeds: first" if exp.get("seeds") == "first" else f"config seeds is {list(config['seeds'])}"
+            raise ConfigError(
+                f"{here}.ensemble: over seeds, but the experiment trains one seed ({why}): an ensemble of one member"
+            )
+    elif len(runs) < 2:
+        raise ConfigError(f"{here}.ensemble: over runs, but the experiment has one run: an ensemble of one member")
+    else:
+        splits = {run: spec["split"] for run, spec in runs.items()}
+        if len(set(splits.values())) > 1:
+            raise ConfigError(
+                f"{here}.ensemble: over runs, but its runs test on different splits ({splits}): members must "
+                "share their test images"
+            )
 
 
 def check_spec(spec, train_images=None):
@@ -166,6 +193,11 @@ def check_spec(spec, train_images=None):
         )
     if spec.get("dropout") and not hidden:
         problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
+    if spec.get("eta_max_decay", 1) != 1 and spec.get("schedule") != "cyclic":
+        problems.append(
+            f"eta_max_decay is {spec['eta_max_decay']} with schedule {spec.get('schedule')}: it shrinks the cycles "
+            "of a cyclic schedule only; set schedule to cyclic or eta_max_decay to 1"
+        )
     if spec.get("schedule") == "cyclic":
         if not spec["eta_min"] < spec["eta_max"]:
             problems.append(f"eta_min {spec['eta_min']} is not below eta_max {spec['eta_max']}: no cycle to run")

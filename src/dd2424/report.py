@@ -64,6 +64,7 @@ SYMBOLS = {
     "eta": r"$\eta$",
     "eta_min": r"$\eta_\text{min}$",
     "eta_max": r"$\eta_\text{max}$",
+    "eta_max_decay": r"$\eta_\text{max}$ decay",
     "n_batch": r"$n_\text{batch}$",
     "n_s": "$n_s$",
     "n_s_epochs": r"$n_s$ (epochs)",
@@ -94,6 +95,8 @@ SYMBOLS = {
     "val_loss": "val.\\ loss",
     "test_loss": "test loss",
     "test_cost": "test cost",
+    "ensemble_hard_accuracy": "ensemble test acc.\\ (hard vote)",
+    "ensemble_soft_accuracy": "ensemble test acc.\\ (soft vote)",
 }
 
 # bn_position's values as a settings line reads them ("batch norm after ReLU").

@@ -20,7 +20,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .scorecard import QUANTITIES, point_matches
+from .scorecard import ENSEMBLE_ACCURACIES, QUANTITIES, point_matches
 
 # Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
 REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -225,7 +225,11 @@ def target_problem(entry, report, gradcheck, runs_of):
     experiments = report["experiments"]
     if parts[0] not in experiments:
         return f"no experiment {parts[0]!r} in this report ({', '.join(experiments)})"
-    if len(parts) == 1:
+    if entry["quantity"] in ENSEMBLE_ACCURACIES:
+        problem = ensemble_target_problem(entry, parts, experiments[parts[0]])
+        if problem or len(parts) == 1:
+            return problem
+    elif len(parts) == 1:
         exp = experiments[parts[0]]
         if "runs" in exp:
             return f"{parts[0]!r} is not a search: name one of its runs ({parts[0]}/<run>)"
@@ -242,6 +246,24 @@ def target_problem(entry, report, gradcheck, runs_of):
     runs = runs_of(report["id"], parts[0])
     if len(parts) > 2 or parts[1] not in runs:
         return f"no run {'/'.join(parts[1:])!r} in experiment {parts[0]!r} ({', '.join(runs)})"
+    return None
+
+
+def ensemble_target_problem(entry, parts, exp):
+    """Why an ensemble quantity's target is not an ensemble of the experiment (None if it is; a run's
+    name is checked as any run's)."""
+    if "ensemble" not in exp:
+        return (
+            f"{entry['quantity']} is an ensemble's, but experiment {parts[0]!r} has none "
+            f"(add experiments.{parts[0]}.ensemble: {{over: seeds}} or {{over: runs}})"
+        )
+    if "rank" in entry or "point" in entry:
+        return "an ensemble is not a search point: give no rank or point"
+    over = exp["ensemble"]["over"]
+    if over == "seeds" and len(parts) != 2:
+        return f"{parts[0]!r} has an ensemble per run (over seeds): name one of its runs ({parts[0]}/<run>)"
+    if over == "runs" and len(parts) != 1:
+        return f"{parts[0]!r} has one ensemble of its runs (over runs): the target is {parts[0]!r} alone"
     return None
 
 

@@ -72,6 +72,26 @@ def load_predictions(path):
         raise CorruptResult(path, f"not a readable predictions file ({type(e).__name__}: {e})") from None
 
 
+def load_probabilities(path):
+    """(y_true (n,), probabilities (n, classes) float32) of a model's test predictions.
+
+    A file written before the probabilities were stored is refused by name, with the command that
+    trains its model again.
+    """
+    try:
+        with np.load(path) as f:
+            stored = f.files
+            y_true = f["y_true"]
+            probabilities = f["probabilities"] if "probabilities" in stored else None
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
+        raise CorruptResult(path, f"not a readable predictions file ({type(e).__name__}: {e})") from None
+    if probabilities is None:
+        raise CorruptResult(path, "it has no class probabilities (written before they were stored)")
+    if probabilities.ndim != 2 or len(probabilities) != len(y_true):
+        raise CorruptResult(path, f"its probabilities have shape {probabilities.shape} for {len(y_true)} images")
+    return y_true, probabilities
+
+
 def npy_problem(path):
     """None if the .npy file at ``path`` holds all the bytes its header promises, else what is wrong.
 

@@ -38,15 +38,28 @@ class EpochDecay:
 
 
 class Cyclic:
-    """Triangular cycles of 2 * n_s updates between eta_min and eta_max."""
+    """Triangular cycles of 2 * n_s updates between eta_min and a peak that may shrink each cycle.
 
-    def __init__(self, eta_min, eta_max, n_s):
+    Cycle c (from 0, updates 2 c n_s .. 2 (c + 1) n_s - 1) rises from eta_min
+    to eta_min + (eta_max - eta_min) * eta_max_decay**c and falls back: the
+    amplitude, not eta_min, decays.  ``eta_max_decay`` 0.5 is the
+    "triangular2" policy of Smith (2017), "Cyclical Learning Rates for
+    Training Neural Networks", WACV, Sec. 3.1 (the difference between the
+    bounds cut in half at the end of each cycle); 1 (the default) is the
+    plain triangle of Assignment 2, value for value.
+    """
+
+    def __init__(self, eta_min, eta_max, n_s, eta_max_decay=1.0):
         self.eta_min, self.eta_max, self.n_s = eta_min, eta_max, n_s
+        self.eta_max_decay = eta_max_decay
 
     def __call__(self, t):
-        phase = np.asarray(t) % (2 * self.n_s)
+        t = np.asarray(t)
+        phase = t % (2 * self.n_s)
         rise = np.where(phase < self.n_s, phase, 2 * self.n_s - phase)
-        return self.eta_min + rise / self.n_s * (self.eta_max - self.eta_min)
+        # x * 1.0 == x exactly: with no decay every eta is the plain triangle's, bit for bit
+        amplitude = (self.eta_max - self.eta_min) * self.eta_max_decay ** (t // (2 * self.n_s))
+        return self.eta_min + rise / self.n_s * amplitude
 
 
 def updates_per_epoch(n, n_batch):
@@ -84,7 +97,8 @@ def build(spec, n_train):
     kind = spec["schedule"]
     if kind == "cyclic":
         n_s = resolve_n_s(spec, n_train)
-        return Cyclic(spec["eta_min"], spec["eta_max"], n_s), cyclic_length(spec, n_train, n_s)
+        cyclic = Cyclic(spec["eta_min"], spec["eta_max"], n_s, spec.get("eta_max_decay", 1.0))
+        return cyclic, cyclic_length(spec, n_train, n_s)
     total = spec["epochs"] * per_epoch
     if kind == "constant":
         return Constant(spec["eta"]), total

@@ -20,7 +20,12 @@ from .search import rank_metric
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
 # best_val_accuracy: the best validation accuracy evaluated during training (a run, or a search ranked by it).
-ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy", "best_val_accuracy")
+# An ensemble's test accuracy, and its column of ensemble.csv (dd2424.ensemble): target <experiment>/<run>
+# (over seeds) or <experiment> (over runs, the mean over the seeds' ensembles).  Not imported from there:
+# the scorecard's code is then not the prediction reader's (nor the model's it imports).
+ENSEMBLE_COLUMNS = {"ensemble_hard_accuracy": "hard_accuracy", "ensemble_soft_accuracy": "soft_accuracy"}
+ENSEMBLE_ACCURACIES = tuple(ENSEMBLE_COLUMNS)
+ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy", "best_val_accuracy") + ENSEMBLE_ACCURACIES
 LOSSES = ("train_loss", "val_loss", "test_loss", "train_cost", "val_cost", "test_cost")
 HYPER_PARAMETERS = ("lambda", "eta", "n_batch")
 ERRORS = ("mean_abs_error", "std_abs_error", "max_abs_error", "max_rel_error")
@@ -77,15 +82,31 @@ def run_rows(summary, entry):
     return summary[(summary.report == entry["report"]) & (summary.experiment == experiment) & (summary.run == run)]
 
 
-def our_value(entry, summary, searches, gradchecks, metric="val_accuracy"):
+def ensemble_value(entry, ensembles):
+    """An ensemble's accuracy: over seeds, the row of the run the target names; over runs, the mean over
+    the seeds' ensembles (``ensembles``: ``{'<report>/<experiment>': ensemble.csv as a table}``)."""
+    parts = entry["target"].split("/")
+    table = ensembles.get(f"{entry['report']}/{parts[0]}")
+    if table is None:
+        return None
+    column = ENSEMBLE_COLUMNS[entry["quantity"]]
+    if len(parts) == 2:
+        rows = table[table.ensemble.astype(str) == parts[1]]
+        return None if rows.empty else {"mean": float(rows[column].iloc[0]), "std": math.nan, "n": 1}
+    return None if table.empty else _stats(table[column])
+
+
+def our_value(entry, summary, searches, gradchecks, ensembles=None, metric="val_accuracy"):
     """Our mean, std and count for an entry, or None when we have no such result.
 
     ``searches``: ``{'<report>/<experiment>': search table}``; ``gradchecks``:
-    ``{assignment: gradient-check table}``; ``metric``: the column the
-    entry's search ranks its points by (a ``rank`` is the k-th by it).
+    ``{assignment: gradient-check table}``; ``ensembles``: ``{'<report>/<experiment>': ensemble table}``;
+    ``metric``: the column the entry's search ranks its points by (a ``rank`` is the k-th by it).
     """
     parts = entry["target"].split("/")
     quantity = entry["quantity"]
+    if quantity in ENSEMBLE_ACCURACIES:
+        return ensemble_value(entry, ensembles or {})
     if parts[0] == "gradcheck":
         table = gradchecks.get(entry["assignment"])
         if table is None:
@@ -165,12 +186,13 @@ def causes(entry, config, summary, ours):
         diverged = int(rows.diverged.fillna(False).astype(bool).sum())
         if diverged:
             found.append(f"{diverged} of {len(rows)} seeds diverged")
-    if ours is not None and ours["n"] == 1 and len(parts) == 2 and kind_of(entry["quantity"]) in ("accuracy", "loss"):
+    single_run = len(parts) == 2 and entry["quantity"] not in ENSEMBLE_ACCURACIES
+    if ours is not None and ours["n"] == 1 and single_run and kind_of(entry["quantity"]) in ("accuracy", "loss"):
         found.append("one seed (no spread to widen the tolerance)")
     return found
 
 
-def scorecard(entries, config, summary, searches, gradchecks):
+def scorecard(entries, config, summary, searches, gradchecks, ensembles=None):
     """One row per published number: ours, the difference, the verdict, the known causes of a miss.
 
     ``entries`` from ``published_entries``, whose targets the workflow has
@@ -179,7 +201,7 @@ def scorecard(entries, config, summary, searches, gradchecks):
     rows = []
     for entry in entries:
         exp = config["reports"][entry["report"]]["experiments"].get(entry["experiment"], {})
-        ours = our_value(entry, summary, searches, gradchecks, rank_metric(exp))
+        ours = our_value(entry, summary, searches, gradchecks, ensembles, rank_metric(exp))
         row = {
             **entry,
             "kind": kind_of(entry["quantity"]),

@@ -12,8 +12,10 @@ import math
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from .experiments import experiment_kind, refine_chain, searched_keys
-from .scorecard import kind_of, point_matches
+from .scorecard import ENSEMBLE_ACCURACIES, kind_of, point_matches
 from .search import refine_rule
 from .summary import HYPER, aggregate, mean_std
 
@@ -55,6 +57,8 @@ def relevant(key, spec):
         return schedule == "cyclic"
     if key == "cycles":  # a length in epochs or updates replaces it
         return schedule == "cyclic" and all(_missing(spec.get(k)) for k in ("cyclic_epochs", "cyclic_updates"))
+    if key == "eta_max_decay":  # shown only when it shrinks the cycles
+        return schedule == "cyclic" and value != 1
     if key in ("n_s", "n_s_epochs"):
         return schedule == "cyclic"
     if key == "epochs":
@@ -122,7 +126,8 @@ def runs_context(exp, table, entries, name):
             }
         )
     common, varying = split_settings(rows)
-    published = _quantities(entries, lambda e: "/" in e["target"])
+    # an ensemble's published numbers stand beside its own table (ensemble_context), not the runs'
+    published = _quantities(entries, lambda e: "/" in e["target"] and e["quantity"] not in ENSEMBLE_ACCURACIES)
     return {
         "rows": rows,
         # the cost differs from the loss only under an L2 penalty
@@ -134,6 +139,32 @@ def runs_context(exp, table, entries, name):
         "seeds": max(row["seeds"] for row in rows),
         "train_images": int(rows[0]["train_images"]),
         "val_images": int(rows[0]["val_images"]),
+    }
+
+
+# ensemble.csv's columns shown per ensemble, and the published quantity each stands beside
+ENSEMBLE_SHOWN = ("mean_single_accuracy", "best_single_accuracy", "hard_accuracy", "soft_accuracy")
+
+
+def ensemble_context(exp, table, entries, name):
+    """An experiment's ensembles: one row each (members, mean and best single, hard and soft vote), the
+    published values beside; over runs, also their mean ± std over the seeds (what a published number
+    of the experiment is scored against)."""
+    over = exp["ensemble"]["over"]
+    rows = []
+    for record in table.to_dict("records"):
+        target = f"{name}/{record['ensemble']}" if over == "seeds" else None
+        rows.append({**record, "ensemble": str(record["ensemble"]), "published": _published_of(entries, target)})
+    mean = None
+    if over == "runs" and len(table) > 0:
+        stats = table[list(ENSEMBLE_SHOWN)].agg(["mean", "std", "count"])
+        mean = {k: mean_std(stats.loc["mean", k], stats.loc["std", k], stats.loc["count", k]) for k in ENSEMBLE_SHOWN}
+        mean["published"] = _published_of(entries, name)
+    return {
+        "over": over,
+        "rows": rows,
+        "mean": mean,
+        "published_quantities": [q for q in ENSEMBLE_ACCURACIES if any(e["quantity"] == q for e in entries)],
     }
 
 
@@ -274,11 +305,15 @@ def experiment_context(config, report_id, name, exp, summary, files, searches, e
         "figures": figure_paths(files, report_id, name, report_dir),
         "best_of": None,
         "baseline": None,
+        "ensemble": None,
     }
     mine = [e for e in entries if e["experiment"] == name]
     if kind == "runs":
         table = summary[(summary.report == report_id) & (summary.experiment == name)]
         context.update(runs_context(exp, table, mine, name))
+        if "ensemble" in exp:
+            ensembles = pd.read_csv(files["ensemble"][f"{report_id}/{name}"])
+            context["ensemble"] = ensemble_context(exp, ensembles, mine, name)
     else:
         key = f"{report_id}/{name}"
         ranges = _load_json(files["range"][key])["ranges"] if key in files["range"] else None

@@ -31,6 +31,7 @@ HYPER = [
     "n_s",
     "n_s_epochs",
     "cycles",
+    "eta_max_decay",
     "cyclic_epochs",
     "cyclic_updates",
     "momentum",

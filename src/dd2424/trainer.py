@@ -26,6 +26,7 @@ STACKABLE = (
     "momentum",
     "eta_min",
     "eta_max",
+    "eta_max_decay",
     "decay",
     "step_factor",
     "dropout",

@@ -138,6 +138,15 @@ def search_points(wildcards):
     return run_outputs(wildcards.report, wildcards.experiment)
 
 
+def ensemble_members(wildcards):
+    """Every model's predictions of an experiment with an ensemble, run by run and seed by seed."""
+    return run_outputs(wildcards.report, wildcards.experiment, "predictions.npz")
+
+
+def ensemble_experiments(report):
+    return [e for e, exp in experiments_of(report).items() if "ensemble" in exp]
+
+
 def all_metrics(report):
     return [m for e in experiments_of(report) for m in run_outputs(report, e)]
 
@@ -243,7 +252,7 @@ def search_outputs(report):
 
 def report_files():
     """The results the PDF reads, by kind, each as {'<report>/<experiment>': path} (gradient checks: by assignment)."""
-    files = {"search": {}, "best": {}, "range": {}, "figure": {}, "gradcheck": {}}
+    files = {"search": {}, "best": {}, "range": {}, "ensemble": {}, "figure": {}, "gradcheck": {}}
     for r in IN_ALL:
         for e in search_experiments(r):
             files["search"][f"{r}/{e}"] = f"results/{r}/{e}/search.csv"
@@ -251,6 +260,8 @@ def report_files():
         for e, exp in experiments_of(r).items():
             if "refine" in exp:
                 files["range"][f"{r}/{e}"] = f"results/{r}/{e}/range.json"
+        for e in ensemble_experiments(r):
+            files["ensemble"][f"{r}/{e}"] = f"results/{r}/{e}/ensemble.csv"
         files["figure"].update(figure_files(r))
         a = config["reports"][r]["assignment"]
         if a in config["gradcheck"]:
@@ -262,7 +273,8 @@ REPORT_FILES = report_files()
 
 
 def report_outputs(report):
-    """Everything one report's target builds: its assignment's gradient check, models, searches, figures."""
+    """Everything one report's target builds: its assignment's gradient check, models, searches, ensembles,
+    figures."""
     a = config["reports"][report]["assignment"]
     gradcheck = [gradcheck_table(a)] if a in config["gradcheck"] else []
     return (
@@ -270,6 +282,7 @@ def report_outputs(report):
         + [f"results/{report}/summary.csv"]
         + all_model_files(report)
         + search_outputs(report)
+        + [f"results/{report}/{e}/ensemble.csv" for e in ensemble_experiments(report)]
         + list(figure_files(report).values())
     )
 

@@ -15,6 +15,7 @@ rule scorecard:
         summary=rules.summary_all.output.table,
         search=list(REPORT_FILES["search"].values()),
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
+        ensemble=list(REPORT_FILES["ensemble"].values()),
     output:
         table="results/report/scorecard.csv",
     log:
@@ -23,6 +24,7 @@ rule scorecard:
         code=code("scorecard.py"),
         searches=list(REPORT_FILES["search"]),
         gradchecks=list(REPORT_FILES["gradcheck"]),
+        ensembles=list(REPORT_FILES["ensemble"]),
         # the published numbers are the reports' (config["reports"], loaded from their files): editing
         # them reruns this and the PDF, no training
         config=scorecard_config(),
@@ -82,6 +84,7 @@ rule render_report:
         search=list(REPORT_FILES["search"].values()),
         best=list(REPORT_FILES["best"].values()),
         range=list(REPORT_FILES["range"].values()),
+        ensemble=list(REPORT_FILES["ensemble"].values()),
         figure=list(REPORT_FILES["figure"].values()),
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
     output:

@@ -13,6 +13,7 @@
 localrules:
     search_table,
     search_range,
+    ensemble,
     summary,
     summary_all,
 
@@ -118,3 +119,23 @@ rule summary_all:
         "Concatenating the summaries of every report"
     script:
         "../scripts/summary.py"
+
+
+# An experiment's models voting on the test set (`ensemble` in its report file): per run over its seeds,
+# or per seed over its runs.  Reads the models' predictions only: asking for it retrains nothing.
+rule ensemble:
+    input:
+        predictions=ensemble_members,
+    output:
+        table="results/{report}/{experiment}/ensemble.csv",
+    log:
+        "logs/{report}/{experiment}/ensemble.log",
+    params:
+        code=code("ensemble.py"),
+        over=lambda wc: experiment_config(wc)["ensemble"]["over"],
+        runs=lambda wc: list(RUNS[(wc.report, wc.experiment)]),
+        seeds=lambda wc: ex.seeds_of(config, experiment_config(wc)),
+    message:
+        "Scoring the hard and soft votes of the ensembles of {wildcards.report}/{wildcards.experiment}"
+    script:
+        "../scripts/ensemble.py"

@@ -8,7 +8,8 @@ with LineLog(snakemake.log[0]) as log:
     summary = pd.read_csv(snakemake.input.summary)
     searches = dict(zip(snakemake.params.searches, map(pd.read_csv, snakemake.input.search), strict=True))
     gradchecks = dict(zip(snakemake.params.gradchecks, map(pd.read_csv, snakemake.input.gradcheck), strict=True))
-    rows = scorecard(published_entries(config["reports"]), config, summary, searches, gradchecks)
+    ensembles = dict(zip(snakemake.params.ensembles, map(pd.read_csv, snakemake.input.ensemble), strict=True))
+    rows = scorecard(published_entries(config["reports"]), config, summary, searches, gradchecks, ensembles)
     write_scorecard(rows, snakemake.output.table)
     overall, per_report = totals(rows)
     for t in per_report:
