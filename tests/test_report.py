@@ -289,7 +289,7 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
     ]
     context = runs_context({"runs": {"only": None}}, pd.DataFrame(rows), [], "required")
     figures = dict.fromkeys(("schedule", "curves", "weights", "histograms"))
-    context.update(name="required", figures=figures, baseline=None)
+    context.update(name="required", figures=figures, baseline=None, ensemble=None)
     text = report.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
     row = next(line for line in text.splitlines() if line.startswith("only"))
     assert row.split(" & ")[1:7] == ["51.50 $\\pm$ 0.71", "--", "40.00 $\\pm$ 0.00", "1.250", "--", "1.500"]
