@@ -184,11 +184,11 @@ def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
     assert grid_layout(points, ["lambda"]) is None  # one key: the list of points says it all
 
 
-def render_refine(experiments, name, rank_by="final"):
-    """refine.tex.j2 of one refined stage of made-up experiments, with one point."""
+def render_refine(experiments, name, rank_by="final", published=()):
+    """refine.tex.j2 of one refined stage of made-up experiments, with one point (and ``published`` entries)."""
     from pathlib import Path
 
-    from dd2424.sections import refined_from
+    from dd2424.sections import published_by_rank, refined_from
 
     env = report.environment(str(Path(__file__).resolve().parents[1] / "report"))
     point = {"run": "p000", "lambda": 1e-3, "val_accuracy": 0.4, "test_accuracy": 0.39}
@@ -202,7 +202,8 @@ def render_refine(experiments, name, rank_by="final"):
         "keys": ["lambda"],
         "points": [point],
         "show_top": 3,
-        "published_top": [],
+        "published_top": published_by_rank(published),
+        "top_quantities": [q for q in ("val_accuracy", "lambda") if any(e["quantity"] == q for e in published)],
         "point_quantities": [],
         "rank_by": rank_by,
         "figures": {"search": None},
@@ -294,3 +295,18 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
     row = next(line for line in text.splitlines() if line.startswith("only"))
     assert row.split(" & ")[1:7] == ["51.50 $\\pm$ 0.71", "--", "40.00 $\\pm$ 0.00", "1.250", "--", "1.500"]
     assert "nan" not in text and "50,000 training and no validation images." in text
+
+
+def test_a_search_stage_shows_each_published_quantity_of_a_rank_in_its_own_column():
+    """A report's best point with its validation accuracy and its λ: one row, a column each (not λ under accuracy)."""
+    experiments = {"coarse": {"random": {"sample": {"lambda": {"low": -5, "high": -1}}, "count": 3}}}
+    experiments["fine"] = {"refine": {"from": "coarse", "count": 3}}
+    published = [
+        {"rank": 1, "quantity": "val_accuracy", "value": 0.512, "setting": "lambda 1e-3"},
+        {"rank": 1, "quantity": "lambda", "value": 1e-3},
+        {"rank": 2, "quantity": "val_accuracy", "value": 0.5},
+    ]
+    text = render_refine(experiments, "fine", published=published)
+    assert f"rank & the report's row & {report.symbol('val_accuracy')} & {report.symbol('lambda')}" in text
+    assert "1 & lambda 1e-3 & 51.20 & 0.001 \\\\" in text
+    assert "2 & & 50.00 & \\\\" in text

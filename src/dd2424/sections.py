@@ -177,6 +177,21 @@ def _quantities(entries, keep):
     return sorted(seen, key=lambda q: ("accuracy", "loss", "hyper", "error", "gradient").index(kind_of(q)))
 
 
+def published_by_rank(entries):
+    """The report's ranked rows of a search, one per rank: ``{rank, setting, values: {quantity: value}}``.
+
+    A report may publish several quantities of one rank (its best point's
+    validation accuracy and its λ): each goes in its own column.
+    """
+    rows = {}
+    for e in sorted((e for e in entries if "rank" in e), key=lambda e: e["rank"]):
+        row = rows.setdefault(e["rank"], {"rank": e["rank"], "setting": "", "values": {}})
+        row["values"][e["quantity"]] = e["value"]
+        if e.get("setting") and not row["setting"]:
+            row["setting"] = e["setting"]
+    return list(rows.values())
+
+
 def search_context(config, report_id, exp, name, table, entries, ranges=None):
     """A search stage: its points, the keys it searches, its settings, the published rows beside ours."""
     keys = searched_keys(config, report_id, name)
@@ -191,7 +206,8 @@ def search_context(config, report_id, exp, name, table, entries, ranges=None):
         "keys": keys,
         "points": points,
         "common": common,
-        "published_top": sorted((e for e in mine if "rank" in e), key=lambda e: e["rank"]),
+        "published_top": published_by_rank(mine),
+        "top_quantities": _quantities(mine, lambda e: "rank" in e),
         "point_quantities": _quantities(mine, lambda e: "point" in e),
         "train_images": int(points[0]["train_images"]),
         "val_images": int(points[0]["val_images"]),
