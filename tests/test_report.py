@@ -310,3 +310,26 @@ def test_a_search_stage_shows_each_published_quantity_of_a_rank_in_its_own_colum
     assert f"rank & the report's row & {report.symbol('val_accuracy')} & {report.symbol('lambda')}" in text
     assert "1 & lambda 1e-3 & 51.20 & 0.001 \\\\" in text
     assert "2 & & 50.00 & \\\\" in text
+
+
+def test_a_report_section_describes_each_split_its_runs_use():
+    """What a split trains, validates and tests on and its preprocessing, from its definition alone."""
+    from dd2424.sections import describe_split
+
+    assert describe_split("s", {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]}) == (
+        "s: trains on data_batch_1, validates on data_batch_2, tests on test_batch; pixels x/255, "
+        "standardised with the training part's mean and std per input dimension."
+    )
+    from_test = {"train": ["data_batch_1"], "test": ["test_batch"], "val_size": 5000, "val_from": "test"}
+    assert "validates on the last 5,000 images of test_batch, which it leaves out of its test set" in describe_split(
+        "t", {**from_test, "preprocess": "center"}
+    )
+    assert describe_split("t", {**from_test, "preprocess": "center"}).endswith("subtracted (not divided by the std).")
+    none = {"train": ["data_batch_1", "data_batch_2"], "test": ["test_batch"], "val_size": 0, "preprocess": "unit"}
+    assert "keeps no validation set" in describe_split("n", none) and describe_split("n", none).endswith("[0, 1] only.")
+    zca = {"train": ["data_batch_1"], "test": ["test_batch"], "val_size": 1000, "zca_eps": 1.0}
+    assert describe_split("z", zca).endswith(
+        "validates on the last 1,000 images of its training batches, tests on test_batch; pixels x/255, standardised "
+        "with the training part's mean and std per input dimension, then ZCA-whitened with the training covariance "
+        "(eigenvalues damped by 1)."
+    )

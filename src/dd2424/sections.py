@@ -350,6 +350,36 @@ def _load_json(path):
         return json.load(f)
 
 
+PREPROCESSING = {
+    "standardise": "standardised with the training part's mean and std per input dimension",
+    "center": "the training part's mean per input dimension subtracted (not divided by the std)",
+    "unit": "scaled to [0, 1] only",
+}
+
+
+def _batches(names):
+    return ", ".join(names)
+
+
+def describe_split(name, split):
+    """One sentence on what a split trains, validates and tests on, and how its pixels are preprocessed
+    (``config.yaml`` → ``splits``, or a report file's own)."""
+    k = split.get("val_size")
+    if split.get("val"):
+        val = f"validates on {_batches(split['val'])}"
+    elif k == 0:
+        val = "keeps no validation set"
+    elif split.get("val_from", "train") == "test":
+        val = f"validates on the last {k:,} images of {_batches(split['test'])}, which it leaves out of its test set"
+    else:
+        val = f"validates on the last {k:,} images of its training batches"
+    text = f"{name}: trains on {_batches(split['train'])}, {val}, tests on {_batches(split['test'])}; pixels x/255, "
+    text += PREPROCESSING[split.get("preprocess", "standardise")]
+    if split.get("zca_eps"):
+        text += f", then ZCA-whitened with the training covariance (eigenvalues damped by {split['zca_eps']:g})"
+    return text + "."
+
+
 def report_context(config, report_id, summary, files, searches, entries, gradcheck, report_dir, benchmarks):
     """One report's section: its title, citation, prose, experiments in file order, and cost."""
     report = config["reports"][report_id]
@@ -370,6 +400,11 @@ def report_context(config, report_id, summary, files, searches, entries, gradche
         "prose": report.get("prose", ""),
         "file": Path(report["file"]).name,
         "experiments": experiments,
+        # The splits its runs use, in the order they first appear.
+        "splits": [
+            describe_split(name, config["splits"][name])
+            for name in dict.fromkeys(summary[summary.report == report_id].split)
+        ],
         "gradcheck_statistics": gradcheck_statistics(mine, gradcheck),
         "cost": {
             "jobs": sum(b["jobs"] for b in jobs),
