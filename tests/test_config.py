@@ -245,6 +245,8 @@ def test_stack_false_trains_each_run_alone(config):
         ),
         ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
         ({"schedule": "exp", "eta_max_decay": 0.5}, None, "eta_max_decay is 0.5 with schedule exp"),
+        ({"schedule": "constant", "cyclic_epochs": 20}, None, "cyclic_epochs is 20 with schedule constant"),
+        ({"schedule": "step", "cyclic_updates": 500}, None, "cyclic_updates is 500 with schedule step"),
         (
             {"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20, "cyclic_updates": 2000},
             None,

@@ -333,3 +333,35 @@ def test_a_report_section_describes_each_split_its_runs_use():
         "with the training part's mean and std per input dimension, then ZCA-whitened with the training covariance "
         "(eigenvalues damped by 1)."
     )
+
+
+def test_a_runs_table_shows_a_dash_where_a_run_ignores_a_key_another_run_varies():
+    """cycles beside a run whose length is cyclic_epochs: "--" in that row, not the ignored default."""
+    import pandas as pd
+    from conftest import default_spec
+
+    from dd2424.sections import runs_context
+    from dd2424.summary import HYPER
+
+    base = default_spec(schedule="cyclic", n_s=800)
+    specs = {"epochs20": {**base, "cyclic_epochs": 20}, "triangular2": {**base, "cycles": 3, "eta_max_decay": 0.5}}
+    rows = [
+        {**{k: spec[k] for k in HYPER}, "experiment": "e", "run": run, "seed": 1, "diverged": False}
+        | {"train_accuracy": 0.5, "val_accuracy": 0.4, "test_accuracy": 0.4, "train_images": 100, "val_images": 10}
+        | {"train_loss": 1.0, "val_loss": 1.0, "test_loss": 1.0, "test_cost": 1.0, "samples_per_s": 1.0}
+        for run, spec in specs.items()
+    ]
+    exp = {"runs": {"epochs20": {"cyclic_epochs": 20}, "triangular2": {"cycles": 3, "eta_max_decay": 0.5}}}
+    context = runs_context(exp, pd.DataFrame(rows), [], "e")
+    assert {"cycles", "cyclic_epochs", "eta_max_decay"} <= set(context["varying"])
+    by_run = {r["run"]: r for r in context["rows"]}
+    assert by_run["epochs20"]["ignored"] == ["cycles"]  # its eta_max_decay 1 is shown: a value, not ignored
+    assert by_run["triangular2"]["ignored"] == ["cyclic_epochs"]
+    # batch norm before the ReLU is left out of settings lines as the assignments' place, but shown in a table
+    bn = [
+        {**rows[0], "batch_norm": True, "bn_position": place, "run": place} for place in ("before_relu", "after_relu")
+    ]
+    assert (
+        runs_context({"runs": {"before_relu": {}, "after_relu": {}}}, pd.DataFrame(bn), [], "e")["rows"][0]["ignored"]
+        == []
+    )

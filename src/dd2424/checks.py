@@ -198,6 +198,12 @@ def check_spec(spec, train_images=None):
             f"eta_max_decay is {spec['eta_max_decay']} with schedule {spec.get('schedule')}: it shrinks the cycles "
             "of a cyclic schedule only; set schedule to cyclic or eta_max_decay to 1"
         )
+    lengths = [k for k in ("cyclic_epochs", "cyclic_updates") if spec.get(k)]
+    if lengths and spec.get("schedule") != "cyclic":
+        problems.append(
+            f"{lengths[0]} is {spec[lengths[0]]} with schedule {spec.get('schedule')}: it is the length of a cyclic "
+            "run only (the other schedules train `epochs`); set schedule to cyclic, or epochs instead"
+        )
     if spec.get("schedule") == "cyclic":
         if not spec["eta_min"] < spec["eta_max"]:
             problems.append(f"eta_min {spec['eta_min']} is not below eta_max {spec['eta_max']}: no cycle to run")

@@ -76,6 +76,19 @@ def relevant(key, spec):
     return True
 
 
+def ignored_keys(keys, spec, specs):
+    """The keys (of those other specs vary) that this spec's own settings make meaningless: ``cycles``
+    beside ``cyclic_epochs``, momentum under Adam, a key it leaves unset.  A table shows "--" there rather
+    than an unused default; a value merely left at its default (``eta_max_decay`` 1, batch norm before the
+    ReLU) is shown."""
+    ignored = []
+    for key in keys:
+        used = [other[key] for other in specs if relevant(key, other)]
+        if _missing(spec.get(key)) or not (relevant(key, spec) or used and relevant(key, {**spec, key: used[0]})):
+            ignored.append(key)
+    return ignored
+
+
 def split_settings(specs):
     """(common, varying): the settings every spec shares, ``{key: value}``, and the keys whose values differ."""
     common, varying = {}, []
@@ -126,6 +139,8 @@ def runs_context(exp, table, entries, name):
             }
         )
     common, varying = split_settings(rows)
+    for row in rows:
+        row["ignored"] = ignored_keys(varying, row, rows)
     # an ensemble's published numbers stand beside its own table (ensemble_context), not the runs'
     published = _quantities(entries, lambda e: "/" in e["target"] and e["quantity"] not in ENSEMBLE_ACCURACIES)
     return {
