@@ -224,17 +224,12 @@ def _with_experiment(exp, seeds=(1, 2, 3)):
 @pytest.mark.parametrize(
     "exp,seeds,message",
     [
-        (
-            {"runs": {"a": {}}, "ensemble": {"over": "seeds"}},
-            (1,),
-            "over seeds, but the experiment trains one seed (config seeds is [1])",
-        ),
         ({"runs": {"a": {}}, "seeds": "first", "ensemble": {"over": "seeds"}}, (1, 2), "one seed (seeds: first)"),
         ({"runs": {"a": {}}, "ensemble": {"over": "runs"}}, (1, 2), "over runs, but the experiment has one run"),
         (
             {"runs": {"a": {}, "b": {"split": "all45k"}}, "ensemble": {"over": "runs"}},
             (1, 2),
-            "its runs test on different splits",
+            "its runs use different splits",
         ),
         (
             {"grid": {"lambda": [0.0, 0.1]}, "ensemble": {"over": "runs"}},
@@ -322,3 +317,15 @@ def test_the_scorecards_ensemble_columns_are_columns_of_the_ensemble_table():
     from dd2424.scorecard import ENSEMBLE_COLUMNS
 
     assert set(ENSEMBLE_COLUMNS.values()) <= set(ensemble.COLUMNS)
+
+
+def test_an_ensemble_over_seeds_under_a_config_of_one_seed_is_skipped_not_refused():
+    """A quick run (config seeds: [1]) builds no ensemble over seeds; its published numbers are "not run"."""
+    from dd2424.experiments import builds_ensemble
+
+    exp = {"runs": {"a": {}}, "ensemble": {"over": "seeds"}}
+    config, _ = _with_experiment(exp, (1,))
+    checks.check_config(config)
+    assert not builds_ensemble(config, exp)
+    assert builds_ensemble(_with_experiment(exp, (1, 2))[0], exp)
+    assert builds_ensemble(config, {"runs": {"a": {}, "b": {}}, "ensemble": {"over": "runs"}})

@@ -365,3 +365,22 @@ def test_a_runs_table_shows_a_dash_where_a_run_ignores_a_key_another_run_varies(
         runs_context({"runs": {"before_relu": {}, "after_relu": {}}}, pd.DataFrame(bn), [], "e")["rows"][0]["ignored"]
         == []
     )
+
+
+def test_a_baseline_names_its_run_and_the_settings_it_does_not_share_with_the_table():
+    """``baseline: <experiment>/<run>`` picks that run; a setting of the table's settings line the baseline
+    does not share (batch norm before the ReLU against a table after it) is named in the caption."""
+    from dd2424.sections import baseline_row, by_name_and_run
+
+    source = {
+        "name": "bn_position",
+        "rows": [
+            {"run": "before_relu", "batch_norm": True, "bn_position": "before_relu", "test_mean": 0.40},
+            {"run": "after_relu", "batch_norm": True, "bn_position": "after_relu", "test_mean": 0.41},
+        ],
+    }
+    table = {"common": {"batch_norm": True, "bn_position": "after_relu"}}
+    first = baseline_row(table, *by_name_and_run("bn_position", {"bn_position": source}))
+    assert first["name"] == "bn_position/before_relu" and first["differs"] == {"bn_position": "before_relu"}
+    chosen = baseline_row(table, *by_name_and_run("bn_position/after_relu", {"bn_position": source}))
+    assert chosen["name"] == "bn_position/after_relu" and chosen["differs"] == {} and chosen["test_mean"] == 0.41

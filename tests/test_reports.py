@@ -162,6 +162,10 @@ def test_overrides_merge_into_a_report(tmp_path):
             r"experiments\.best\.best_of\.experiment names 'gird'",
         ),
         (lambda r: r["experiments"]["required"].update(baseline="grid"), r"baseline names 'grid', which is not a runs"),
+        (
+            lambda r: r["experiments"]["grid"].update(baseline="required/nope"),
+            r"baseline names run 'nope', which 'required' does not have",
+        ),
         # refine chains: no cycle, a root that a stack can sample, a rule given only the parameters it reads
         (
             lambda r: r["experiments"].update(

@@ -181,6 +181,18 @@ def test_no_stand_in_cause_on_the_official_data():
     assert row["verdict"] == "missed" and not any("stand-in" in c for c in row["causes"])
 
 
+def test_a_miss_under_overridden_settings_names_what_the_configuration_changed():
+    """A quick run (overrides of a report's experiment) is named among the causes, key path and value."""
+    summary, searches, gradchecks = made_up_results()
+    config = {**made_up_config(), "overrides": {"r-runs": {"experiments": {"req": {"base": {"epochs": 5}}}}}}
+    (row,) = scorecard([entry("r-runs", "req/bad", "test_accuracy", 0.5)], config, summary, searches, gradchecks)
+    assert "not the report's settings: the configuration overrides base.epochs=5" in row["causes"]
+    (other,) = scorecard(
+        [entry("r-search", "final/best", "lambda", 1e-3)], config, summary, searches, gradchecks
+    )  # another report's experiment: not overridden
+    assert not any("overrides" in c for c in other["causes"])
+
+
 def test_a_searched_hyper_parameter_that_misses_names_the_search_and_its_note():
     summary, searches, gradchecks = made_up_results()
     (row,) = scorecard(

@@ -5,7 +5,7 @@ changing a check retrains nothing.
 """
 
 from .data import has_validation, split_problem
-from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, seeds_of, static_runs
+from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
 from .reports import check_published, split_origin
 from .schedules import cyclic_length, resolve_n_s
 from .search import RULE_DEFAULTS, RULE_PARAMETERS
@@ -82,9 +82,15 @@ def check_config(config):
                     )
             if "ensemble" in exp:
                 _check_ensemble(config, rid, name, exp, here)
-            baseline = exp.get("baseline")
-            if baseline is not None and "runs" not in experiments.get(baseline, {}):
-                raise ConfigError(f"{here}.baseline names {baseline!r}, which is not a runs experiment of {rid}")
+            if exp.get("baseline") is not None:
+                source, _, run = str(exp["baseline"]).partition("/")
+                if "runs" not in experiments.get(source, {}):
+                    raise ConfigError(f"{here}.baseline names {source!r}, which is not a runs experiment of {rid}")
+                if run and run not in {str(r) for r in experiments[source]["runs"]}:
+                    raise ConfigError(
+                        f"{here}.baseline names run {run!r}, which {source!r} does not have "
+                        f"({', '.join(map(str, experiments[source]['runs']))})"
+                    )
         compared = report.get("compare", {}).get("experiment")
         if compared is not None and compared not in experiments:
             raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
@@ -124,11 +130,11 @@ def _check_ensemble(config, rid, name, exp, here):
         raise ConfigError(f"{here}.ensemble: only a runs experiment has ensembles; this is a {experiment_kind(exp)}")
     runs = static_runs(config, rid, name)
     if over == "seeds":
-        seeds = seeds_of(config, exp)
-        if len(seeds) < 2:
-            why = "seeds: first" if exp.get("seeds") == "first" else f"config seeds is {list(config['seeds'])}"
+        # Under a config of one seed (a quick run) the ensemble is skipped, not refused (builds_ensemble).
+        if exp.get("seeds") == "first":
             raise ConfigError(
-                f"{here}.ensemble: over seeds, but the experiment trains one seed ({why}): an ensemble of one member"
+                f"{here}.ensemble: over seeds, but the experiment trains one seed (seeds: first): an ensemble of "
+                "one member"
             )
     elif len(runs) < 2:
         raise ConfigError(f"{here}.ensemble: over runs, but the experiment has one run: an ensemble of one member")
@@ -136,8 +142,8 @@ def _check_ensemble(config, rid, name, exp, here):
         splits = {run: spec["split"] for run, spec in runs.items()}
         if len(set(splits.values())) > 1:
             raise ConfigError(
-                f"{here}.ensemble: over runs, but its runs test on different splits ({splits}): members must "
-                "share their test images"
+                f"{here}.ensemble: over runs, but its runs use different splits ({splits}): the members of an "
+                "ensemble vote on one test set, preprocessed one way; give the runs one split"
             )
 
 

@@ -62,6 +62,21 @@ def seeds_of(config, exp):
     return list(config["seeds"]) if which == "all" else list(config["seeds"][:1])
 
 
+def builds_ensemble(config, exp):
+    """Whether an experiment's ``ensemble`` is built: two members or more.
+
+    Over seeds under a configuration of one seed (a quick run, ``seeds:
+    [1]``) it is skipped, and its published numbers are scored "not run";
+    a report file whose own experiment has one member is refused
+    (``checks``).
+    """
+    if "ensemble" not in exp:
+        return False
+    if exp["ensemble"]["over"] == "seeds":
+        return len(seeds_of(config, exp)) >= 2
+    return len(exp.get("runs") or {}) >= 2
+
+
 def _base(config, report, exp):
     spec = dict(config["defaults"])
     spec.update(config["assignments"][config["reports"][report]["assignment"]].get("defaults", {}))

@@ -151,6 +151,13 @@ def within(quantity, published, mean, std=math.nan, bound=False):
     return mean * published > 0 and abs(math.log(mean / published)) <= math.log(2)
 
 
+def _flat(tree, prefix=""):
+    """A nested mapping as ``key.path=value`` strings (the overrides of an experiment, in a sentence)."""
+    if not isinstance(tree, dict):
+        return [f"{prefix}={tree}"]
+    return [item for k, v in tree.items() for item in _flat(v, f"{prefix}.{k}" if prefix else str(k))]
+
+
 def causes(entry, config, summary, ours):
     """The known reasons a published number may not be reproduced, generated from config and results."""
     found = []
@@ -169,6 +176,9 @@ def causes(entry, config, summary, ours):
         return found
     experiments = config["reports"][entry["report"]]["experiments"]
     exp = experiments[parts[0]]
+    overridden = (((config.get("overrides") or {}).get(entry["report"]) or {}).get("experiments") or {}).get(parts[0])
+    if overridden:
+        found.append(f"not the report's settings: the configuration overrides {', '.join(_flat(overridden))}")
     found += [f"not stated in the report: {s}" for s in exp.get("not_stated", [])]
     if "note" in exp:
         found.append(exp["note"].rstrip("."))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .experiments import experiment_kind, refine_chain, searched_keys
+from .experiments import builds_ensemble, experiment_kind, refine_chain, searched_keys
 from .scorecard import ENSEMBLE_ACCURACIES, kind_of, point_matches
 from .search import refine_rule
 from .summary import HYPER, aggregate, mean_std
@@ -342,7 +342,7 @@ def experiment_context(config, report_id, name, exp, summary, files, searches, e
     if kind == "runs":
         table = summary[(summary.report == report_id) & (summary.experiment == name)]
         context.update(runs_context(exp, table, mine, name))
-        if "ensemble" in exp:
+        if builds_ensemble(config, exp):
             ensembles = pd.read_csv(files["ensemble"][f"{report_id}/{name}"])
             context["ensemble"] = ensemble_context(exp, ensembles, mine, name)
     else:
@@ -395,6 +395,25 @@ def describe_split(name, split):
     return text + "."
 
 
+def by_name_and_run(baseline, experiments):
+    """(experiment context, run) a ``baseline`` names: ``<experiment>`` (its first run) or ``<experiment>/<run>``."""
+    name, _, run = str(baseline).partition("/")
+    source = experiments[name]
+    return source, run or source["rows"][0]["run"]
+
+
+def baseline_row(context, source, run):
+    """The row an ablation's runs are compared with, labelled ``<experiment>/<run>``, and the settings of this
+    experiment's settings line it does not share (they are not in the table's columns)."""
+    row = next(r for r in source["rows"] if r["run"] == run)
+    differs = {
+        k: row.get(k)
+        for k in context["common"]
+        if str(row.get(k)) != str(context["common"][k]) and (relevant(k, row) or relevant(k, context["common"]))
+    }
+    return {**row, "name": f"{source['name']}/{run}", "differs": differs}
+
+
 def report_context(config, report_id, summary, files, searches, entries, gradcheck, report_dir, benchmarks):
     """One report's section: its title, citation, prose, experiments in file order, and cost."""
     report = config["reports"][report_id]
@@ -406,7 +425,7 @@ def report_context(config, report_id, summary, files, searches, entries, gradche
     by_name = {e["name"]: e for e in experiments}
     for name, exp in report["experiments"].items():
         if "baseline" in exp:
-            by_name[name]["baseline"] = {"name": exp["baseline"], **by_name[exp["baseline"]]["rows"][0]}
+            by_name[name]["baseline"] = baseline_row(by_name[name], *by_name_and_run(exp["baseline"], by_name))
     jobs = [b for b in benchmarks if b["group"].startswith(f"{report_id}/")]
     context = {
         "id": report_id,

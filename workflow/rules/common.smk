@@ -144,7 +144,7 @@ def ensemble_members(wildcards):
 
 
 def ensemble_experiments(report):
-    return [e for e, exp in experiments_of(report).items() if "ensemble" in exp]
+    return [e for e, exp in experiments_of(report).items() if ex.builds_ensemble(config, exp)]
 
 
 def all_metrics(report):
@@ -186,6 +186,8 @@ def scorecard_config():
     return {
         "data": portable["data"],
         "gradcheck": config["gradcheck"],
+        # named among the causes of a miss: what a configuration changed of a report's settings
+        "overrides": {r: o for r, o in (config.get("overrides") or {}).items() if r in reports},
         "reports": {
             r: {
                 "assignment": report["assignment"],
