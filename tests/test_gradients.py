@@ -158,6 +158,17 @@ def clear_batch(net, rng, n, d=12, tries=500):
     raise AssertionError(f"no batch of {n} clear of the kinks in {tries} draws")
 
 
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+def test_svm_gradients_with_batch_norm_before_the_relu(rng, lam):
+    """The hinge loss on Assignment 3's network (batch norm before every ReLU), with and without L2."""
+    net = jittered_network(rng, (12, 9, 8, 10), batch_norm=True, loss="svm")
+    X, y = clear_batch(net, rng, 10)
+    rows = check_network(net, X, y, lam)
+    assert {r["parameter"] for r in rows} >= {"gamma1", "beta2", "W3", "b3"}
+    for r in rows:
+        assert r["max_rel_error"] < BAR, r
+
+
 @pytest.mark.parametrize("loss", ["softmax", "bce", "svm"])
 @pytest.mark.parametrize(
     "sizes", [(12, 9, 10), (12, 9, 8, 10), (12, 9, 8, 7, 10)], ids=["2-layer", "3-layer", "4-layer"]
