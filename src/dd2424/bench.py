@@ -9,7 +9,10 @@ forward, weight gradients, and input gradients of every layer but the
 first) as a share of a plain float32 numpy GEMM measured in the same run,
 and PyTorch's samples/s for the same single model where torch is installed.
 The figures are those of ``trainer.train`` itself (updates only), on random
-data held in memory.
+data held in memory.  With ``--options``: the samples/s of Assignment 3's
+network under each run-spec option that changes a training step (loss,
+optimizer, batch-norm placement, noise, augmentation) against the plain
+step, and the seconds ``precise_bn`` adds after training.
 """
 
 import os
@@ -100,10 +103,49 @@ def torch_samples_per_s(shape, data, epochs):
     return samples / (time.perf_counter() - start)
 
 
+# The settings of the run spec that change a training step, each against the plain step of Assignment 3's
+# network (--options): what each costs per step, not what it gains.
+OPTIONS = {
+    "plain (SGD, softmax)": {},
+    "loss: svm": {"loss": "svm"},
+    "optimizer: adam": {"optimizer": "adam"},
+    "momentum: 0.9": {"momentum": 0.9},
+    "bn_position: after_relu": {"bn_position": "after_relu"},
+    "noise_std: 0.1": {"noise_std": 0.1},
+    "salt_pepper: 0.05": {"salt_pepper": 0.05},
+    "flip + translate: 2": {"flip": True, "translate": 2},
+    "dropout: 0.3": {"dropout": 0.3},
+}
+
+
+def option_costs(data, repeats=3, epochs=2):
+    """{option: best samples/s of ``repeats``}, the options measured in turn, round after round, so that a
+    change of the machine's load falls on all of them alike."""
+    shape = NETWORKS["a3 3-layer BN"]
+    best = dict.fromkeys(OPTIONS, 0.0)
+    for _ in range(repeats):
+        for label, overrides in OPTIONS.items():
+            best[label] = max(best[label], numpy_samples_per_s({**shape, **overrides}, 1, data, epochs))
+    return best
+
+
+def precise_bn_seconds(data, n_models=1):
+    """Seconds that recomputing the batch-norm statistics over the training set adds to a job (``precise_bn``)."""
+    from .trainer import precise_statistics
+
+    spec = {**SPEC, **NETWORKS["a3 3-layer BN"], "run": "bench"}
+    net = build_network([spec] * n_models, D, np.random.default_rng(0))
+    net.forward(data[0][0][:100], train=True)  # running averages to replace
+    return precise_statistics(net, data[0][0], lambda line: None)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", type=int, default=20, help="models in the stacked measurement (default 20)")
     parser.add_argument("--images", type=int, default=10000, help="training images (default 10,000)")
+    parser.add_argument(
+        "--options", action="store_true", help="the cost per step of each run-spec option on the a3 network instead"
+    )
     args = parser.parse_args(argv)
     keep_freed_memory()  # as a training job does
     rng = np.random.default_rng(0)
@@ -113,6 +155,15 @@ def main(argv=None):
     )
     gemm = gemm_gflops()
     print(f"float32 GEMM ({GEMM_N}^2, numpy, {os.environ['OPENBLAS_NUM_THREADS']} thread): {gemm:.1f} GFLOP/s")
+    if args.options:
+        costs = option_costs(data)
+        plain = costs["plain (SGD, softmax)"]
+        flop = useful_flop_per_sample(NETWORKS["a3 3-layer BN"]["hidden"])
+        print("a3 3-layer BN (50-50), one model, batch 100, best of 3: samples/s, share of GEMM, against plain")
+        for label, rate in costs.items():
+            print(f"{label:<26} {rate:>9,.0f} {rate * flop / 1e9 / gemm:>6.0%} {rate / plain:>7.2f}x")
+        print(f"precise_bn: {precise_bn_seconds(data):.2f} s over {args.images:,} images after training (one model)")
+        return
     header = (
         f"{'network':<14} {'models':>6} {'samples/s':>11} {'GFLOP/s':>8} {'of GEMM':>8} "
         f"{'torch samples/s':>16} {'numpy/torch':>11}"
