@@ -383,3 +383,36 @@ def test_a_best_of_a_search_without_validation_is_refused(tmp_path):
         ConfigError, match=r"experiments\.best\.best_of: its search 'grid' ranks its points by validation accuracy"
     ):
         check_config(config)
+
+
+# The settings the examples show, at their off values.
+OFF = {
+    "loss": "softmax",
+    "optimizer": "sgd",
+    "bn_position": "before_relu",
+    "precise_bn": False,
+    "noise_std": 0.0,
+    "salt_pepper": 0.0,
+    "eta_max_decay": 1.0,
+    "cyclic_epochs": None,
+}
+
+
+def test_every_example_report_loads_beside_the_shipped_ones_and_is_trainable_on_the_full_data():
+    """The examples (made-up reports using the settings real reports use) validate, cross-check and fit
+    CIFAR-10's sizes, together with the shipped reports, as a user adds them."""
+    examples = sorted((ROOT / "examples").glob("a*-example-*.yaml"))
+    assert len(examples) >= 4
+    config = shipped_config(report_files={"shipped": "reports/*.yaml", "examples": "examples/a*-example-*.yaml"})
+    assert {p.stem for p in examples} <= set(config["reports"])
+    check_config(config)
+    check_sizes(config, {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 10000})
+    used = {
+        key
+        for r in (p.stem for p in examples)
+        for name in config["reports"][r]["experiments"]
+        for spec in ex.static_runs(config, r, name).values()
+        for key, default in OFF.items()
+        if spec[key] != default
+    }
+    assert used == set(OFF)
