@@ -173,7 +173,8 @@ MOMENTUM = "a2-2018-momentum-decay"
 ONE_JOB = f"results/{MOMENTUM}/sanity/overfit_100/seed1/metrics.json"
 ONE_LOG = f"logs/{MOMENTUM}/sanity/overfit_100/seed1.log"
 # Long enough (some 20 s) to be caught mid-run: a wide hidden layer, many epochs.
-SLOW = f"overrides: {{{MOMENTUM}: {{experiments: {{sanity: {{base: {{epochs: 600, hidden: [2000]}}}}}}}}}}\n"
+# Long enough (seconds after its first epoch) to be caught mid-training, short enough to be trained twice.
+SLOW = f"overrides: {{{MOMENTUM}: {{experiments: {{sanity: {{base: {{epochs: 250, hidden: [2000]}}}}}}}}}}\n"
 
 
 def test_a_killed_training_job_reruns_and_gives_the_undisturbed_result(tmp_path):
@@ -375,6 +376,15 @@ def find_process_in(name, cwd):
     raise AssertionError(f"no running {name} in {cwd}")
 
 
+def a1_only(work):
+    """A config file leaving out of the default target the reports ``finished`` did not train: a PDF of
+    Assignment 1's alone."""
+    path = work / "a1_only.yaml"
+    others = ", ".join(f"{a}: {{in_all: false}}" for a in ("a2", "a3", "bonus"))
+    path.write_text(f"assignments: {{{others}}}\n", encoding="utf-8")
+    return path
+
+
 def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finished, tmp_path):
     """Only the PDF is missing; once TeX is there, only the PDF is built."""
     bin_dir = tmp_path / "bin"  # a PATH with what the workflow needs but TeX
@@ -382,13 +392,13 @@ def test_latex_missing_at_the_report_step_names_it_and_keeps_every_result(finish
     for tool in ("bash", "sh", "git", "env", "which"):
         (bin_dir / tool).symlink_to(shutil.which(tool))
     no_tex = {**os.environ, "PATH": f"{bin_dir}:{os.path.dirname(sys.executable)}"}
-    done = run_snakemake(finished, "-j2", check=False, env=no_tex)
+    done = run_snakemake(finished, "-j2", check=False, env=no_tex, extra_configs=[a1_only(finished)])
     assert done.returncode != 0
     log = (finished / "logs/report/latexmk.log").read_text()
     assert "latexmk/pdflatex not found" in log and "apt-get install latexmk" in log
     assert (finished / "results/summary.csv").exists() and (finished / "results/report/report.tex").exists()
     assert not (finished / "results/report.pdf").exists()
-    counts = run_snakemake(finished, "-n").stdout
+    counts = run_snakemake(finished, "-n", extra_configs=[a1_only(finished)]).stdout
     assert "report" in counts and "train_" not in counts and "render_report" not in counts
 
 
@@ -478,16 +488,17 @@ def test_a_write_cut_off_leaves_the_old_file_whole_and_no_partial_one(tmp_path):
 
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="needs latexmk")
 def test_a_report_build_interrupted_by_ctrl_c_heals_on_the_next_plain_run(finished):
-    run_snakemake(finished, "-j2", "results/report/report.tex")  # done already after the test above
+    only = a1_only(finished)
+    run_snakemake(finished, "-j2", "results/report/report.tex", extra_configs=[only])  # done by the test above
     (finished / "results/report.pdf").unlink(missing_ok=True)
-    proc = snakemake_in_background(finished, "results/report.pdf")
+    proc = snakemake_in_background(finished, "results/report.pdf", extra_configs=[only])
     wait_for(lambda: pdflatex_in(finished / "results/report"), timeout=120)
     time.sleep(1)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal: Snakemake and its job
     proc.wait(timeout=60)
     assert proc.returncode != 0 and not (finished / "results/report.pdf").exists()
 
-    run_snakemake(finished, "-j1")
+    run_snakemake(finished, "-j1", extra_configs=[only])
     pdf = (finished / "results/report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:]
     assert not list((finished / "results/report").glob(".latexmk-*"))
