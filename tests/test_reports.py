@@ -217,6 +217,21 @@ def test_a_malformed_report_is_refused_naming_the_file_and_the_key(tmp_path, cha
         load_only(tmp_path, report)
 
 
+def test_every_schema_problem_of_a_file_is_named_at_once(tmp_path):
+    """Two misspelt keys and a bad value: one refusal, a line each with its key path, not the first alone."""
+    report = copy.deepcopy(small_report())
+    report["experiments"]["required"]["runs"]["small"]["lamda"] = 0.1
+    report["experiments"]["required"]["base"] = {"precise_bm": True}
+    report["published"][0]["value"] = "high"
+    with pytest.raises(ReportError) as refused:
+        load_only(tmp_path, report)
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 3 and all(line.startswith(str(tmp_path)) for line in lines)
+    assert "experiments.required.base: Additional properties are not allowed ('precise_bm' was unexpected)" in lines[0]
+    assert "experiments.required.runs.small: Additional properties are not allowed ('lamda'" in lines[1]
+    assert "published.0.value: 'high' is not of type 'number'" in lines[2]
+
+
 def test_a_report_id_used_twice_names_both_files(tmp_path):
     with pytest.raises(
         ReportError, match=r"r1/a1-made-up\.yaml: id 'a1-made-up' is already the id of .*r0/a1-made-up\.yaml"

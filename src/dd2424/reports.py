@@ -112,9 +112,18 @@ def load_schema(report_schema_path, config_schema_path):
     return report_schema
 
 
-def _schema_error(path, error):
-    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-    return ReportError(f"{path}: {where}: {error.message}")
+def _schema_error(path, errors):
+    """One ReportError naming every problem the schema finds in a file, a line each, sorted by key
+    path (each the most telling of its alternatives, as ``best_match`` picks it)."""
+    lines = []
+    for error in sorted(
+        (jsonschema.exceptions.best_match([e]) for e in errors), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        line = f"{path}: {where}: {error.message}"
+        if line not in lines:
+            lines.append(line)
+    return ReportError("\n".join(lines))
 
 
 def load_reports(config, schema, workdir, basedir):
@@ -135,9 +144,9 @@ def load_reports(config, schema, workdir, basedir):
             raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
         grid_point_problems(report, path)
         report = merge(report, overrides.get(report.get("id"), {}))
-        error = jsonschema.exceptions.best_match(validator.iter_errors(report))
-        if error is not None:
-            raise _schema_error(path, error)
+        errors = list(validator.iter_errors(report))
+        if errors:
+            raise _schema_error(path, errors)
         sampled_range_problems(report, path, schema["$defs"])
         rid = report["id"]
         if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
