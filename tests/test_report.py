@@ -223,7 +223,7 @@ def test_a_refined_stage_states_the_stage_and_the_rule_its_range_comes_from():
     one = render_refine(experiments, "fine1")
     assert "from the grid stage \\texttt{coarse} by the rule \\emph{best}: its best point $\\pm$ 1 (on" in one
     assert "by their best validation accuracy during training" in one
-    assert "not bounded for a key taken in log10 (a grid samples no range)" in one
+    assert "bounded for a key taken in log10 only by what a run accepts (a grid samples no range)" in one
     assert "Stage" not in one  # two stages are no chain to spell out
     two = render_refine(experiments, "fine2", rank_by="best_val")
     assert "from the refine stage \\texttt{fine1} by the rule \\emph{factor}: $[\\min / 3" in two

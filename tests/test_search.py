@@ -146,3 +146,25 @@ def test_evaluating_the_validation_set_every_epoch_leaves_the_weights_and_the_fi
     assert all(math.isnan(r["train_accuracy"]) for r in val[:-1]) and val[-1] == final[-1]
     # the same evaluations a headline run's curves hold at the same updates
     assert [r["val_accuracy"] for r in val] == [r["val_accuracy"] for r in full[1:]]
+
+
+def test_a_range_refined_from_a_grid_stays_inside_what_a_run_accepts():
+    """A dropout grid's best at 0.6, refined by best ± a decade: [0.06, 6] unbounded, [0.06, 1) within the
+    run spec's limits (a dropout rate below 1), taken from its schema."""
+    from conftest import ROOT
+
+    from dd2424.reports import load_schema, value_limits
+
+    defs = load_schema(ROOT / "workflow/schemas/report.schema.yaml", ROOT / "workflow/schemas/config.schema.yaml")
+    grid = {"dropout": [0.1, 0.3, 0.6]}
+    points = table(dropout=grid["dropout"], val_accuracy=[0.3, 0.4, 0.5])
+    assert value_limits(defs["$defs"], "dropout") == {"low": 0, "high": 1}
+    free = refine_ranges(points, grid_bounds(grid), rule="best", margin=1)["dropout"]
+    assert free["low"] == pytest.approx(math.log10(0.06)) and free["high"] == pytest.approx(math.log10(6))
+    limits = {"dropout": value_limits(defs["$defs"], "dropout")}
+    kept = refine_ranges(points, grid_bounds(grid, limits), rule="best", margin=1)["dropout"]
+    assert kept["low"] == pytest.approx(math.log10(0.06)) and kept["high"] == 0.0
+    # λ's schema has no upper limit and a lower one of 0, which no log reaches: unbounded as before
+    assert grid_bounds({"lambda": [1e-3, 1e-1]}, {"lambda": value_limits(defs["$defs"], "lambda")}) == grid_bounds(
+        {"lambda": [1e-3, 1e-1]}
+    )

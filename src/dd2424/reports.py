@@ -112,6 +112,18 @@ def load_schema(report_schema_path, config_schema_path):
     return report_schema
 
 
+def value_limits(defs, key):
+    """``{low, high}``: the smallest and largest value a run spec accepts for ``key`` (exclusive or not;
+    None where its schema, ``defs["run_spec"]``, sets no bound)."""
+    schema = defs["run_spec"]["properties"].get(key, {})
+    while "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    return {
+        "low": schema.get("minimum", schema.get("exclusiveMinimum")),
+        "high": schema.get("maximum", schema.get("exclusiveMaximum")),
+    }
+
+
 def _schema_error(path, errors):
     """One ReportError naming every problem the schema finds in a file, a line each, sorted by key
     path (each the most telling of its alternatives, as ``best_match`` picks it)."""

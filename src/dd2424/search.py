@@ -48,21 +48,29 @@ def refine_rule(refine):
     return {"rule": rule, **{k: refine.get(k, RULE_DEFAULTS[k]) for k in RULE_PARAMETERS[rule]}}
 
 
-def grid_bounds(grid):
+def grid_bounds(grid, limits=None):
     """The bounds a range derived from a grid is kept in, per key: ``{scale, low, high}``.
 
     A grid samples no range.  A key whose values are all positive is taken
-    in log10 and left unbounded (``low``/``high`` None: every 10^x is a
-    positive value, so a best point on the grid's edge may be refined
-    beyond it); a key with a value <= 0 (λ = 0) has no log and is taken
-    linearly, kept inside [min, max] of the grid's values (beyond them a
-    linear range could reach values no run accepts, a negative λ).
+    in log10 and bounded only by what a run accepts (``limits``: ``{key:
+    {low, high}}`` in the key's units, an end None for none, from the run
+    spec's schema, ``reports.value_limits``): a best point on the grid's
+    edge may be refined beyond it, but a dropout rate not to 1 or beyond.
+    A key with a value <= 0 (λ = 0) has no log and is taken linearly, kept
+    inside [min, max] of the grid's values (beyond them a linear range
+    could reach values no run accepts, a negative λ).
     """
     bounds = {}
     for key, values in grid.items():
         values = [float(v) for v in values]
         if all(v > 0 for v in values):
-            bounds[key] = {"scale": "log10", "low": None, "high": None}
+            limit = (limits or {}).get(key) or {}
+            low, high = limit.get("low"), limit.get("high")
+            bounds[key] = {
+                "scale": "log10",
+                "low": math.log10(low) if low is not None and low > 0 else None,
+                "high": math.log10(high) if high is not None and high > 0 else None,
+            }
         else:
             bounds[key] = {"scale": "linear", "low": min(values), "high": max(values)}
     return bounds

@@ -9,6 +9,7 @@ import re
 from dd2424 import experiments as ex
 from dd2424 import search
 from dd2424 import sourcecode
+from dd2424.reports import load_schema, value_limits
 
 REPORTS = list(config["reports"])
 ASSIGNMENTS = list(config["assignments"])
@@ -31,6 +32,13 @@ def experiments_of(report):
 
 def experiment_config(wildcards):
     return experiments_of(wildcards.report)[wildcards.experiment]
+
+
+# What a run spec accepts, key by key (the bounds of a range refined from a grid).
+RUN_SPEC_DEFS = load_schema(
+    f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
+    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+)["$defs"]
 
 
 # Static specs of every run, computed once at parse time.
@@ -60,7 +68,7 @@ def coarse_ranges(wildcards):
     if "random" in source:
         return source["random"]["sample"]
     if "grid" in source:
-        return search.grid_bounds(source["grid"])
+        return search.grid_bounds(source["grid"], {k: value_limits(RUN_SPEC_DEFS, k) for k in source["grid"]})
     return None
 
 
