@@ -13,6 +13,7 @@ from dd2424.scorecard import (
     published_entries,
     read_scorecard,
     scorecard,
+    setting_overrides,
     totals,
     within,
     write_scorecard,
@@ -191,6 +192,18 @@ def test_a_miss_under_overridden_settings_names_what_the_configuration_changed()
         [entry("r-search", "final/best", "lambda", 1e-3)], config, summary, searches, gradchecks
     )  # another report's experiment: not overridden
     assert not any("overrides" in c for c in other["causes"])
+    # what only the PDF shows (a figure, a section label) is no setting: not named, and the workflow's
+    # scorecard params leave it out (setting_overrides), so that it reruns no scorecard
+    shown = {"r-runs": {"experiments": {"req": {"figures": ["weights"], "section": "Table 9"}}}}
+    (row,) = scorecard(
+        [entry("r-runs", "req/bad", "test_accuracy", 0.5)],
+        {**made_up_config(), "overrides": shown},
+        summary,
+        searches,
+        gradchecks,
+    )
+    assert not any("overrides" in c for c in row["causes"])
+    assert setting_overrides(shown["r-runs"]) == {"experiments": {}}
 
 
 def test_a_searched_hyper_parameter_that_misses_names_the_search_and_its_note():

@@ -464,6 +464,61 @@ def test_an_added_report_is_trained_scored_and_rendered_with_no_other_job(workdi
     assert "Nothing to be done" in snakemake(work, "-n", "a2_example_momentum", extra_configs=configs).stdout
 
 
+# The examples written with the settings real reports use, shrunk to the tiny data.
+SETTINGS_EXAMPLES = {
+    "a1-example-svm-adam": {
+        "splits": {"a1_example_center": {"val_size": 30}},
+        "experiments": {"loss_optimizer": {"base": {"epochs": 3}}},
+    },
+    "a2-example-chain": {
+        "experiments": {
+            **{e: {"base": {"n_s": 8}} for e in ("cyclic", "lambda_grid", "final")},
+            **{
+                e: {"base": {"n_s": 8}, "refine": {"count": 4}}
+                for e in ("lambda_decade", "lambda_third", "lambda_fine")
+            },
+        }
+    },
+    "a3-example-bn-noise": {},
+}
+
+
+def test_the_examples_of_the_settings_real_reports_use_are_trained_scored_and_rendered(workdir, tmp_path):
+    """SVM, Adam, mean-only preprocessing, validation from the test set, ensembles, a cyclic run of epochs,
+    triangular2, a grid refined in three stages by best validation accuracy, batch norm after the ReLU,
+    precise statistics, noise, no validation set: three report files added as a user adds them, no code."""
+    work = tmp_path / "work"
+    shutil.copytree(workdir, work, symlinks=True)
+    files = {r: str(ROOT / f"examples/{r}.yaml") for r in SETTINGS_EXAMPLES}
+    overrides = {r: o for r, o in SETTINGS_EXAMPLES.items() if o}
+    (work / "examples.yaml").write_text(yaml.safe_dump({"report_files": files, "overrides": overrides}))
+    configs = [work / "examples.yaml"]
+    trained = set(re.findall(r"Training ([\w.-]+)/", snakemake(work, "-n", extra_configs=configs).stdout))
+    assert trained == set(SETTINGS_EXAMPLES), trained
+    snakemake(work, "-j2", extra_configs=configs)
+
+    scorecard = pd.read_csv(work / "results/report/scorecard.csv")
+    mine = scorecard[scorecard.report.isin(list(SETTINGS_EXAMPLES))]
+    assert set(mine.report) == set(SETTINGS_EXAMPLES) and len(mine) == 23
+    assert mine.verdict.isin(["reproduced", "missed"]).all()  # every number has ours: none "not run"
+    summary = pd.read_csv(work / "results/summary.csv").set_index(["report", "experiment", "run", "seed"])
+    a3 = summary.loc["a3-example-bn-noise"]
+    assert a3.loc[("no_validation", "all50k")].val_accuracy.isna().all()
+    assert set(a3.loc["bn_position"].bn_position) == {"before_relu", "after_relu"}
+    a1 = summary.loc["a1-example-svm-adam"]
+    assert set(a1.loss) == {"softmax", "svm"} and (a1.val_images == 30).all()
+    chain = summary.loc["a2-example-chain"]
+    assert chain.loc[("cyclic", "epochs20")].updates.eq(20).all()  # 20 epochs of one update each
+    for stage in ("lambda_decade", "lambda_third", "lambda_fine"):
+        derived = json.loads((work / f"results/a2-example-chain/{stage}/range.json").read_text())
+        assert derived["ranked_by"] == "best_val_accuracy"
+    assert (work / "results/a1-example-svm-adam/loss_optimizer/ensemble.csv").exists()
+    tex = (work / "results/report/report.tex").read_text()
+    assert "validates on the last 30 images of test\\_batch" in tex and "not divided by the std" in tex
+    assert "keeps no validation set" in tex and "Stage 4 of the coarse-to-fine chain" in tex
+    assert (work / "results/report.pdf").stat().st_size > 0
+
+
 def test_a_bad_checksum_stops_the_download_and_leaves_nothing(tmp_path):
     write_archive(tmp_path / "archive.tar.gz", per_batch=10)
     (tmp_path / "data.yaml").write_text(f"data: {{url: '{tmp_path / 'archive.tar.gz'}', md5: {'0' * 32}}}\n")

@@ -151,6 +151,18 @@ def within(quantity, published, mean, std=math.nan, bound=False):
     return mean * published > 0 and abs(math.log(mean / published)) <= math.log(2)
 
 
+# What the PDF alone shows of an experiment: the scorecard does not depend on it.
+DISPLAY_ONLY = ("prose", "figures", "section", "show_top", "baseline")
+
+
+def setting_overrides(overrides):
+    """The experiments' settings a configuration's overrides of one report change, ``{experiment: partial}``:
+    what the scorecard names among the causes of a miss (not a title, a figure or a section label)."""
+    experiments = (overrides or {}).get("experiments") or {}
+    kept = {name: {k: v for k, v in (exp or {}).items() if k not in DISPLAY_ONLY} for name, exp in experiments.items()}
+    return {"experiments": {name: exp for name, exp in kept.items() if exp}}
+
+
 def _flat(tree, prefix=""):
     """A nested mapping as ``key.path=value`` strings (the overrides of an experiment, in a sentence)."""
     if not isinstance(tree, dict):
@@ -176,7 +188,8 @@ def causes(entry, config, summary, ours):
         return found
     experiments = config["reports"][entry["report"]]["experiments"]
     exp = experiments[parts[0]]
-    overridden = (((config.get("overrides") or {}).get(entry["report"]) or {}).get("experiments") or {}).get(parts[0])
+    report_overrides = setting_overrides((config.get("overrides") or {}).get(entry["report"]))
+    overridden = report_overrides["experiments"].get(parts[0])
     if overridden:
         found.append(f"not the report's settings: the configuration overrides {', '.join(_flat(overridden))}")
     found += [f"not stated in the report: {s}" for s in exp.get("not_stated", [])]

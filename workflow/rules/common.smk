@@ -10,6 +10,7 @@ from dd2424 import experiments as ex
 from dd2424 import search
 from dd2424 import sourcecode
 from dd2424.reports import load_schema, value_limits
+from dd2424.scorecard import DISPLAY_ONLY, setting_overrides
 
 REPORTS = list(config["reports"])
 ASSIGNMENTS = list(config["assignments"])
@@ -182,10 +183,6 @@ def portable_config():
     }
 
 
-# What the PDF alone shows of an experiment: the scorecard does not depend on it.
-DISPLAY_ONLY = ("prose", "figures", "section", "show_top", "baseline")
-
-
 def scorecard_config():
     """What the scorecard reads of the config: the md5 and the gradient checks (for the causes of a miss),
     and each report's assignment, experiments and published numbers, without what only the PDF shows."""
@@ -195,7 +192,11 @@ def scorecard_config():
         "data": portable["data"],
         "gradcheck": config["gradcheck"],
         # named among the causes of a miss: what a configuration changed of a report's settings
-        "overrides": {r: o for r, o in (config.get("overrides") or {}).items() if r in reports},
+        "overrides": {
+            r: changed
+            for r, changed in ((r, setting_overrides(o)) for r, o in (config.get("overrides") or {}).items())
+            if r in reports and changed["experiments"]
+        },
         "reports": {
             r: {
                 "assignment": report["assignment"],
