@@ -508,7 +508,9 @@ def test_the_examples_of_the_settings_real_reports_use_are_trained_scored_and_re
     a1 = summary.loc["a1-example-svm-adam"]
     assert set(a1.loss) == {"softmax", "svm"} and (a1.val_images == 30).all()
     chain = summary.loc["a2-example-chain"]
-    assert chain.loc[("cyclic", "epochs20")].updates.eq(20).all()  # 20 epochs of one update each
+    epochs20 = chain.loc[("cyclic", "epochs20")]  # 20 epochs of ceil(n / n_batch) updates, mid-cycle
+    assert (epochs20.updates == 20 * np.ceil(epochs20.train_images / epochs20.n_batch)).all()
+    assert (epochs20.updates % (2 * 8) != 0).all()  # n_s 8: it ends inside a cycle
     for stage in ("lambda_decade", "lambda_third", "lambda_fine"):
         derived = json.loads((work / f"results/a2-example-chain/{stage}/range.json").read_text())
         assert derived["ranked_by"] == "best_val_accuracy"
