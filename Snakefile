@@ -39,16 +39,13 @@ validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 # Each report's experiments and published numbers: one file per report.  A
 # refusal names the file and the key; the Snakefile's own traceback would only
 # suggest that the fault is here.
+# The report schema, with the run spec's definitions (common.smk reads their limits).
+REPORT_SCHEMA = load_schema(
+    f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
+    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
+)
 try:
-    config["reports"] = load_reports(
-        config,
-        load_schema(
-            f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
-            f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
-        ),
-        os.getcwd(),
-        workflow.basedir,
-    )
+    config["reports"] = load_reports(config, REPORT_SCHEMA, os.getcwd(), workflow.basedir)
     check_config(config)
 except (ReportError, ConfigError) as error:
     sys.exit(f"{type(error).__name__}: {error}")

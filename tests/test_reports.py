@@ -211,7 +211,12 @@ def test_overrides_merge_into_a_report(tmp_path):
     ],
 )
 def test_a_malformed_report_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
-    report = copy.deepcopy(small_report())
+    refused(tmp_path, small_report(), change, message)
+
+
+def refused(tmp_path, report, change, message):
+    """``report`` changed by ``change`` is refused, before any job, with a message matching ``message``."""
+    report = copy.deepcopy(report)
     change(report)
     with pytest.raises((ReportError, ConfigError), match=message):
         load_only(tmp_path, report)
@@ -381,10 +386,7 @@ def test_a_split_name_with_two_definitions_names_both_files_and_the_same_definit
     ],
 )
 def test_what_a_split_without_validation_cannot_do_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
-    report = copy.deepcopy(own_split_report())
-    change(report)
-    with pytest.raises((ReportError, ConfigError), match=message):
-        load_only(tmp_path, report)
+    refused(tmp_path, own_split_report(), change, message)
 
 
 def test_a_best_of_a_search_without_validation_is_refused(tmp_path):

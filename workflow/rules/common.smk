@@ -9,7 +9,7 @@ import re
 from dd2424 import experiments as ex
 from dd2424 import search
 from dd2424 import sourcecode
-from dd2424.reports import load_schema, value_limits
+from dd2424.reports import value_limits
 from dd2424.scorecard import DISPLAY_ONLY, setting_overrides
 
 REPORTS = list(config["reports"])
@@ -35,11 +35,8 @@ def experiment_config(wildcards):
     return experiments_of(wildcards.report)[wildcards.experiment]
 
 
-# What a run spec accepts, key by key (the bounds of a range refined from a grid).
-RUN_SPEC_DEFS = load_schema(
-    f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
-    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
-)["$defs"]
+# What a run spec accepts, key by key (the bounds of a range refined from a grid): the Snakefile's schema.
+RUN_SPEC_DEFS = REPORT_SCHEMA["$defs"]
 
 
 # Static specs of every run, computed once at parse time.
