@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
 # The Debian packages the PDF needs (the report step names the same list).
-TEX_PACKAGES = $(shell cat src/dd2424/tex-packages.txt)
+TEX_PACKAGES = $(shell cat src/dd2424/pdf/tex-packages.txt)
 
 BIN = $(VENV)/bin
 # Console scripts are called as modules: pip's launcher scripts break when the

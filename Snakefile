@@ -8,10 +8,10 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, update_config, validate
 
 import dd2424
-from dd2424.checks import ConfigError, check_config, check_sizes
-from dd2424.command_line import command_line_config
-from dd2424.reports import ReportError, load_reports, load_schema
-from dd2424.workarounds import quote_script_interpreter
+from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
+from dd2424.util.command_line import command_line_config
+from dd2424.pipeline.reports import ReportError, load_reports, load_schema
+from dd2424.util.workarounds import quote_script_interpreter
 
 min_version("9.0")
 # Any directory name (spaces, quotes, parentheses): script jobs quote their interpreter (snakemake#2645).

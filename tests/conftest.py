@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
-from dd2424.model import Network
-from dd2424.reports import load_reports, load_schema
-from dd2424.synthetic import write_archive
+from dd2424.data.synthetic import write_archive
+from dd2424.nn.model import Network
+from dd2424.pipeline.reports import load_reports, load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/data/tiny.yaml"

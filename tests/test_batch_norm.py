@@ -7,9 +7,9 @@ import pytest
 from conftest import default_spec, jittered_network
 from test_trainer import SPEC, blobs
 
-from dd2424.model import Network
-from dd2424.run import build_network, train_stack
-from dd2424.trainer import train
+from dd2424.nn.model import Network
+from dd2424.nn.trainer import train
+from dd2424.pipeline.training import build_network, train_stack
 
 BN = {**SPEC, "hidden": [16, 12], "batch_norm": True, "init": "he", "bias_init": "zero", "epochs": 2}
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from conftest import default_spec, jittered_network
 
-from dd2424 import layers
-from dd2424.augment import translate
-from dd2424.gradcheck import check_network
-from dd2424.losses import multiple_binary_cross_entropy, softmax_cross_entropy
-from dd2424.run import build_network
-from dd2424.trainer import mini_batches, train
+from dd2424.nn import layers
+from dd2424.nn.augment import translate
+from dd2424.nn.losses import multiple_binary_cross_entropy, softmax_cross_entropy
+from dd2424.nn.trainer import mini_batches, train
+from dd2424.pipeline.gradcheck import check_network
+from dd2424.pipeline.training import build_network
 
 BAR = 1e-6
 

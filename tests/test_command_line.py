@@ -7,7 +7,7 @@ import sys
 import pytest
 from conftest import ROOT, TINY, tiny_workdir
 
-from dd2424.command_line import command_line_config
+from dd2424.util.command_line import command_line_config
 
 
 @pytest.mark.parametrize(

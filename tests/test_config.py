@@ -12,10 +12,10 @@ from conftest import REPORT_SCHEMA, ROOT, default_spec, shipped_config
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from dd2424 import experiments as ex
-from dd2424.checks import ConfigError, check_config, check_sizes, check_spec
-from dd2424.reports import load_reports, merge
-from dd2424.search import refine_ranges
+from dd2424.pipeline import experiments as ex
+from dd2424.pipeline.checks import ConfigError, check_config, check_sizes, check_spec
+from dd2424.pipeline.reports import load_reports, merge
+from dd2424.pipeline.search import refine_ranges
 
 SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
 # Two of the shipped reports, by id.

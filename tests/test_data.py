@@ -6,8 +6,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from dd2424 import data
-from dd2424.synthetic import write_archive
+from dd2424.data import cifar as data
+from dd2424.data.synthetic import write_archive
 
 
 def test_fetch_accepts_file_url_and_plain_path(archive, tmp_path):

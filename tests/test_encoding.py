@@ -21,8 +21,9 @@ KEY_PATHS = textwrap.dedent(
     import json, locale, sys
     from pathlib import Path
 
-    from dd2424 import experiments, report, reports
-    from dd2424.logs import LineLog
+    from dd2424.pipeline import experiments, reports
+    from dd2424.pdf import report
+    from dd2424.util.logs import LineLog
 
     out = Path(sys.argv[1])
     # a job's log line

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from conftest import ROOT, default_spec, shipped_config
 
-from dd2424 import checks, ensemble, run, sections
-from dd2424.reports import target_problem
-from dd2424.results import CorruptResult, load_probabilities
-from dd2424.scorecard import our_value, scorecard
+from dd2424.pdf import sections
+from dd2424.pipeline import checks, ensemble
+from dd2424.pipeline import training as run
+from dd2424.pipeline.reports import target_problem
+from dd2424.pipeline.results import CorruptResult, load_probabilities
+from dd2424.pipeline.scorecard import our_value, scorecard
 
 # Three members, four test images, three classes (members, n, classes).
 P = np.array(
@@ -275,7 +277,7 @@ def test_the_pdf_context_shows_each_ensemble_and_over_runs_their_mean():
 
 
 def test_the_runs_section_renders_the_ensembles_table_with_the_published_value_beside():
-    from dd2424.report import environment
+    from dd2424.pdf.report import environment
 
     rows = []
     for name in ("plain", "fast"):
@@ -314,14 +316,14 @@ def test_the_runs_section_renders_the_ensembles_table_with_the_published_value_b
 
 
 def test_the_scorecards_ensemble_columns_are_columns_of_the_ensemble_table():
-    from dd2424.scorecard import ENSEMBLE_COLUMNS
+    from dd2424.pipeline.scorecard import ENSEMBLE_COLUMNS
 
     assert set(ENSEMBLE_COLUMNS.values()) <= set(ensemble.COLUMNS)
 
 
 def test_an_ensemble_over_seeds_under_a_config_of_one_seed_is_skipped_not_refused():
     """A quick run (config seeds: [1]) builds no ensemble over seeds; its published numbers are "not run"."""
-    from dd2424.experiments import builds_ensemble
+    from dd2424.pipeline.experiments import builds_ensemble
 
     exp = {"runs": {"a": {}}, "ensemble": {"over": "seeds"}}
     config, _ = _with_experiment(exp, (1,))

@@ -20,8 +20,9 @@ import pytest
 import yaml
 from conftest import ROOT, TINY, run_snakemake, shipped_config, tiny_workdir
 
-from dd2424 import checks, data
-from dd2424.synthetic import write_archive
+from dd2424.data import cifar as data
+from dd2424.data.synthetic import write_archive
+from dd2424.pipeline import checks
 
 pytestmark = pytest.mark.faults
 
@@ -154,7 +155,7 @@ def test_a_missing_archive_path_is_named(tmp_path):
 def test_n_train_above_the_split_and_a_batch_above_the_data_are_named(tmp_path):
     from test_trainer import SPEC, blobs
 
-    from dd2424.trainer import train
+    from dd2424.nn.trainer import train
 
     np.save(tmp_path / "train_X.npy", np.zeros((30, 3072), np.float32))
     np.save(tmp_path / "train_y.npy", np.zeros(30, np.int64))
@@ -162,7 +163,7 @@ def test_n_train_above_the_split_and_a_batch_above_the_data_are_named(tmp_path):
         data.load_split(tmp_path, "train", 50)
     rng = np.random.default_rng(0)
     train_set = blobs(rng, rng.normal(size=(10, 3072)), n=30)
-    from dd2424.run import build_network
+    from dd2424.pipeline.training import build_network
 
     with pytest.raises(ValueError, match="n_batch 64 .* larger than its training set \\(30 images\\)"):
         train(build_network(SPEC, 3072, rng), train_set, train_set, [{**SPEC, "n_batch": 64}], rng)
@@ -440,14 +441,14 @@ def pdf_pages(path):
 
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="needs latexmk")
 def test_a_report_build_killed_mid_pdflatex_leaves_nothing_that_blocks_the_next(tmp_path):
-    from dd2424.report import build_pdf
+    from dd2424.pdf.report import build_pdf
 
     tex, pdf, log = slow_tex(tmp_path, 10000), tmp_path / "report.pdf", tmp_path / "latexmk.log"
     builder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys; from dd2424.report import build_pdf; build_pdf(*sys.argv[1:])",
+            "import sys; from dd2424.pdf.report import build_pdf; build_pdf(*sys.argv[1:])",
             tex,
             pdf,
             log,
@@ -472,7 +473,7 @@ def test_a_report_build_killed_mid_pdflatex_leaves_nothing_that_blocks_the_next(
 
 
 def test_a_write_cut_off_leaves_the_old_file_whole_and_no_partial_one(tmp_path):
-    from dd2424 import atomic
+    from dd2424.util import atomic
 
     dest = tmp_path / "metrics.json"
     dest.write_text('{"run": "old"}')

@@ -5,9 +5,9 @@ import pytest
 import yaml
 from conftest import ROOT, jittered_network
 
-from dd2424 import layers
-from dd2424.gradcheck import check_network, numerical_gradient, relative_error, run_check, same_masks
-from dd2424.model import Network
+from dd2424.nn import layers
+from dd2424.nn.model import Network
+from dd2424.pipeline.gradcheck import check_network, numerical_gradient, relative_error, run_check, same_masks
 
 BAR = 1e-6
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dd2424.losses import get_loss, multiclass_svm, multiple_binary_cross_entropy, softmax_cross_entropy
+from dd2424.nn.losses import get_loss, multiclass_svm, multiple_binary_cross_entropy, softmax_cross_entropy
 
 
 def test_softmax_cross_entropy_of_uniform_scores_is_log_k():

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from test_trainer import SPEC, blobs
 
-from dd2424 import augment
-from dd2424.run import build_network
-from dd2424.trainer import augmentation_options, mini_batches, train
+from dd2424.nn import augment
+from dd2424.nn.trainer import augmentation_options, mini_batches, train
+from dd2424.pipeline.training import build_network
 
 
 def images(n=200, d=3072, seed=3):

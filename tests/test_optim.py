@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dd2424 import optim
+from dd2424.nn import optim
 
 
 @pytest.mark.parametrize("n_models,shape", [(1, (6, 7)), (5, (6, 7)), (3, (40,))])

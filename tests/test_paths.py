@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, TINY, tiny_workdir
 from snakemake.script import PythonScript
 
-from dd2424.workarounds import quote_script_interpreter
+from dd2424.util.workarounds import quote_script_interpreter
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dd2424 import report
+from dd2424.pdf import report
 
 
 def test_tex_escapes_specials():
@@ -28,7 +28,7 @@ def test_missing_latex_names_what_to_install(monkeypatch, tmp_path):
 
 
 def test_mean_std_with_one_seed_shows_no_spread():
-    from dd2424.summary import mean_std
+    from dd2424.pipeline.summary import mean_std
 
     assert mean_std(0.4, float("nan"), 1) == "40.00"
     assert mean_std(0.4, 0.01, 3) == "40.00 ± 1.00"
@@ -37,7 +37,7 @@ def test_mean_std_with_one_seed_shows_no_spread():
 def test_every_diverged_run_is_listed_whatever_its_experiment():
     import pandas as pd
 
-    from dd2424.report import diverged_runs
+    from dd2424.pdf.report import diverged_runs
 
     summary = pd.DataFrame(
         {
@@ -56,7 +56,7 @@ def test_every_diverged_run_is_listed_whatever_its_experiment():
 def test_training_arithmetic_sets_each_reports_useful_products_against_its_training_jobs():
     import pandas as pd
 
-    from dd2424.report import training_arithmetic
+    from dd2424.pdf.report import training_arithmetic
 
     # A linear model (10 updates of 100) and a two-layer stack of two (5 updates of 50 each);
     # hidden as summary.csv reads back: 'none', and 50 parsed as a number.
@@ -105,7 +105,7 @@ def test_settings_are_shown_as_their_kind_reads():
 
 
 def test_a_settings_line_shows_only_what_the_runs_share_and_what_their_schedule_uses():
-    from dd2424.sections import split_settings
+    from dd2424.pdf.sections import split_settings
 
     base = {"split": "batch1", "hidden": "none", "schedule": "cyclic", "eta": 0.01, "eta_min": 1e-5, "eta_max": 0.1}
     specs = [{**base, "lambda": 0.0, "n_s": 500, "cycles": 1}, {**base, "lambda": 0.0, "n_s": 800, "cycles": 3}]
@@ -132,7 +132,7 @@ def test_a_settings_line_shows_only_what_the_runs_share_and_what_their_schedule_
 
 
 def test_a_cyclic_run_given_in_epochs_shows_its_epochs_not_cycles():
-    from dd2424.sections import split_settings
+    from dd2424.pdf.sections import split_settings
 
     base = {"schedule": "cyclic", "eta_min": 1e-5, "eta_max": 0.1, "n_s": 800, "cycles": 1, "epochs": 40}
     assert split_settings([{**base, "cyclic_epochs": 20, "cyclic_updates": None}])[0] == {
@@ -149,7 +149,7 @@ def test_a_cyclic_run_given_in_epochs_shows_its_epochs_not_cycles():
 
 
 def test_an_adam_run_shows_its_optimizer_and_betas_and_an_sgd_run_shows_none_of_them():
-    from dd2424.sections import split_settings
+    from dd2424.pdf.sections import split_settings
 
     base = {"schedule": "constant", "eta": 1e-3, "momentum": 0.0, "adam_beta1": 0.9, "adam_beta2": 0.999}
     sgd = {**base, "optimizer": "sgd", "adam_eps": 1e-8}
@@ -170,7 +170,7 @@ def test_an_adam_run_shows_its_optimizer_and_betas_and_an_sgd_run_shows_none_of_
 
 
 def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
-    from dd2424.sections import grid_layout
+    from dd2424.pdf.sections import grid_layout
 
     points = [
         {"run": f"g{i}", "n_batch": n, "eta": e, "lambda": lam, "val_accuracy": 0.1 * i}
@@ -188,7 +188,7 @@ def render_refine(experiments, name, rank_by="final", published=()):
     """refine.tex.j2 of one refined stage of made-up experiments, with one point (and ``published`` entries)."""
     from pathlib import Path
 
-    from dd2424.sections import published_by_rank, refined_from
+    from dd2424.pdf.sections import published_by_rank, refined_from
 
     env = report.environment(str(Path(__file__).resolve().parents[1] / "report"))
     point = {"run": "p000", "lambda": 1e-3, "val_accuracy": 0.4, "test_accuracy": 0.39}
@@ -236,7 +236,7 @@ def test_a_refined_stage_states_the_stage_and_the_rule_its_range_comes_from():
 
 
 def test_batch_norm_placement_precise_statistics_and_noise_show_only_where_they_differ_from_the_assignments():
-    from dd2424.sections import split_settings
+    from dd2424.pdf.sections import split_settings
 
     off = {"batch_norm": True, "bn_position": "before_relu", "precise_bn": False, "noise_std": 0.0, "salt_pepper": 0.0}
     assert split_settings([off])[0] == {"batch_norm": True}  # the assignments' settings lines stay as they were
@@ -264,8 +264,8 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
     import pandas as pd
     from conftest import ROOT, default_spec
 
-    from dd2424.sections import runs_context
-    from dd2424.summary import HYPER
+    from dd2424.pdf.sections import runs_context
+    from dd2424.pipeline.summary import HYPER
 
     spec = default_spec(split="all50k", hidden="none", **{"lambda": 0.1})
     rows = [
@@ -314,7 +314,7 @@ def test_a_search_stage_shows_each_published_quantity_of_a_rank_in_its_own_colum
 
 def test_a_report_section_describes_each_split_its_runs_use():
     """What a split trains, validates and tests on and its preprocessing, from its definition alone."""
-    from dd2424.sections import describe_split
+    from dd2424.pdf.sections import describe_split
 
     assert describe_split("s", {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]}) == (
         "s: trains on data_batch_1, validates on data_batch_2, tests on test_batch; pixels x/255, "
@@ -340,8 +340,8 @@ def test_a_runs_table_shows_a_dash_where_a_run_ignores_a_key_another_run_varies(
     import pandas as pd
     from conftest import default_spec
 
-    from dd2424.sections import runs_context
-    from dd2424.summary import HYPER
+    from dd2424.pdf.sections import runs_context
+    from dd2424.pipeline.summary import HYPER
 
     base = default_spec(schedule="cyclic", n_s=800)
     specs = {"epochs20": {**base, "cyclic_epochs": 20}, "triangular2": {**base, "cycles": 3, "eta_max_decay": 0.5}}
@@ -370,7 +370,7 @@ def test_a_runs_table_shows_a_dash_where_a_run_ignores_a_key_another_run_varies(
 def test_a_baseline_names_its_run_and_the_settings_it_does_not_share_with_the_table():
     """``baseline: <experiment>/<run>`` picks that run; a setting of the table's settings line the baseline
     does not share (batch norm before the ReLU against a table after it) is named in the caption."""
-    from dd2424.sections import baseline_row, by_name_and_run
+    from dd2424.pdf.sections import baseline_row, by_name_and_run
 
     source = {
         "name": "bn_position",

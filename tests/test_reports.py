@@ -6,9 +6,9 @@ import pytest
 import yaml
 from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
 
-from dd2424 import experiments as ex
-from dd2424.checks import ConfigError, check_config, check_sizes
-from dd2424.reports import ReportError, load_reports
+from dd2424.pipeline import experiments as ex
+from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
+from dd2424.pipeline.reports import ReportError, load_reports
 
 SHIPPED = sorted(p.stem for p in (ROOT / "reports").glob("*.yaml"))
 

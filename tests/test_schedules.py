@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import default_spec
 
-from dd2424 import schedules
+from dd2424.nn import schedules
 
 
 def test_cyclic_triangle():
@@ -105,7 +105,7 @@ def test_eta_max_decay_one_is_the_plain_triangle_bit_for_bit():
 
 
 def test_eta_max_decay_is_per_model_in_a_stack():
-    from dd2424 import trainer
+    from dd2424.nn import trainer
 
     specs = [base(schedule="cyclic", n_s=5, cycles=2, eta_max_decay=d) for d in (1.0, 0.5)]
     table, total = trainer.eta_table(specs, 1000)

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import shipped_config
 
-from dd2424 import experiments as ex
-from dd2424.scorecard import (
+from dd2424.pipeline import experiments as ex
+from dd2424.pipeline.scorecard import (
     CIFAR10_MD5,
     by_experiment,
     published_entries,

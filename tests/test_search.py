@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import default_spec
 
-from dd2424 import trainer
-from dd2424.run import build_network
-from dd2424.search import grid_bounds, rank_metric, ranked, refine_ranges, refine_rule
+from dd2424.nn import trainer
+from dd2424.pipeline.search import grid_bounds, rank_metric, ranked, refine_ranges, refine_rule
+from dd2424.pipeline.training import build_network
 
 LOG = {"scale": "log10", "low": -5, "high": -1}
 
@@ -153,7 +153,7 @@ def test_a_range_refined_from_a_grid_stays_inside_what_a_run_accepts():
     run spec's limits (a dropout rate below 1), taken from its schema."""
     from conftest import ROOT
 
-    from dd2424.reports import load_schema, value_limits
+    from dd2424.pipeline.reports import load_schema, value_limits
 
     defs = load_schema(ROOT / "workflow/schemas/report.schema.yaml", ROOT / "workflow/schemas/config.schema.yaml")
     grid = {"dropout": [0.1, 0.3, 0.6]}

@@ -5,10 +5,10 @@ import pytest
 from conftest import jittered_network
 from test_trainer import SPEC, blobs
 
-from dd2424.gradcheck import check_network
-from dd2424.model import Network
-from dd2424.run import build_network
-from dd2424.trainer import check_stackable, train
+from dd2424.nn.model import Network
+from dd2424.nn.trainer import check_stackable, train
+from dd2424.pipeline.gradcheck import check_network
+from dd2424.pipeline.training import build_network
 
 POINTS = [
     {"eta": 0.01, "lambda": 0.0, "momentum": 0.0},

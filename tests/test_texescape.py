@@ -9,8 +9,8 @@ import warnings
 import pytest
 from conftest import ROOT
 
-from dd2424 import report
-from dd2424.texescape import latex_text, unshown
+from dd2424.pdf import report
+from dd2424.pdf.texescape import latex_text, unshown
 
 # What users write in notes, titles, sections and not_stated entries.
 SAMPLES = {

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from conftest import default_spec
 
-from dd2424.augment import flip_horizontally
-from dd2424.run import build_network
-from dd2424.trainer import train
+from dd2424.nn.augment import flip_horizontally
+from dd2424.nn.trainer import train
+from dd2424.pipeline.training import build_network
 
 SPEC = default_spec(
     bias_init="normal",
@@ -145,7 +145,9 @@ def test_a_split_without_validation_trains_and_records_nan_validation_figures(ar
     no random numbers); without one, every val_* figure is NaN (null in metrics.json), the rest as before."""
     import json
 
-    from dd2424 import data, results, run, summary
+    from dd2424.data import cifar as data
+    from dd2424.pipeline import results, summary
+    from dd2424.pipeline import training as run
 
     data.extract(archive[0], tmp_path / "raw")
     splits = {
@@ -174,8 +176,8 @@ def test_a_split_without_validation_trains_and_records_nan_validation_figures(ar
         history = results.read_history(out("history"))
         assert len(history) == 4 and history[["val_loss", "val_cost", "val_accuracy"]].isna().all().all()
         assert np.isfinite(history[["train_loss", "train_cost", "train_accuracy"]]).all().all()
-        model = results.load_model(out("model"))
-        other = results.load_model(out("model", "with"))
+        model = run.load_model(out("model"))
+        other = run.load_model(out("model", "with"))
         for key, value in model.params.items():
             np.testing.assert_array_equal(value, other.params[key])
         scores = np.asarray(X, dtype=np.float64) @ model.params["W1"][0].astype(np.float64).T + model.params["b1"][0].T

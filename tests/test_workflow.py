@@ -15,12 +15,12 @@ import yaml
 from conftest import REPORT_SCHEMA, ROOT, TINY, tiny_workdir
 from conftest import run_snakemake as snakemake
 
-from dd2424 import experiments as ex
-from dd2424 import search as ex_search
-from dd2424.reports import load_reports, merge
-from dd2424.scorecard import published_entries
-from dd2424.summary import aggregate, mean_std
-from dd2424.synthetic import write_archive
+from dd2424.data.synthetic import write_archive
+from dd2424.pipeline import experiments as ex
+from dd2424.pipeline import search as ex_search
+from dd2424.pipeline.reports import load_reports, merge
+from dd2424.pipeline.scorecard import published_entries
+from dd2424.pipeline.summary import aggregate, mean_std
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ step, and the seconds ``precise_bn`` adds after training.
 
 import os
 
-from .blas import use_threads
+from dd2424.util.blas import use_threads
 
 use_threads(1, override=False)
 
@@ -26,10 +26,10 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from .arithmetic import GEMM_N, gemm_gflops, useful_flop_per_sample  # noqa: E402
-from .data import N_CLASSES, D  # noqa: E402
-from .run import build_network, keep_freed_memory  # noqa: E402
-from .trainer import train  # noqa: E402
+from dd2424.data.cifar import N_CLASSES, D  # noqa: E402
+from dd2424.nn.arithmetic import GEMM_N, gemm_gflops, useful_flop_per_sample  # noqa: E402
+from dd2424.nn.trainer import train  # noqa: E402
+from dd2424.pipeline.training import build_network, keep_freed_memory  # noqa: E402
 
 NETWORKS = {
     "a1 linear": {"hidden": [], "batch_norm": False, "init": "normal", "bias_init": "normal"},
@@ -131,7 +131,7 @@ def option_costs(data, repeats=3, epochs=2):
 
 def precise_bn_seconds(data, n_models=1):
     """Seconds that recomputing the batch-norm statistics over the training set adds to a job (``precise_bn``)."""
-    from .trainer import precise_statistics
+    from dd2424.nn.trainer import precise_statistics
 
     spec = {**SPEC, **NETWORKS["a3 3-layer BN"], "run": "bench"}
     net = build_network([spec] * n_models, D, np.random.default_rng(0))
@@ -158,7 +158,7 @@ def main(argv=None):
     if args.options:
         costs = option_costs(data)
         plain = costs["plain (SGD, softmax)"]
-        flop = useful_flop_per_sample(NETWORKS["a3 3-layer BN"]["hidden"])
+        flop = useful_flop_per_sample([D, *NETWORKS["a3 3-layer BN"]["hidden"], N_CLASSES])
         print("a3 3-layer BN (50-50), one model, batch 100, best of 3: samples/s, share of GEMM, against plain")
         for label, rate in costs.items():
             print(f"{label:<26} {rate:>9,.0f} {rate * flop / 1e9 / gemm:>6.0%} {rate / plain:>7.2f}x")
@@ -171,7 +171,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     for name, shape in NETWORKS.items():
-        flop = useful_flop_per_sample(shape["hidden"])
+        flop = useful_flop_per_sample([D, *shape["hidden"], N_CLASSES])
         reference = torch_samples_per_s(shape, data, epochs=3)
         for n_models in (1, args.stack):
             rate = numpy_samples_per_s(shape, n_models, data, epochs=3 if n_models == 1 else 1)

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import results
-from .atomic import is_partial
-from .latex import BUILD_PREFIX
+from dd2424.pdf.latex import BUILD_PREFIX
+from dd2424.pipeline import results, training
+from dd2424.util import damaged
+from dd2424.util.atomic import is_partial
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
@@ -64,12 +65,12 @@ def _tex(path):
 
 
 def _reader(read):
-    """A check from one of dd2424.results' readers, which raise CorruptResult."""
+    """A check from one of dd2424.pipeline.results' readers, which raise CorruptResult."""
 
     def check(path):
         try:
             read(path)
-        except results.CorruptResult as e:
+        except damaged.CorruptResult as e:
             return e.problem
 
     return check
@@ -78,11 +79,11 @@ def _reader(read):
 BY_NAME = {
     "metrics.json": _reader(results.read_metrics),
     "history.csv": _reader(results.read_history),
-    "model.npz": _reader(results.load_model),
+    "model.npz": _reader(training.load_model),
     "predictions.npz": _reader(results.load_predictions),
 }
 BY_SUFFIX = {
-    ".npy": results.npy_problem,
+    ".npy": damaged.npy_problem,
     ".json": _json,
     ".csv": _csv,
     ".png": _png,
@@ -107,7 +108,7 @@ def run_problems(run_dir):
         metrics = results.read_metrics(run_dir / "metrics.json")
         history = results.read_history(run_dir / "history.csv")
         y_true, y_pred, _ = results.load_predictions(run_dir / "predictions.npz")
-    except (results.CorruptResult, OSError):
+    except (damaged.CorruptResult, OSError):
         return []  # named file by file already
     found = []
     last = history.iloc[-1]

@@ -6,11 +6,11 @@ import json
 import os
 import re
 
-from dd2424 import experiments as ex
-from dd2424 import search
-from dd2424 import sourcecode
-from dd2424.reports import value_limits
-from dd2424.scorecard import DISPLAY_ONLY, setting_overrides
+from dd2424.pipeline import experiments as ex
+from dd2424.pipeline import search
+from dd2424.util import sourcecode
+from dd2424.pipeline.reports import value_limits
+from dd2424.pipeline.scorecard import DISPLAY_ONLY, setting_overrides
 
 REPORTS = list(config["reports"])
 ASSIGNMENTS = list(config["assignments"])
@@ -61,7 +61,7 @@ def coarse_search_table(wildcards):
 
 def coarse_ranges(wildcards):
     """The bounds of the stage refined, when the config holds them: a random search's ranges, a grid's
-    (dd2424.search.grid_bounds); None for a refine, whose range.json holds its own (coarse_range_file)."""
+    (dd2424.pipeline.search.grid_bounds); None for a refine, whose range.json holds its own (coarse_range_file)."""
     source = experiments_of(wildcards.report)[coarse_experiment(wildcards)]
     if "random" in source:
         return source["random"]["sample"]
@@ -302,7 +302,7 @@ def assignment_outputs(assignment):
 
 def code(script):
     """What a job depends on in code, as a param: the content of its script and of every package module
-    it imports (dd2424.sourcecode).  Only a change of content reruns a job; a touch, a branch switched and
+    it imports (dd2424.util.sourcecode).  Only a change of content reruns a job; a touch, a branch switched and
     back or a checkout at another path reruns nothing (the profiles leave out Snakemake's own, time-based,
     code trigger)."""
     return sourcecode.digest(f"{workflow.basedir}/workflow/scripts/{script}", f"{workflow.basedir}/src/dd2424")

@@ -1,5 +1,5 @@
-from dd2424.data import fetch
-from dd2424.logs import LineLog
+from dd2424.data.cifar import fetch
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     url = snakemake.config["data"]["url"]

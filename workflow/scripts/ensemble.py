@@ -1,5 +1,5 @@
-from dd2424.ensemble import ensemble_table, write_table
-from dd2424.logs import LineLog
+from dd2424.pipeline.ensemble import ensemble_table, write_table
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     over = snakemake.params.over

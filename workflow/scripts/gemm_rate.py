@@ -1,13 +1,13 @@
-from dd2424.blas import use_threads
+from dd2424.util.blas import use_threads
 
 # One BLAS thread per declared Snakemake thread, set before numpy loads.
 use_threads(snakemake.threads)
 
 import json
 
-from dd2424 import atomic
-from dd2424.arithmetic import GEMM_N, gemm_gflops
-from dd2424.logs import LineLog
+from dd2424.nn.arithmetic import GEMM_N, gemm_gflops
+from dd2424.util import atomic
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     rate = gemm_gflops()

@@ -1,7 +1,7 @@
-from dd2424 import atomic
-from dd2424.gradcheck import check_all
-from dd2424.logs import LineLog
-from dd2424.orphan import stop_when_orphaned
+from dd2424.pipeline.gradcheck import check_all
+from dd2424.util import atomic
+from dd2424.util.logs import LineLog
+from dd2424.util.orphan import stop_when_orphaned
 
 with LineLog(snakemake.log[0]) as log:
     stop_when_orphaned(log)  # a job whose Snakemake was killed stops

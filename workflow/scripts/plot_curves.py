@@ -1,8 +1,8 @@
 from collections import defaultdict
 
-from dd2424.logs import LineLog
-from dd2424.plots import training_curves
-from dd2424.results import read_history
+from dd2424.pdf.plots import training_curves
+from dd2424.pipeline.results import read_history
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     histories = defaultdict(list)

@@ -1,6 +1,6 @@
-from dd2424.logs import LineLog
-from dd2424.plots import true_class_histograms
-from dd2424.results import load_predictions
+from dd2424.pdf.plots import true_class_histograms
+from dd2424.pipeline.results import load_predictions
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     predictions = {}

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dd2424 import schedules
-from dd2424.logs import LineLog
-from dd2424.plots import learning_rates
+from dd2424.nn import schedules
+from dd2424.pdf.plots import learning_rates
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     curves = {}

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from dd2424.logs import LineLog
-from dd2424.plots import search_scatter
+from dd2424.pdf.plots import search_scatter
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     tables = {}

@@ -1,9 +1,9 @@
 import json
 from pathlib import Path
 
-from dd2424.logs import LineLog
-from dd2424.plots import weight_images
-from dd2424.results import load_model
+from dd2424.pdf.plots import weight_images
+from dd2424.pipeline.training import load_model
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     labels = json.loads(Path(snakemake.input.meta).read_text(encoding="utf-8"))["label_names"]

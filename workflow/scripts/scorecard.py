@@ -1,7 +1,7 @@
 import pandas as pd
 
-from dd2424.logs import LineLog
-from dd2424.scorecard import published_entries, scorecard, totals, write_scorecard
+from dd2424.pipeline.scorecard import published_entries, scorecard, totals, write_scorecard
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     config = snakemake.params.config

@@ -2,9 +2,9 @@ import json
 
 import pandas as pd
 
-from dd2424 import atomic
-from dd2424.logs import LineLog
-from dd2424.search import refine_ranges, refine_rule
+from dd2424.pipeline.search import refine_ranges, refine_rule
+from dd2424.util import atomic
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     refine = snakemake.params.refine

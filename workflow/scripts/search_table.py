@@ -1,9 +1,9 @@
 import json
 
-from dd2424 import atomic
-from dd2424.logs import LineLog
-from dd2424.search import ranked
-from dd2424.summary import from_metrics
+from dd2424.pipeline.search import ranked
+from dd2424.pipeline.summary import from_metrics
+from dd2424.util import atomic
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     metric = snakemake.params.metric

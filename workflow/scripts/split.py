@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from dd2424.data import make_split
-from dd2424.logs import LineLog
-from dd2424.orphan import stop_when_orphaned
+from dd2424.data.cifar import make_split
+from dd2424.util.logs import LineLog
+from dd2424.util.orphan import stop_when_orphaned
 
 with LineLog(snakemake.log[0]) as log:
     stop_when_orphaned(log)  # a job whose Snakemake was killed stops

@@ -1,8 +1,8 @@
 import pandas as pd
 
-from dd2424 import atomic
-from dd2424.logs import LineLog
-from dd2424.summary import from_metrics
+from dd2424.pipeline.summary import from_metrics
+from dd2424.util import atomic
+from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:
     if "metrics" in snakemake.input.keys():

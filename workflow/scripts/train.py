@@ -1,14 +1,14 @@
-from dd2424.blas import use_threads
+from dd2424.util.blas import use_threads
 
 # One BLAS thread per declared Snakemake thread, set before numpy loads.
 use_threads(snakemake.threads)
 
 from pathlib import Path
 
-from dd2424.experiments import resolve
-from dd2424.logs import LineLog
-from dd2424.orphan import stop_when_orphaned
-from dd2424.run import train_stack
+from dd2424.pipeline.experiments import resolve
+from dd2424.pipeline.training import train_stack
+from dd2424.util.logs import LineLog
+from dd2424.util.orphan import stop_when_orphaned
 
 outs = [
     dict(zip(("model", "history", "predictions", "metrics"), files))

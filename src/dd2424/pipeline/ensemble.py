@@ -21,7 +21,8 @@ left out of the vote and counted.
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from dd2424.util import atomic
+
 from .results import load_probabilities
 
 # The columns of results/<report>/<experiment>/ensemble.csv, one row per ensemble.

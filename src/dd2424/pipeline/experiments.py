@@ -1,7 +1,7 @@
 """From the config to flat run specs, and from earlier results to derived ones.
 
 An experiment (under ``experiments.<name>`` of a report file, loaded into
-``config["reports"][<report>]`` by ``dd2424.reports``) is one of:
+``config["reports"][<report>]`` by ``dd2424.pipeline.reports``) is one of:
 
 - ``runs``: named runs, each a set of overrides of the defaults;
 - ``grid``: the cartesian product of value lists, one run per point;
@@ -9,7 +9,7 @@ An experiment (under ``experiments.<name>`` of a report file, loaded into
 - ``refine``: like ``random``, but the ranges are computed by the workflow
   from the best points of an earlier search (``refine.from``: a grid, a
   random search or another refine, so that stages chain coarse to fine;
-  the rules are ``dd2424.search``'s);
+  the rules are ``dd2424.pipeline.search``'s);
 
 and any of them may take ``best_of``: keys copied from the best point of an
 earlier search.  A run spec is flat: one value per hyper-parameter, so that
@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dd2424.nn.trainer import IDENTITY, STACKABLE
+
 from .summary import hidden_from_label
-from .trainer import IDENTITY, STACKABLE
 
 SEARCH_KINDS = ("grid", "random", "refine")
 

@@ -1,7 +1,7 @@
 """Reports as data: one YAML file per report, loaded into ``config["reports"]``.
 
 A report file holds what a reader of one DD2424 report would check: its
-experiments (in the experiment format of ``dd2424.experiments``), the
+experiments (in the experiment format of ``dd2424.pipeline.experiments``), the
 settings it leaves unstated, the numbers it publishes and short prose for
 the PDF.  ``config.yaml`` names the files (``report_files``: a label per
 path or glob) and may adjust any of them (``overrides``: a partial report

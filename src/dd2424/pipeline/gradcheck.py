@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import load_split
-from .run import build_network
+from dd2424.data.cifar import load_split
+
 from .summary import hidden_label
+from .training import build_network
 
 
 def relative_error(g_a, g_n, eps):

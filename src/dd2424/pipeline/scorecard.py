@@ -1,7 +1,7 @@
 """The reproduction scorecard: every number the reports publish, against ours.
 
 The published numbers live with their report (``published`` in its file,
-see ``dd2424.reports``); this module finds our value for each entry in the
+see ``dd2424.pipeline.reports``); this module finds our value for each entry in the
 results (summary table, search tables, gradient checks), and gives each a
 verdict against a stated tolerance and, for a miss, the known causes the
 config and the results name.
@@ -13,14 +13,15 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from dd2424.util import atomic
+
 from .search import rank_metric
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
 # best_val_accuracy: the best validation accuracy evaluated during training (a run, or a search ranked by it).
-# An ensemble's test accuracy, and its column of ensemble.csv (dd2424.ensemble): target <experiment>/<run>
+# An ensemble's test accuracy, and its column of ensemble.csv (dd2424.pipeline.ensemble): target <experiment>/<run>
 # (over seeds) or <experiment> (over runs, the mean over the seeds' ensembles).  Not imported from there:
 # the scorecard's code is then not the prediction reader's (nor the model's it imports).
 ENSEMBLE_COLUMNS = {"ensemble_hard_accuracy": "hard_accuracy", "ensemble_soft_accuracy": "soft_accuracy"}
@@ -219,7 +220,7 @@ def scorecard(entries, config, summary, searches, gradchecks, ensembles=None):
     """One row per published number: ours, the difference, the verdict, the known causes of a miss.
 
     ``entries`` from ``published_entries``, whose targets the workflow has
-    checked (``dd2424.reports.check_published``) before any job ran.
+    checked (``dd2424.pipeline.reports.check_published``) before any job ran.
     """
     rows = []
     for entry in entries:

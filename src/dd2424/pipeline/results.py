@@ -7,25 +7,14 @@ file's path and the one command that trains it again.
 """
 
 import json
-import math
-import os
 import zipfile
 
 import numpy as np
 import pandas as pd
 
-from .model import Network
+from dd2424.util.damaged import CorruptResult
 
 HISTORY_COLUMNS = ["update", "epoch", "eta", "val_loss", "val_cost", "val_accuracy"]
-
-
-class CorruptResult(ValueError):
-    def __init__(self, path, problem, redo="Train it again"):
-        self.path, self.problem = str(path), problem
-        super().__init__(
-            f"{path} is damaged: {problem}. {redo} with `snakemake -j1 --force {path}` "
-            "(or delete it and rerun snakemake)"
-        )
 
 
 def read_metrics(path):
@@ -57,13 +46,6 @@ def read_history(path):
     return history
 
 
-def load_model(path):
-    try:
-        return Network.load(path)
-    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
-        raise CorruptResult(path, f"not a readable model file ({type(e).__name__}: {e})") from None
-
-
 def load_predictions(path):
     try:
         with np.load(path) as f:
@@ -90,34 +72,3 @@ def load_probabilities(path):
     if probabilities.ndim != 2 or len(probabilities) != len(y_true):
         raise CorruptResult(path, f"its probabilities have shape {probabilities.shape} for {len(y_true)} images")
     return y_true, probabilities
-
-
-def npy_problem(path):
-    """None if the .npy file at ``path`` holds all the bytes its header promises, else what is wrong.
-
-    Reads the header only, so it is as cheap as memory-mapping the file,
-    whose failure on a file cut short (``mmap length is greater than file
-    size``) would name no file.
-    """
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        try:
-            version = np.lib.format.read_magic(f)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            )
-            shape, _, dtype = read_header(f)
-        except (ValueError, OSError, EOFError) as e:
-            return f"not a readable .npy array ({e})"
-        expected = f.tell() + math.prod(shape) * dtype.itemsize
-    if not dtype.hasobject and size < expected:
-        return f"cut short: {size:,} of the {expected:,} bytes its header promises for {dtype} {shape}"
-    return None
-
-
-def load_array(path, mmap_mode=None):
-    """np.load of a workflow array, refusing a damaged file by name with the command that rebuilds it."""
-    problem = npy_problem(path)
-    if problem:
-        raise CorruptResult(path, problem, redo="Build it again")
-    return np.load(path, mmap_mode=mmap_mode)

@@ -14,18 +14,21 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from . import atomic, latex, texescape
-from .arithmetic import useful_flop_per_sample
-from .scorecard import TOLERANCES, by_experiment, kind_of, published_entries, read_scorecard, totals
+from dd2424.data.cifar import N_CLASSES, D
+from dd2424.nn.arithmetic import useful_flop_per_sample
+from dd2424.pipeline.scorecard import TOLERANCES, by_experiment, kind_of, published_entries, read_scorecard, totals
+from dd2424.pipeline.summary import hidden_from_label
+from dd2424.util import atomic
+
+from . import latex, texescape
 from .sections import parts_context
-from .summary import hidden_from_label
 
 # The Debian packages the PDF needs; the Makefile installs the same list.
 TEX_PACKAGES = Path(__file__).with_name("tex-packages.txt").read_text(encoding="utf-8").strip()
 
 
 def tex(value):
-    """Any text as LaTeX (dd2424.texescape): specials escaped, Greek and maths as symbols, '±' as $\\pm$.
+    """Any text as LaTeX (dd2424.pdf.texescape): specials escaped, Greek and maths as symbols, '±' as $\\pm$.
 
     A character no font here can show becomes a boxed placeholder that
     LaTeX reports in its log; it is reported here too, as a warning.
@@ -212,7 +215,8 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
     parts = []
     for part, models in summary.groupby("report", sort=False):
         flop = sum(
-            m.updates * m.n_batch * useful_flop_per_sample(hidden_from_label(m.hidden)) for m in models.itertuples()
+            m.updates * m.n_batch * useful_flop_per_sample([D, *hidden_from_label(m.hidden), N_CLASSES])
+            for m in models.itertuples()
         )
         seconds = sum(b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/"))
         parts.append((part, len(models), flop, seconds))

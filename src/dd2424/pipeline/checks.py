@@ -4,12 +4,13 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
-from .data import has_validation, split_problem
+from dd2424.data.cifar import has_validation, split_problem
+from dd2424.nn.schedules import cyclic_length, resolve_n_s
+from dd2424.nn.trainer import STACKABLE
+
 from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
 from .reports import check_published, split_origin
-from .schedules import cyclic_length, resolve_n_s
 from .search import RULE_DEFAULTS, RULE_PARAMETERS
-from .trainer import STACKABLE
 
 
 class ConfigError(ValueError):

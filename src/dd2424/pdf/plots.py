@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import atomic  # noqa: E402
+from dd2424.util import atomic  # noqa: E402
 
 DPI = 150
 COLOURS = {"train": "tab:blue", "val": "tab:orange"}
@@ -145,7 +145,7 @@ VERDICT_MARKERS = {"reproduced": "o", "missed": "x"}
 def scorecard_figure(rows, out):
     """Ours against published, one marker per number: colour by report, marker by verdict, a panel per kind.
 
-    ``rows`` are the scorecard's (``dd2424.scorecard``); numbers we have no
+    ``rows`` are the scorecard's (``dd2424.pipeline.scorecard``); numbers we have no
     value for are left out (the table lists them).
     """
     kinds = [p for p in SCORECARD_PANELS if any(r["kind"] == p[0] and r["ours"] for r in rows)]

@@ -11,14 +11,13 @@ import time
 
 import numpy as np
 
-from .data import N_CLASSES, D
-
 # The side of the square product that measures the GEMM rate.
 GEMM_N = 2048
 
 
-def useful_flop_per_sample(hidden):
-    sizes = [D, *hidden, N_CLASSES]
+def useful_flop_per_sample(sizes):
+    """Flop per trained sample of a network of layer sizes [d, h_1, ..., K] (the first layer's input needs no
+    gradient)."""
     flop = 0
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         products = 3 if i > 1 else 2  # the data need no input gradient

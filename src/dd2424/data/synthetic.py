@@ -3,7 +3,7 @@
 Each class has its own mean image plus noise, so that a linear classifier
 learns it well above chance in a few epochs.
 
-    python -m dd2424.synthetic OUT.tar.gz [--per-batch N]
+    python -m dd2424.data.synthetic OUT.tar.gz [--per-batch N]
 """
 
 import argparse

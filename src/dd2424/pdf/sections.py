@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .experiments import builds_ensemble, experiment_kind, refine_chain, searched_keys
-from .scorecard import ENSEMBLE_ACCURACIES, kind_of, point_matches
-from .search import refine_rule
-from .summary import HYPER, aggregate, mean_std
+from dd2424.pipeline.experiments import builds_ensemble, experiment_kind, refine_chain, searched_keys
+from dd2424.pipeline.scorecard import ENSEMBLE_ACCURACIES, kind_of, point_matches
+from dd2424.pipeline.search import refine_rule
+from dd2424.pipeline.summary import HYPER, aggregate, mean_std
 
 CHANCE = 0.1
 # The hyper-parameters a settings line or a table may show: the run spec's, as summary.csv has them.
@@ -242,7 +242,7 @@ def search_context(config, report_id, exp, name, table, entries, ranges=None):
 
 def refined_from(experiments, name):
     """How a refined search's range was derived: the stage it refines, that stage's kind and ranking, the
-    rule with its parameters (``dd2424.search.refine_rule``), and the chain of stages, coarse to fine."""
+    rule with its parameters (``dd2424.pipeline.search.refine_rule``), and the chain of stages, coarse to fine."""
     source = experiments[experiments[name]["refine"]["from"]]
     return {
         "from": experiments[name]["refine"]["from"],

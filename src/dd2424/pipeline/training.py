@@ -7,13 +7,17 @@ one (a headline run); each model writes its own four files.
 import ctypes
 import json
 import math
+import zipfile
 
 import numpy as np
 import pandas as pd
 
-from . import atomic, data, trainer
-from .data import N_CLASSES
-from .model import Network
+from dd2424.data import cifar as data
+from dd2424.data.cifar import N_CLASSES
+from dd2424.nn import trainer
+from dd2424.nn.model import Network
+from dd2424.util import atomic
+from dd2424.util.damaged import CorruptResult
 
 # mallopt parameters (malloc.h)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -114,7 +118,7 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
         with atomic.written(out["history"]) as tmp:
             pd.DataFrame(history).to_csv(tmp, index=False)
         with atomic.written(out["predictions"]) as tmp:
-            # every class's probability, for the ensembles' soft vote (dd2424.ensemble): 0.4 MB raw per
+            # every class's probability, for the ensembles' soft vote (dd2424.pipeline.ensemble): 0.4 MB raw per
             # 10,000 test images, stored always so that an ensemble asked for later retrains nothing
             np.savez_compressed(
                 tmp, y_true=y_test, y_pred=predicted, p_true=p_true, probabilities=p.astype(np.float32, copy=False)
@@ -129,3 +133,10 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
 def train_run(spec, split_dir, seed, out, log=print):
     """Train one model (a stack of one)."""
     return train_stack([spec], split_dir, seed, [out], log=log)[0]
+
+
+def load_model(path):
+    try:
+        return Network.load(path)
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as e:
+        raise CorruptResult(path, f"not a readable model file ({type(e).__name__}: {e})") from None

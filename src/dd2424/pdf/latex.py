@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import atomic
+from dd2424.util import atomic
 
 # The files LaTeX and latexmk keep next to a job built in its own directory
 # (how this workflow built the report before): a truncated .aux there would

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
+from dd2424.util import atomic
+from dd2424.util.damaged import load_array
+
 from .archive import ArchiveError, archive_problem, check_archive
-from .results import load_array
 
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARCHIVE_DIR = "cifar-10-batches-py"
