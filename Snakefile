@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, update_config, validate
 
 import dd2424
-from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
+from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes
 from dd2424.util.command_line import command_line_config
 from dd2424.pipeline.reports import ReportError, load_reports, load_schema
 from dd2424.util.workarounds import quote_script_interpreter
@@ -45,6 +45,7 @@ REPORT_SCHEMA = load_schema(
     f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
 )
 try:
+    check_run_specs(config)
     config["reports"] = load_reports(config, REPORT_SCHEMA, os.getcwd(), workflow.basedir)
     check_config(config)
 except (ReportError, ConfigError) as error:

@@ -8,6 +8,7 @@ import yaml
 
 from dd2424.data.synthetic import write_archive
 from dd2424.nn.model import Network
+from dd2424.nn.spec import defaults
 from dd2424.pipeline.reports import load_reports, load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,10 +58,8 @@ def run_snakemake(workdir, *args, check=True, env=None, extra_configs=()):
 
 
 def default_spec(**overrides):
-    """A run spec: the shipped config's defaults (the one place they live) with ``overrides``."""
-    spec = dict(yaml.safe_load((ROOT / "config.yaml").read_text())["defaults"])
-    spec.update(overrides)
-    return spec
+    """A run spec: the declared defaults (the one place they live) with ``overrides``."""
+    return {**defaults(), **overrides}
 
 
 def jittered_network(rng, sizes=(12, 9, 7, 10), **options):

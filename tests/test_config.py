@@ -12,8 +12,9 @@ from conftest import REPORT_SCHEMA, ROOT, default_spec, shipped_config
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from dd2424.nn import spec
 from dd2424.pipeline import experiments as ex
-from dd2424.pipeline.checks import ConfigError, check_config, check_sizes, check_spec
+from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes, check_spec
 from dd2424.pipeline.reports import load_reports, merge
 from dd2424.pipeline.search import refine_ranges
 
@@ -29,8 +30,10 @@ def config():
 
 
 def refused(config):
-    with pytest.raises(WorkflowError) as info:
+    """The refusal of a config as the Snakefile checks it: the schema, then its run specs against the declaration."""
+    with pytest.raises((WorkflowError, ConfigError)) as info:
         validate(config, SCHEMA)
+        check_run_specs(config)
     return str(info.value)
 
 
@@ -58,7 +61,7 @@ def test_the_after_relu_gradient_checks_are_run_specs_of_the_pipelines_table(con
     checks = config["gradcheck"]["a3"]["checks"]
     after = {name: c for name, c in checks.items() if c.get("bn_position") == "after_relu"}
     assert {"two_layer_bn_after_relu", "three_layer_bn_after_relu"} <= set(after)
-    run_spec = yaml.safe_load((ROOT / SCHEMA).read_text())["$defs"]["run_spec"]["properties"]
+    run_spec = spec.keys()
     for check in after.values():
         assert check["batch_norm"] and set(check) - {"dims", "samples"} <= set(run_spec)
 
@@ -169,7 +172,8 @@ def test_an_ablation_run_keeps_its_own_value_of_a_searched_key(config, tmp_path)
     recipe = ex.resolve(ex.static_runs(config, BONUS, "recipe")["best"], ex.derivation(exp), best)
     assert recipe["dropout"] == 0.35
     # every bonus ingredient is off in the assignments' defaults
-    assert (config["defaults"]["dropout"], config["defaults"]["label_smoothing"], config["defaults"]["translate"]) == (
+    declared = spec.defaults()
+    assert (declared["dropout"], declared["label_smoothing"], declared["translate"]) == (
         0.0,
         0.0,
         0,

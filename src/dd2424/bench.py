@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from dd2424.data.cifar import N_CLASSES, D  # noqa: E402
 from dd2424.nn.arithmetic import GEMM_N, gemm_gflops, useful_flop_per_sample  # noqa: E402
+from dd2424.nn.spec import defaults  # noqa: E402
 from dd2424.nn.trainer import train  # noqa: E402
 from dd2424.pipeline.training import build_network, keep_freed_memory  # noqa: E402
 
@@ -36,29 +37,8 @@ NETWORKS = {
     "a2 2-layer": {"hidden": [50], "batch_norm": False, "init": "xavier", "bias_init": "zero"},
     "a3 3-layer BN": {"hidden": [50, 50], "batch_norm": True, "init": "he", "bias_init": "zero"},
 }
-SPEC = dict(
-    bn_alpha=0.9,
-    init_sigma=0.01,
-    loss="softmax",
-    n_batch=100,
-    schedule="constant",
-    eta=0.001,
-    epochs=1,
-    step_every=1,
-    step_factor=0.1,
-    decay=0.9,
-    eta_min=1e-5,
-    eta_max=0.1,
-    n_s=None,
-    n_s_epochs=None,
-    cycles=1,
-    evals_per_cycle=1,
-    momentum=0.0,
-    flip=False,
-    n_train=None,
-    run="bench",
-    **{"lambda": 0.01},
-)
+# The declared defaults, one epoch at a constant eta, lambda 0.01.
+SPEC = {**defaults(), "epochs": 1, "evals_per_cycle": 1, "run": "bench", "lambda": 0.01}
 
 
 def numpy_samples_per_s(shape, n_models, data, epochs):

@@ -97,7 +97,7 @@ def build(spec, n_train):
     kind = spec["schedule"]
     if kind == "cyclic":
         n_s = resolve_n_s(spec, n_train)
-        cyclic = Cyclic(spec["eta_min"], spec["eta_max"], n_s, spec.get("eta_max_decay", 1.0))
+        cyclic = Cyclic(spec["eta_min"], spec["eta_max"], n_s, spec["eta_max_decay"])
         return cyclic, cyclic_length(spec, n_train, n_s)
     total = spec["epochs"] * per_epoch
     if kind == "constant":

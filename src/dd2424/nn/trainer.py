@@ -16,25 +16,10 @@ import time
 import numpy as np
 
 from . import augment, optim, schedules
+from .spec import IDENTITY, stackable
 
-# Hyper-parameters that may differ between the models of one stack: they
-# enter a step only as one scalar per model (init_sigma: the scale of the
-# stack's one draw of initial weights).
-STACKABLE = (
-    "eta",
-    "lambda",
-    "momentum",
-    "eta_min",
-    "eta_max",
-    "eta_max_decay",
-    "decay",
-    "step_factor",
-    "dropout",
-    "label_smoothing",
-    "init_sigma",
-)
-# What names a run rather than defines it.
-IDENTITY = ("report", "assignment", "experiment", "run")
+# The keys that may differ between the models of one stack (``spec.stackable``).
+STACKABLE = stackable()
 
 
 def check_stackable(specs):
@@ -184,10 +169,10 @@ def augmentation_options(spec, X, dtype):
     normalised data: the range of each dimension over the training set X,
     read once per job (in blocks: X may be a memory map).
     """
-    options = {"translate": spec.get("translate", 0)}
-    if spec.get("noise_std"):
+    options = {"translate": spec["translate"]}
+    if spec["noise_std"]:
         options["noise_std"] = spec["noise_std"]
-    if spec.get("salt_pepper"):
+    if spec["salt_pepper"]:
         options["salt_pepper"] = spec["salt_pepper"]
         options["extremes"] = tuple(v.astype(dtype) for v in augment.value_range(X))
     return options
@@ -238,11 +223,11 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     every = evaluation_every(spec, n)
     updater = optim.build(
         [s["momentum"] for s in specs],
-        spec.get("optimizer", "sgd"),
+        spec["optimizer"],
         lam,
-        spec.get("adam_beta1", 0.9),
-        spec.get("adam_beta2", 0.999),
-        spec.get("adam_eps", 1e-8),
+        spec["adam_beta1"],
+        spec["adam_beta2"],
+        spec["adam_eps"],
     )
     history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log)
     augmentation = augmentation_options(spec, X, model.dtype)
@@ -279,7 +264,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
                 updater.step(model.params, steps, decays[t], etas[t])
                 t += 1
                 samples += len(yb)
-                if t == total and spec.get("precise_bn"):
+                if t == total and spec["precise_bn"]:
                     history.seconds += precise_statistics(model, X, log)
                 if t == total or (curves and t % every == 0):
                     freeze(history.record(t, final=t == total), t)

@@ -16,8 +16,8 @@ import pandas as pd
 
 from dd2424.data.cifar import N_CLASSES, D
 from dd2424.nn.arithmetic import useful_flop_per_sample
+from dd2424.nn.spec import hidden_from_label, keys
 from dd2424.pipeline.scorecard import TOLERANCES, by_experiment, kind_of, published_entries, read_scorecard, totals
-from dd2424.pipeline.summary import hidden_from_label
 from dd2424.util import atomic
 
 from . import latex, texescape
@@ -62,34 +62,8 @@ def num(value, digits=3):
     return f"{value:.{digits}g}"
 
 
+# The PDF's labels of the quantities; a run-spec key's is its declaration's ``symbol``.
 SYMBOLS = {
-    "lambda": r"$\lambda$",
-    "eta": r"$\eta$",
-    "eta_min": r"$\eta_\text{min}$",
-    "eta_max": r"$\eta_\text{max}$",
-    "eta_max_decay": r"$\eta_\text{max}$ decay",
-    "n_batch": r"$n_\text{batch}$",
-    "n_s": "$n_s$",
-    "n_s_epochs": r"$n_s$ (epochs)",
-    "cyclic_epochs": "epochs (cyclic)",
-    "cyclic_updates": "updates (cyclic)",
-    "momentum": r"$\rho$",
-    "adam_beta1": r"$\beta_1$",
-    "adam_beta2": r"$\beta_2$",
-    "adam_eps": r"$\epsilon$",
-    "init_sigma": r"$\sigma$",
-    "bn_alpha": r"$\alpha$",
-    "n_train": "images",
-    "dropout": "dropout",
-    "label_smoothing": "label smoothing",
-    "translate": "translation",
-    "batch_norm": "batch norm",
-    "bn_position": "batch norm placed",
-    "precise_bn": "precise batch norm",
-    "noise_std": "noise std",
-    "salt_pepper": "salt and pepper",
-    "step_every": "step every",
-    "step_factor": "step factor",
     "train_accuracy": "train acc.",
     "val_accuracy": "val.\\ acc.",
     "best_val_accuracy": "best val.\\ acc.",
@@ -102,13 +76,11 @@ SYMBOLS = {
     "ensemble_soft_accuracy": "ensemble test acc.\\ (soft vote)",
 }
 
-# bn_position's values as a settings line reads them ("batch norm after ReLU").
-BN_PLACES = {"before_relu": "before ReLU", "after_relu": "after ReLU"}
-
 
 def symbol(key):
     """A hyper-parameter's name as the assignments write it."""
-    return SYMBOLS.get(key, tex(key))
+    declared = keys().get(key, {})
+    return declared["symbol"] if "symbol" in declared else SYMBOLS.get(key, tex(key))
 
 
 def mnum(value, digits=3):
@@ -298,10 +270,12 @@ def prose(text):
 
 def setting(value, key=None):
     """A hyper-parameter's value in a table or a settings line: numbers compact, flags as yes/no."""
-    if isinstance(value, bool) or key in ("batch_norm", "precise_bn", "flip") and value in (0, 1):
+    declared = keys().get(key, {})
+    boolean = declared.get("schema", {}).get("type") == "boolean"
+    if isinstance(value, bool) or boolean and value in (0, 1):
         return "yes" if value else "no"
-    if key == "bn_position" and value in BN_PLACES:
-        return BN_PLACES[value]
+    if isinstance(value, str) and value in declared.get("labels", {}):
+        return declared["labels"][value]
     if isinstance(value, (list, tuple)):
         return tex("-".join(map(str, value)) or "none")
     if isinstance(value, (int, float)) and not isinstance(value, bool):

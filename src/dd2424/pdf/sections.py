@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dd2424.nn.spec import keys
 from dd2424.pipeline.experiments import builds_ensemble, experiment_kind, refine_chain, searched_keys
 from dd2424.pipeline.scorecard import ENSEMBLE_ACCURACIES, kind_of, point_matches
 from dd2424.pipeline.search import refine_rule
@@ -33,47 +34,39 @@ def _missing(value):
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _matches(value, wanted):
+    """Whether a spec's value (from a spec, or a table's cell) is one of ``wanted`` (a value or a list);
+    None in ``wanted`` matches a missing value."""
+    for w in wanted if isinstance(wanted, list) else [wanted]:
+        if w is None and _missing(value) or w is not None and not _missing(value) and _same(value, w):
+            return True
+    return False
+
+
+def _same(value, wanted):
+    if isinstance(wanted, bool):
+        return str(value) in ("True", "true", "1", "1.0") if wanted else str(value) in ("False", "false", "0", "0.0")
+    if isinstance(wanted, (int, float)):
+        try:
+            return float(value) == wanted
+        except (TypeError, ValueError):
+            return False
+    return str(value) == str(wanted)
+
+
 def relevant(key, spec):
-    """Whether a setting means anything for this run (no step size of a schedule it does not use)."""
-    schedule = spec.get("schedule")
+    """Whether a setting means anything for this run (no step size of a schedule it does not use), by its
+    declaration's ``shown`` rule (``run_spec.yaml``)."""
     value = spec.get(key)
     if _missing(value):
         return False
-    if key == "bn_alpha":
-        return bool(spec.get("batch_norm"))
-    if key == "bn_position":  # shown where it is not the assignments' place
-        return bool(spec.get("batch_norm")) and value != "before_relu"
-    if key == "precise_bn":
-        return bool(spec.get("batch_norm")) and bool(value)
-    if key == "init_sigma":
-        return spec.get("init") == "normal" or spec.get("bias_init") == "normal"
-    if key == "eta":
-        return schedule != "cyclic"
-    if key in ("step_every", "step_factor"):
-        return schedule == "step"
-    if key == "decay":
-        return schedule == "exp"
-    if key in ("eta_min", "eta_max", "cyclic_epochs", "cyclic_updates"):
-        return schedule == "cyclic"
-    if key == "cycles":  # a length in epochs or updates replaces it
-        return schedule == "cyclic" and all(_missing(spec.get(k)) for k in ("cyclic_epochs", "cyclic_updates"))
-    if key == "eta_max_decay":  # shown only when it shrinks the cycles
-        return schedule == "cyclic" and value != 1
-    if key in ("n_s", "n_s_epochs"):
-        return schedule == "cyclic"
-    if key == "epochs":
-        return schedule != "cyclic"
-    if key == "optimizer":
-        return value != "sgd"
-    if key in ("adam_beta1", "adam_beta2", "adam_eps"):
-        return spec.get("optimizer") == "adam"
-    if key == "momentum" and spec.get("optimizer") == "adam":
-        return False  # Adam has no use for it
-    if key in ("momentum", "translate", "dropout", "label_smoothing", "noise_std", "salt_pepper"):
-        return value != 0
-    if key == "flip":
-        return bool(value)
-    return True
+    shown = keys().get(key, {}).get("shown", {})
+    if _matches(value, shown.get("hide", [])):
+        return False
+    if not all(_matches(spec.get(k), v) for k, v in shown.get("when", {}).items()):
+        return False
+    any_of = shown.get("when_any")
+    return not any_of or any(all(_matches(spec.get(k), v) for k, v in c.items()) for c in any_of)
 
 
 def ignored_keys(keys, spec, specs):

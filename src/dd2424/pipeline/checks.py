@@ -4,9 +4,11 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
+import jsonschema
+
 from dd2424.data.cifar import has_validation, split_problem
 from dd2424.nn.schedules import cyclic_length, resolve_n_s
-from dd2424.nn.trainer import STACKABLE
+from dd2424.nn.spec import json_schema, stackable
 
 from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
 from .reports import check_published, split_origin
@@ -15,6 +17,21 @@ from .search import RULE_DEFAULTS, RULE_PARAMETERS
 
 class ConfigError(ValueError):
     """A config the schema accepts but the workflow cannot run; names the key's path."""
+
+
+def check_run_specs(config):
+    """The run specs of the config itself (``defaults``, each assignment's ``defaults``) against the
+    declaration (``dd2424.nn.spec``): every problem at once, a line each with its key path."""
+    validator = jsonschema.Draft202012Validator(json_schema())
+    problems = []
+    places = [("defaults", config.get("defaults") or {})]
+    places += [(f"assignments.{a}.defaults", part.get("defaults") or {}) for a, part in config["assignments"].items()]
+    for where, run_spec in places:
+        for error in sorted(validator.iter_errors(run_spec), key=lambda e: list(map(str, e.path))):
+            path = ".".join([where, *map(str, error.path)])
+            problems.append(f"{path}: {error.message}")
+    if problems:
+        raise ConfigError("the config's run specs:\n  " + "\n  ".join(problems))
 
 
 def check_config(config):
@@ -178,7 +195,7 @@ def check_spec(spec, train_images=None):
         if not hidden:
             problems.append("batch_norm is true but hidden is []: there is no hidden layer to normalise")
     else:
-        if spec.get("bn_position", "before_relu") != "before_relu":
+        if spec["bn_position"] != "before_relu":
             problems.append(
                 f"bn_position is {spec['bn_position']} but batch_norm is false: there is no batch norm to place"
             )
@@ -200,7 +217,7 @@ def check_spec(spec, train_images=None):
         )
     if spec.get("dropout") and not hidden:
         problems.append(f"dropout is {spec['dropout']} but hidden is []: there is no hidden unit to drop")
-    if spec.get("eta_max_decay", 1) != 1 and spec.get("schedule") != "cyclic":
+    if spec["eta_max_decay"] != 1 and spec.get("schedule") != "cyclic":
         problems.append(
             f"eta_max_decay is {spec['eta_max_decay']} with schedule {spec.get('schedule')}: it shrinks the cycles "
             "of a cyclic schedule only; set schedule to cyclic or eta_max_decay to 1"
@@ -280,11 +297,11 @@ def _check_refine(experiments, name, where, rid):
 
 
 def _check_stackable_keys(where, sample, what="a random search"):
-    unstackable = [k for k in sample if k not in STACKABLE]
+    unstackable = [k for k in sample if k not in stackable()]
     if unstackable:
         raise ConfigError(
             f"{where} samples {unstackable}: {what} samples only per-model scalars "
-            f"({', '.join(STACKABLE)}); search other keys with a grid"
+            f"({', '.join(stackable())}); search other keys with a grid"
             + ("" if what == "a random search" else " that nothing refines")
         )
 

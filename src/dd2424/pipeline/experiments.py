@@ -23,9 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dd2424.nn.trainer import IDENTITY, STACKABLE
-
-from .summary import hidden_from_label
+from dd2424.nn.spec import IDENTITY, defaults, hidden_from_label, stackable
 
 SEARCH_KINDS = ("grid", "random", "refine")
 
@@ -79,7 +77,9 @@ def builds_ensemble(config, exp):
 
 
 def _base(config, report, exp):
-    spec = dict(config["defaults"])
+    # the declared defaults, the config's own defaults, the assignment's, the experiment's base
+    spec = defaults()
+    spec.update(config.get("defaults") or {})
     spec.update(config["assignments"][config["reports"][report]["assignment"]].get("defaults", {}))
     spec.update(exp.get("base", {}))
     return spec
@@ -179,7 +179,7 @@ def resolve(spec, derived_by, derived_path=None):
 
 def _shape_of(spec):
     """What models of one stack must share: everything but the per-model scalars."""
-    return json.dumps({k: v for k, v in spec.items() if k not in STACKABLE + IDENTITY}, sort_keys=True)
+    return json.dumps({k: v for k, v in spec.items() if k not in stackable() + IDENTITY}, sort_keys=True)
 
 
 def stacks(specs, chunk_size=None):
@@ -199,7 +199,7 @@ def training_jobs(config, runs):
     """Every training job: a search stage's points in stacks (first seed), headline runs one job per seed.
 
     The runs of a headline experiment that differ only in per-model scalars
-    (``STACKABLE``: the four (eta, lambda) runs of a table, say) train as one
+    (``spec.stackable``: the four (eta, lambda) runs of a table, say) train as one
     stack per seed: they would see the same shuffle one by one, and as a
     stack they share each mini-batch's reading and each evaluation's pass
     over the data.  ``stack: false`` on an experiment trains each run alone.

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from dd2424.data.cifar import load_split
+from dd2424.nn.spec import defaults, hidden_label
 
-from .summary import hidden_label
 from .training import build_network
 
 
@@ -96,12 +96,12 @@ def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
 
 def run_check(check, X, y):
     """Build the float64 network a check spec describes on the first dims/samples of X, y."""
+    check = {**defaults(), **check}
     dims, samples = check["dims"], check["samples"]
     Xs = np.asarray(X[:samples, :dims], dtype=np.float64)
     ys = np.asarray(y[:samples])
     rng = np.random.default_rng(check.get("seed", 0))
-    # bn_alpha only shapes the moving averages, which a training-mode check never reads.
-    net = build_network({"bn_alpha": 0.9, **check}, dims, rng, dtype=np.float64)
+    net = build_network(check, dims, rng, dtype=np.float64)
     rows = check_network(
         net, Xs, ys, check["lambda"], h=check["h"], eps=check["eps"], max_entries=check.get("max_entries"), rng=rng
     )
@@ -114,9 +114,9 @@ def run_check(check, X, y):
                 "samples": samples,
                 "hidden": hidden_label(check["hidden"]),
                 "batch_norm": check["batch_norm"],
-                "bn_position": check.get("bn_position", "before_relu"),
-                "dropout": check.get("dropout", 0.0),
-                "label_smoothing": check.get("label_smoothing", 0.0),
+                "bn_position": check["bn_position"],
+                "dropout": check["dropout"],
+                "label_smoothing": check["label_smoothing"],
                 "lambda": check["lambda"],
             }
         )

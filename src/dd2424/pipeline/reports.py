@@ -20,6 +20,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from dd2424.nn.spec import json_schema
+
 from .scorecard import ENSEMBLE_ACCURACIES, QUANTITIES, point_matches
 
 # Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
@@ -101,7 +103,8 @@ def load_schema(report_schema_path, config_schema_path):
     """
     report_schema = read_yaml(report_schema_path)
     shared = read_yaml(config_schema_path)["$defs"]
-    run_spec = shared["run_spec"]
+    # the run spec as declared (the config schema holds a placeholder)
+    run_spec = shared["run_spec"] = json_schema()
     grid = {
         "type": "object",
         "minProperties": 1,

@@ -3,49 +3,13 @@
 import numpy as np
 import pandas as pd
 
+from dd2424.nn.spec import hidden_label, summary_columns
+
 from .results import read_metrics
 
 ID = ["assignment", "report", "experiment", "run", "seed"]
-HYPER = [
-    "split",
-    "n_train",
-    "hidden",
-    "batch_norm",
-    "bn_position",
-    "bn_alpha",
-    "precise_bn",
-    "init",
-    "init_sigma",
-    "bias_init",
-    "loss",
-    "lambda",
-    "n_batch",
-    "schedule",
-    "eta",
-    "epochs",
-    "step_every",
-    "step_factor",
-    "decay",
-    "eta_min",
-    "eta_max",
-    "n_s",
-    "n_s_epochs",
-    "cycles",
-    "eta_max_decay",
-    "cyclic_epochs",
-    "cyclic_updates",
-    "momentum",
-    "optimizer",
-    "adam_beta1",
-    "adam_beta2",
-    "adam_eps",
-    "flip",
-    "noise_std",
-    "salt_pepper",
-    "translate",
-    "dropout",
-    "label_smoothing",
-]
+# The run-spec keys summary.csv has a column for (``run_spec.yaml``: summary).
+HYPER = summary_columns()
 RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accuracy", "loss", "cost")] + [
     # during training (runs with curves, searches ranked by it): empty for a search point's final figures alone
     "best_val_accuracy",
@@ -61,18 +25,6 @@ RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accurac
     "samples_per_s",
     "stack_size",
 ]
-
-
-def hidden_label(hidden):
-    """The hidden-layer sizes as one table cell: [50, 30] -> '50-30', [] -> 'none'."""
-    return "-".join(map(str, hidden)) or "none"
-
-
-def hidden_from_label(label):
-    """The inverse of ``hidden_label`` (a search's best point read back from its table)."""
-    if isinstance(label, list):
-        return label
-    return [] if label in ("none", "", None) else [int(v) for v in str(label).split("-")]
 
 
 def from_metrics(paths):

@@ -40,9 +40,9 @@ def build_network(specs, n_inputs, rng, dtype=np.float32):
         dtype=dtype,
         rng=rng,
         n_models=len(specs),
-        dropout=[s.get("dropout", 0.0) for s in specs],
-        label_smoothing=[s.get("label_smoothing", 0.0) for s in specs],
-        bn_position=spec.get("bn_position", "before_relu"),
+        dropout=[s["dropout"] for s in specs],
+        label_smoothing=[s["label_smoothing"] for s in specs],
+        bn_position=spec["bn_position"],
     )
 
 
@@ -80,7 +80,7 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
     keep_freed_memory()
     rng = np.random.default_rng(seed)
     spec = specs[0]
-    train_set = data.load_split(split_dir, "train", spec.get("n_train"))
+    train_set = data.load_split(split_dir, "train", spec["n_train"])
     val_set = data.load_split(split_dir, "val")
     X_test, y_test = data.load_split(split_dir, "test")
     net = build_network(specs, train_set[0].shape[1], rng)
