@@ -316,7 +316,7 @@ def test_the_runs_section_renders_the_ensembles_table_with_the_published_value_b
 
 
 def test_the_scorecards_ensemble_columns_are_columns_of_the_ensemble_table():
-    from dd2424.pipeline.scorecard import ENSEMBLE_COLUMNS
+    from dd2424.pipeline.quantities import ENSEMBLE_COLUMNS
 
     assert set(ENSEMBLE_COLUMNS.values()) <= set(ensemble.COLUMNS)
 

@@ -64,8 +64,8 @@ rule split:
     input:
         batches=rules.extract.output.batches,
     output:
-        arrays=split_files("{split}"),
-        stats="results/data/{split}/stats.json",
+        arrays=paths.split_arrays("{split}"),
+        stats=paths.split_stats("{split}"),
     log:
         "logs/data/split_{split}.log",
     benchmark:

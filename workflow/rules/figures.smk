@@ -3,10 +3,10 @@
 
 rule curves:
     input:
-        histories=lambda wc: run_outputs(wc.report, wc.experiment, "history.csv"),
+        histories=experiment_outputs("history.csv"),
     output:
         figure=report(
-            "results/{report}/figures/{experiment}_curves.png",
+            paths.figure("{report}", "{experiment}", "curves"),
             caption="../../report/captions/curves.rst",
             category="{report}",
             subcategory="training curves",
@@ -29,7 +29,7 @@ rule weights:
         meta=rules.extract.output.meta,
     output:
         figure=report(
-            "results/{report}/figures/{experiment}_weights.png",
+            paths.figure("{report}", "{experiment}", "weights"),
             caption="../../report/captions/weights.rst",
             category="{report}",
             subcategory="weights",
@@ -50,7 +50,7 @@ rule histograms:
         predictions=first_seed_outputs("predictions.npz"),
     output:
         figure=report(
-            "results/{report}/figures/{experiment}_histograms.png",
+            paths.figure("{report}", "{experiment}", "histograms"),
             caption="../../report/captions/histograms.rst",
             category="{report}",
             subcategory="true-class probabilities",
@@ -71,7 +71,7 @@ rule schedule_figure:
         metrics=first_seed_outputs("metrics.json"),
     output:
         figure=report(
-            "results/{report}/figures/{experiment}_schedule.png",
+            paths.figure("{report}", "{experiment}", "schedule"),
             caption="../../report/captions/schedule.rst",
             category="{report}",
             subcategory="learning rates",
@@ -91,7 +91,7 @@ rule search_figure:
         tables=search_stage_tables,
     output:
         figure=report(
-            "results/{report}/figures/{experiment}_search.png",
+            paths.figure("{report}", "{experiment}", "search"),
             caption="../../report/captions/search.rst",
             category="{report}",
             subcategory="searches",
@@ -102,7 +102,7 @@ rule search_figure:
         code=code("plot_search.py"),
         stages=lambda wc: search_stages(wc.report, wc.experiment),
         metrics=lambda wc: search_stage_metrics(wc.report, wc.experiment),
-        searched=lambda wc: searched_keys(wc.report, wc.experiment),
+        searched=lambda wc: ex.searched_keys(config, wc.report, wc.experiment),
     message:
         "Plotting validation accuracy against the searched values of {wildcards.report}/{wildcards.experiment}"
     script:

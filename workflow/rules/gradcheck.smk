@@ -5,7 +5,7 @@ rule gradcheck:
     input:
         split=gradcheck_split,
     output:
-        table=gradcheck_table("{assignment}"),
+        table=paths.gradcheck_table("{assignment}"),
     log:
         "logs/gradcheck/{assignment}.log",
     benchmark:

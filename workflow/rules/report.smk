@@ -17,7 +17,7 @@ rule scorecard:
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
         ensemble=list(REPORT_FILES["ensemble"].values()),
     output:
-        table="results/report/scorecard.csv",
+        table=paths.pdf_file("scorecard.csv"),
     log:
         "logs/report/scorecard.log",
     params:
@@ -27,7 +27,7 @@ rule scorecard:
         ensembles=list(REPORT_FILES["ensemble"]),
         # the published numbers are the reports' (config["reports"], loaded from their files): editing
         # them reruns this and the PDF, no training
-        config=scorecard_config(),
+        config=projections.scorecard_config(config, IN_ALL),
     message:
         "Scoring every published number of the reports against ours"
     script:
@@ -39,7 +39,7 @@ rule scorecard_figure:
         table=rules.scorecard.output.table,
     output:
         figure=report(
-            "results/report/scorecard.png",
+            paths.pdf_file("scorecard.png"),
             caption="../../report/captions/scorecard.rst",
             category="report",
         ),
@@ -57,7 +57,7 @@ rule scorecard_figure:
 # Measured once, on a compute node like the training's; delete the file to measure again.
 rule gemm_rate:
     output:
-        rate="results/report/gemm.json",
+        rate=paths.pdf_file("gemm.json"),
     log:
         "logs/report/gemm_rate.log",
     benchmark:
@@ -80,7 +80,7 @@ rule render_report:
         gemm=rules.gemm_rate.output.rate,
         scorecard=rules.scorecard.output.table,
         scorecard_figure=rules.scorecard_figure.output.figure,
-        reports_built=[f for r in IN_ALL for f in report_outputs(r)],
+        reports_built=[f for r in IN_ALL for f in targets.report_outputs(config, RUNS, r)],
         search=list(REPORT_FILES["search"].values()),
         best=list(REPORT_FILES["best"].values()),
         range=list(REPORT_FILES["range"].values()),
@@ -88,7 +88,7 @@ rule render_report:
         figure=list(REPORT_FILES["figure"].values()),
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
     output:
-        tex="results/report/report.tex",
+        tex=paths.pdf_file("report.tex"),
     log:
         "logs/report/render.log",
     params:
@@ -96,10 +96,10 @@ rule render_report:
         templates=template_texts(),
         # what each of the search/best/range/figure/gradcheck inputs is, in order
         ids={kind: list(files) for kind, files in REPORT_FILES.items()},
-        commit=git_commit(),
-        config=portable_config(),
+        commit=git.commit(workflow.basedir),
+        config=projections.portable_config(config, IN_ALL),
         reports=IN_ALL,
-        checksum=config_checksum(),
+        checksum=projections.config_checksum(config, IN_ALL),
     message:
         "Rendering the report's LaTeX from the results"
     script:
@@ -110,7 +110,7 @@ rule report:
     input:
         tex=rules.render_report.output.tex,
     output:
-        pdf=report("results/report.pdf", caption="../../report/captions/pdf.rst", category="report"),
+        pdf=report(f"{paths.RESULTS}/report.pdf", caption="../../report/captions/pdf.rst", category="report"),
     log:
         "logs/report/latexmk.log",
     params:

@@ -10,7 +10,7 @@ for assignment in ASSIGNMENTS:
         name:
             assignment
         input:
-            assignment_outputs(assignment),
+            targets.assignment_outputs(config, RUNS, assignment),
         message:
             f"{assignment}: gradient checks, every report's runs, searches and figures"
 
@@ -21,6 +21,6 @@ for report_id in REPORTS:
         name:
             ex.rule_name(report_id)
         input:
-            report_outputs(report_id),
+            targets.report_outputs(config, RUNS, report_id),
         message:
             f"Report {report_id}: its assignment's gradient check, its runs, searches and figures"

@@ -24,17 +24,17 @@ for job in TRAINING_JOBS:
         name:
             job["name"]
         input:
-            split=split_files(job["specs"][0]["split"]),
+            split=paths.split_arrays(job["specs"][0]["split"]),
             derived=derived_file(job["report"], job["experiment"]),
         output:
-            model=job_outputs(job, "model.npz"),
-            history=job_outputs(job, "history.csv"),
-            predictions=job_outputs(job, "predictions.npz"),
-            metrics=job_outputs(job, "metrics.json"),
+            model=jobs.outputs(job, "model.npz"),
+            history=jobs.outputs(job, "history.csv"),
+            predictions=jobs.outputs(job, "predictions.npz"),
+            metrics=jobs.outputs(job, "metrics.json"),
         log:
-            job_file("logs", job, ".log"),
+            jobs.side_file("logs", job, ".log"),
         benchmark:
-            job_file("benchmarks", job, ".tsv")
+            jobs.side_file("benchmarks", job, ".tsv")
         # Search chains first, so that their long final runs do not start last.
         priority: 10 if job["chain"] else 0
         threads: 1
@@ -46,19 +46,19 @@ for job in TRAINING_JOBS:
             specs=job["specs"],
             derived_by=job["derived_by"],
             curves=job["curves"],
-            seed=job_seed(job),
+            seed=jobs.seed(job),
         message:
-            job_message(job)
+            jobs.message(job)
         script:
             "../scripts/train.py"
 
 
 rule search_table:
     input:
-        metrics=search_points,
+        metrics=experiment_outputs("metrics.json"),
     output:
-        table="results/{report}/{experiment}/search.csv",
-        best="results/{report}/{experiment}/best.json",
+        table=paths.search_table("{report}", "{experiment}"),
+        best=paths.best_point("{report}", "{experiment}"),
     log:
         "logs/{report}/{experiment}/search_table.log",
     priority: 10
@@ -76,7 +76,7 @@ rule search_range:
         table=coarse_search_table,
         coarse_range=coarse_range_file,
     output:
-        ranges="results/{report}/{experiment}/range.json",
+        ranges=paths.search_range("{report}", "{experiment}"),
     log:
         "logs/{report}/{experiment}/search_range.log",
     priority: 10
@@ -93,9 +93,9 @@ rule search_range:
 
 rule summary:
     input:
-        metrics=lambda wc: all_metrics(wc.report),
+        metrics=lambda wc: [m for e in experiments_of(wc.report) for m in run_outputs(wc.report, e)],
     output:
-        table="results/{report}/summary.csv",
+        table=paths.report_summary("{report}"),
     log:
         "logs/{report}/summary.log",
     params:
@@ -110,7 +110,7 @@ rule summary_all:
     input:
         tables=expand(rules.summary.output.table, report=IN_ALL),
     output:
-        table="results/summary.csv",
+        table=paths.summary(),
     log:
         "logs/summary.log",
     params:
@@ -125,9 +125,9 @@ rule summary_all:
 # or per seed over its runs.  Reads the models' predictions only: asking for it retrains nothing.
 rule ensemble:
     input:
-        predictions=ensemble_members,
+        predictions=experiment_outputs("predictions.npz"),
     output:
-        table="results/{report}/{experiment}/ensemble.csv",
+        table=paths.ensemble_table("{report}", "{experiment}"),
     log:
         "logs/{report}/{experiment}/ensemble.log",
     params:

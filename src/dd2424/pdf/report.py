@@ -17,7 +17,8 @@ import pandas as pd
 from dd2424.data.cifar import N_CLASSES, D
 from dd2424.nn.arithmetic import useful_flop_per_sample
 from dd2424.nn.spec import hidden_from_label, keys
-from dd2424.pipeline.scorecard import TOLERANCES, by_experiment, kind_of, published_entries, read_scorecard, totals
+from dd2424.pipeline.quantities import kind_of, label
+from dd2424.pipeline.scorecard import TOLERANCES, by_experiment, published_entries, read_scorecard, totals
 from dd2424.util import atomic
 
 from . import latex, texescape
@@ -62,25 +63,10 @@ def num(value, digits=3):
     return f"{value:.{digits}g}"
 
 
-# The PDF's labels of the quantities; a run-spec key's is its declaration's ``symbol``.
-SYMBOLS = {
-    "train_accuracy": "train acc.",
-    "val_accuracy": "val.\\ acc.",
-    "best_val_accuracy": "best val.\\ acc.",
-    "test_accuracy": "test acc.",
-    "train_loss": "train loss",
-    "val_loss": "val.\\ loss",
-    "test_loss": "test loss",
-    "test_cost": "test cost",
-    "ensemble_hard_accuracy": "ensemble test acc.\\ (hard vote)",
-    "ensemble_soft_accuracy": "ensemble test acc.\\ (soft vote)",
-}
-
-
 def symbol(key):
     """A hyper-parameter's name as the assignments write it."""
     declared = keys().get(key, {})
-    return declared["symbol"] if "symbol" in declared else SYMBOLS.get(key, tex(key))
+    return declared.get("symbol") or label(key) or tex(key)
 
 
 def mnum(value, digits=3):

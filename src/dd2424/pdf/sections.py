@@ -16,7 +16,8 @@ import pandas as pd
 
 from dd2424.nn.spec import keys
 from dd2424.pipeline.experiments import builds_ensemble, experiment_kind, refine_chain, searched_keys
-from dd2424.pipeline.scorecard import ENSEMBLE_ACCURACIES, kind_of, point_matches
+from dd2424.pipeline.quantities import ENSEMBLE_ACCURACIES, KINDS, kind_of
+from dd2424.pipeline.scorecard import point_matches
 from dd2424.pipeline.search import refine_rule
 from dd2424.pipeline.summary import HYPER, aggregate, mean_std
 
@@ -182,7 +183,7 @@ def _quantities(entries, keep):
     for e in entries:
         if keep(e) and e["quantity"] not in seen:
             seen.append(e["quantity"])
-    return sorted(seen, key=lambda q: ("accuracy", "loss", "hyper", "error", "gradient").index(kind_of(q)))
+    return sorted(seen, key=lambda q: list(KINDS).index(kind_of(q)))
 
 
 def published_by_rank(entries):

@@ -22,7 +22,8 @@ import yaml
 
 from dd2424.nn.spec import json_schema
 
-from .scorecard import ENSEMBLE_ACCURACIES, QUANTITIES, point_matches
+from .quantities import ENSEMBLE_ACCURACIES, QUANTITIES
+from .scorecard import point_matches
 
 # Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
 REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -15,45 +15,14 @@ import pandas as pd
 
 from dd2424.util import atomic
 
+from .quantities import ENSEMBLE_ACCURACIES, ENSEMBLE_COLUMNS, KINDS, kind_of
 from .search import rank_metric
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
-# best_val_accuracy: the best validation accuracy evaluated during training (a run, or a search ranked by it).
-# An ensemble's test accuracy, and its column of ensemble.csv (dd2424.pipeline.ensemble): target <experiment>/<run>
-# (over seeds) or <experiment> (over runs, the mean over the seeds' ensembles).  Not imported from there:
-# the scorecard's code is then not the prediction reader's (nor the model's it imports).
-ENSEMBLE_COLUMNS = {"ensemble_hard_accuracy": "hard_accuracy", "ensemble_soft_accuracy": "soft_accuracy"}
-ENSEMBLE_ACCURACIES = tuple(ENSEMBLE_COLUMNS)
-ACCURACIES = ("train_accuracy", "val_accuracy", "test_accuracy", "best_val_accuracy") + ENSEMBLE_ACCURACIES
-LOSSES = ("train_loss", "val_loss", "test_loss", "train_cost", "val_cost", "test_cost")
-HYPER_PARAMETERS = ("lambda", "eta", "n_batch")
-ERRORS = ("mean_abs_error", "std_abs_error", "max_abs_error", "max_rel_error")
-GRADIENTS = ("grad_min", "grad_max", "grad_std")
-QUANTITIES = ACCURACIES + LOSSES + HYPER_PARAMETERS + ERRORS + GRADIENTS
-
 # The tolerances, in words for the PDF; ``within`` below is their one definition.
-TOLERANCES = {
-    "accuracy": "within max(1 point, 2 std over seeds)",
-    "loss": "within max(0.1, 10 %, 2 std over seeds)",
-    "hyper": "within a factor of 2",
-    "error": "at most 10 times the report's error (a bound: at most the bound)",
-    "gradient": "same sign, within a factor of 2",
-}
-
-
-def kind_of(quantity):
-    for kind, names in (
-        ("accuracy", ACCURACIES),
-        ("loss", LOSSES),
-        ("hyper", HYPER_PARAMETERS),
-        ("error", ERRORS),
-        ("gradient", GRADIENTS),
-    ):
-        if quantity in names:
-            return kind
-    raise KeyError(quantity)
+TOLERANCES = KINDS
 
 
 def published_entries(reports):
