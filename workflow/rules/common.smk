@@ -3,6 +3,7 @@
 # dd2424.pipeline.targets', the params' parts of the config dd2424.pipeline.projections'.
 
 import glob
+import json
 import re
 
 from dd2424.pipeline import experiments as ex
