@@ -21,7 +21,9 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 def build_network(specs, n_inputs, rng, dtype=np.float32):
     """The one mapping from run specs to a network: one spec (a stack of one) or a
-    list of stackable specs, one per model."""
+    list of stackable specs, one per model.  ``patch_size`` and ``patch_filters``
+    (null: none) put a patchify convolution before the linear layers, ``hidden``
+    the linear layers' widths after it."""
     if isinstance(specs, dict):
         specs = [specs]
     spec = specs[0]
@@ -39,6 +41,9 @@ def build_network(specs, n_inputs, rng, dtype=np.float32):
         dropout=[s.get("dropout", 0.0) for s in specs],
         label_smoothing=[s.get("label_smoothing", 0.0) for s in specs],
         bn_position=spec.get("bn_position", "before_relu"),
+        label_smoothing_kind=spec.get("label_smoothing_kind", "uniform"),
+        patch_size=spec.get("patch_size"),
+        patch_filters=spec.get("patch_filters"),
     )
 
 
