@@ -10,6 +10,8 @@ batched products.  Weights keep the course's (out, in) shape per model:
 ``*_backward`` takes the upstream gradient and that cache.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -109,3 +111,92 @@ def batchnorm_backward(dout, cache):
     dx = dout - shift
     dx *= gamma * inv_std
     return dx, dgamma[..., 0, :], dbeta[..., 0, :]
+
+
+# The images: CIFAR-10's rows are channel-major, 3 x 32 x 32 (red plane, green, blue; each row by row).
+SIDE, CHANNELS = 32, 3
+
+
+@functools.lru_cache(maxsize=None)
+def patch_order(f):
+    """Where M_X's values sit in an image row: an int64 index (n_p * 3f^2,) into its 3072 values.
+
+    Patch p = P * row + column of the P x P grid (P = floor(32 / f), patches in
+    row-major order; the last 32 - P f rows and columns are dropped), and
+    inside a patch the course's order: ``X_ims[i:i+f, j:j+f, :].reshape(3 f^2,
+    order="C")`` of DD2424 2025 Assignment 3 (Exercise 1), i.e. value (a, b, ch) of the
+    patch at a * 3f + b * 3 + ch, rows of the patch slowest and the channel
+    fastest; the filters' rows are ``Fs.reshape((3 f^2, n_f), order="C")`` in
+    the same order.  Raises ValueError unless 1 <= f <= 32.
+    """
+    if not 1 <= f <= SIDE:
+        raise ValueError(f"a patch of {f} x {f} pixels does not fit a {SIDE} x {SIDE} image")
+    grid = SIDE // f
+    image = np.arange(CHANNELS * SIDE * SIDE).reshape(CHANNELS, SIDE, SIDE)[:, : grid * f, : grid * f]
+    # (channel, patch row, a, patch column, b) -> (patch row, patch column, a, b, channel)
+    return image.reshape(CHANNELS, grid, f, grid, f).transpose(1, 3, 2, 4, 0).reshape(-1)
+
+
+def patch_count(f):
+    """n_p = floor(32 / f)^2, the patches of one image."""
+    return (SIDE // f) ** 2
+
+
+def patch_matrix(X, f):
+    """M_X of a whole batch: (n * n_p, 3 f^2), image k's patches in rows k n_p .. (k + 1) n_p - 1.
+
+    X (n, 3072) holds channel-major images (after any augmentation).  One
+    gather of each row's values in ``patch_order``: every image is permuted
+    alike, so the batch needs no loop, and the result is contiguous.
+    """
+    return X.take(patch_order(f), axis=1).reshape(X.shape[0] * patch_count(f), CHANNELS * f * f)
+
+
+def patchify_forward(X, F, c, f):
+    """One bank of the patchify layer: H = max(0, M_X F_all + c) for every image and model.
+
+    X (n, 3072) is shared by the stack; F (M, 3 f^2, n_f) holds each model's
+    F_all, one filter per column (DD2424 2025 Assignment 3, Background 3:
+    H = M_X F_all); c (M, n_f) the filters' biases.  The whole stack is one
+    GEMM (n n_p, 3 f^2) @ (3 f^2, M n_f).  Returns H (M, n, n_p n_f), image
+    k's row holding patch p's n_f outputs at p n_f .. (p + 1) n_f - 1 (the
+    course's ``conv_outputs_mat.reshape((n_p * n_f, n), order="C")``), and
+    the cache ``(M_X, H)``: H is its own ReLU mask (H > 0 where its input was).
+    """
+    M, K, n_f = F.shape
+    n = X.shape[0]
+    MX = patch_matrix(X, f)
+    filters = F[0] if M == 1 else F.transpose(1, 0, 2).reshape(K, M * n_f)
+    H = MX @ filters
+    H = H.reshape(-1, M, n_f)
+    H += c
+    np.maximum(H, 0, out=H)
+    # (n n_p, M, n_f) -> (M, n, n_p n_f): a view for one model, a copy for a stack.
+    H = H.reshape(n, -1, M, n_f).transpose(2, 0, 1, 3).reshape(M, n, -1)
+    return H, (MX, H)
+
+
+def patchify_backward(dH, cache):
+    """(dF (M, 3 f^2, n_f), dc (M, n_f)) from dH (M, n, n_p n_f), the gradient of the bank's output.
+
+    Through the ReLU, then dF_all = sum over the batch of M_X^T G (the course's
+    Eq. 21-22 up to its 1 / n, which dH already carries: the loss is a batch
+    mean), for the whole stack one GEMM (3 f^2, n n_p) @ (n n_p, M n_f).
+    The input gradient is never computed: the input is the data.  ``dH`` may
+    be changed in place.
+    """
+    MX, H = cache
+    M = H.shape[0]
+    K = MX.shape[1]
+    dH *= H > 0
+    G = dH.reshape(M, MX.shape[0], -1)
+    n_f = G.shape[-1]
+    if M == 1:
+        G = G[0]
+    else:
+        G = G.transpose(1, 0, 2).reshape(-1, M * n_f)
+    dF = MX.T @ G
+    dc = np.add.reduce(G, axis=0)
+    if M == 1:
+        return dF[None], dc[None]
+    return np.ascontiguousarray(dF.reshape(K, M, n_f).transpose(1, 0, 2)), dc.reshape(M, n_f)

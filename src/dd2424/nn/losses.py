@@ -20,19 +20,36 @@ def _true_class(n, y):
     return np.arange(n), y
 
 
-def _smoothing(smoothing, scores):
-    """Label smoothing shaped (..., 1, 1) against (..., n, K) scores, or None when off.
+# The two definitions of label smoothing eps, by their targets: ``uniform`` (1 - eps) * onehot + eps / K
+# (Szegedy et al. 2016, "Rethinking the Inception architecture", section 7; the bonus of earlier years),
+# ``others`` 1 - eps for the true class and eps / (K - 1) for every other (DD2424 2025 Assignment 3, Eq. 23).
+SMOOTHING_KINDS = ("uniform", "others")
+
+
+def _smoothing(smoothing, scores, kind="uniform"):
+    """Label smoothing as the eps of the ``uniform`` form, shaped (..., 1, 1) against (..., n, K)
+    scores, or None when off.
 
     A scalar or one value per model; ``eps[..., 0]`` is then shaped against
-    the (..., n) per-sample losses.
+    the (..., n) per-sample losses.  The ``others`` target of eps is the
+    ``uniform`` target of eps K / (K - 1): 1 - eps K / (K - 1) + eps / (K - 1) = 1 - eps
+    for the true class, eps / (K - 1) for the others.  Raises ValueError for
+    another ``kind``.
     """
+    if kind not in SMOOTHING_KINDS:
+        raise ValueError(f"unknown label_smoothing_kind {kind!r}; choose one of {SMOOTHING_KINDS}")
     if smoothing is None:
         return None
-    return np.asarray(smoothing, dtype=scores.dtype).reshape(np.shape(smoothing) + (1, 1))
+    eps = np.asarray(smoothing, dtype=scores.dtype).reshape(np.shape(smoothing) + (1, 1))
+    if kind == "others":
+        k = scores.shape[-1]
+        eps = eps * (k / (k - 1))
+    return eps
 
 
-def softmax_cross_entropy(scores, y, smoothing=None):
-    """With ``smoothing`` eps, against the target (1 - eps) * onehot + eps / K."""
+def softmax_cross_entropy(scores, y, smoothing=None, kind="uniform"):
+    """With ``smoothing`` eps, against the target (1 - eps) * onehot + eps / K (``kind`` uniform)
+    or 1 - eps and eps / (K - 1) (``kind`` others)."""
     n, k = scores.shape[-2:]
     shifted = scores - scores.max(axis=-1, keepdims=True)
     log_z = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -42,7 +59,7 @@ def softmax_cross_entropy(scores, y, smoothing=None):
     per_sample = -log_p[..., rows[0], rows[1]]
     dscores = p.copy()
     dscores[..., rows[0], rows[1]] -= 1
-    eps = _smoothing(smoothing, scores)
+    eps = _smoothing(smoothing, scores, kind)
     if eps is not None:
         per_sample = (1 - eps[..., 0]) * per_sample - eps[..., 0] * log_p.mean(axis=-1)
         # p - target = (p - onehot) + eps * (onehot - 1/K)
@@ -57,15 +74,16 @@ def _log_sigmoid(s):
     return -np.logaddexp(0, -s)
 
 
-def multiple_binary_cross_entropy(scores, y, smoothing=None):
+def multiple_binary_cross_entropy(scores, y, smoothing=None, kind="uniform"):
     """Mean over samples of -(1/K) sum_k [y_k log s(s_k) + (1 - y_k) log(1 - s(s_k))].
 
-    With ``smoothing`` eps the targets y_k are (1 - eps) * onehot + eps / K.
+    With ``smoothing`` eps the targets y_k are (1 - eps) * onehot + eps / K
+    (``kind`` uniform) or 1 - eps and eps / (K - 1) (``kind`` others).
     """
     n, k = scores.shape[-2:]
     onehot = np.zeros(scores.shape[-2:], dtype=scores.dtype)
     onehot[_true_class(n, y)] = 1
-    eps = _smoothing(smoothing, scores)
+    eps = _smoothing(smoothing, scores, kind)
     if eps is not None:
         onehot = (1 - eps) * onehot + eps / k
     per_sample = -(onehot * _log_sigmoid(scores) + (1 - onehot) * _log_sigmoid(-scores)).sum(axis=-1) / k
@@ -78,7 +96,7 @@ def multiple_binary_cross_entropy(scores, y, smoothing=None):
 SVM_MARGIN = 1.0
 
 
-def multiclass_svm(scores, y, smoothing=None):
+def multiclass_svm(scores, y, smoothing=None, kind="uniform"):
     """Multi-class SVM (hinge) loss: mean over samples of sum_{j != y} max(0, s_j - s_y + 1).
 
     The loss of Assignment 1's bonus (DD2424, "train using the multi-class
@@ -97,8 +115,8 @@ def multiclass_svm(scores, y, smoothing=None):
     SVM has none of its own, and the softmax keeps the argmax (accuracy is
     unchanged) and the order of the classes.  They are not calibrated.
 
-    Raises ValueError when ``smoothing`` is given: label smoothing has no
-    target distribution to smooth for a hinge loss.
+    Raises ValueError when ``smoothing`` is given (of either ``kind``): label
+    smoothing has no target distribution to smooth for a hinge loss.
     """
     if smoothing is not None:
         raise ValueError("label smoothing is not defined for the svm loss: set label_smoothing to 0")

@@ -1,7 +1,9 @@
 """One network for all three assignments and the bonus: k linear layers, ReLU
 between them, optional batch norm after every hidden linear layer (or after
 its ReLU), and a choice of loss; for the bonus, optional dropout after every
-hidden ReLU and label smoothing of the training loss (both off by default).
+hidden ReLU and label smoothing of the training loss (both off by default);
+for the 2025-2026 Assignment 3, an optional patchify convolution before the
+linear layers (off by default).
 
 Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
 ``hidden=[50, 50, ...]`` with ``batch_norm=True``.  A hidden layer is
@@ -9,6 +11,22 @@ linear -> batch norm -> ReLU (-> dropout), or with ``bn_position=
 "after_relu"`` linear -> ReLU -> batch norm (-> dropout).  After training,
 ``precise_statistics`` can replace the batch norms' moving averages by
 their statistics over the whole training set.
+
+With ``patch_size`` f and ``patch_filters`` n_f (DD2424 2025 Assignment 3,
+Background 1) the images first pass a convolution with n_f filters of
+f x f x 3 applied with stride f and no padding, plus a bias per filter and a
+ReLU: H_i = max(0, X * F_i + c_i); the flattened outputs h, n_f n_p values
+(n_p = floor(32 / f)^2), are the first linear layer's input.  Lists of sizes
+and counts make several such banks, each with its own patches and filters,
+their outputs concatenated in the lists' order.  ``sizes[0]`` stays the
+image's 3072 values: the convolution only changes the first linear layer's
+fan-in, to the sum of n_f n_p over the banks.  Bank b's filters are
+``F{b}`` (M, 3 f^2, n_f), one filter per column in the course's order (see
+``layers.patch_order``), its biases ``c{b}`` (M, n_f); the filters are
+weights (initialised like the linear layers with fan-in 3 f^2, and under
+L2), the biases are initialised as ``bias_init`` says.  h lists each patch's
+n_f outputs together, patch after patch (``layers.patchify_forward``): the
+layout of the course's debug file, whose W1 columns it indexes.
 
 Every parameter carries a leading model axis: the network is a stack of
 ``n_models`` networks of the same shape that train side by side on the same
@@ -25,7 +43,7 @@ import copy
 import numpy as np
 
 from . import layers
-from .losses import get_loss
+from .losses import SMOOTHING_KINDS, get_loss
 
 INITS = ("normal", "he", "xavier")
 # Where a hidden layer's batch norm sits: on the linear scores, before the ReLU
@@ -52,6 +70,9 @@ class Network:
         dropout=0.0,
         label_smoothing=0.0,
         bn_position="before_relu",
+        label_smoothing_kind="uniform",
+        patch_size=None,
+        patch_filters=None,
     ):
         if len(sizes) < 2:
             raise ValueError(f"a network needs an input and an output size, got sizes={sizes}")
@@ -59,7 +80,11 @@ class Network:
             raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
         if bn_position not in BN_POSITIONS:
             raise ValueError(f"unknown bn_position {bn_position!r}; choose one of {BN_POSITIONS}")
+        if label_smoothing_kind not in SMOOTHING_KINDS:
+            raise ValueError(f"unknown label_smoothing_kind {label_smoothing_kind!r}; choose one of {SMOOTHING_KINDS}")
         self.sizes = list(sizes)
+        self.banks = conv_banks(patch_size, patch_filters, self.sizes[0])
+        self.label_smoothing_kind = label_smoothing_kind
         self.loss_name = loss
         self.loss_fn = get_loss(loss)
         self.batch_norm = bool(batch_norm)
@@ -72,8 +97,17 @@ class Network:
         # sigma * z is bit for bit rng.normal(0, sigma): one draw serves every model's sigma.
         sigma = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (self.n_models,))[:, None, None]
         self.params = {}
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            std = {"normal": sigma, "he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}[init]
+        stds = {"normal": lambda fan_in: sigma, "he": lambda fan_in: np.sqrt(2.0 / fan_in)}
+        stds["xavier"] = lambda fan_in: np.sqrt(1.0 / fan_in)
+        # The filters are drawn first, and only for a convolution: other networks draw as before.
+        for b, (f, n_f) in enumerate(self.banks, start=1):
+            k = layers.CHANNELS * f * f
+            self.params[f"F{b}"] = self._stacked(stds[init](k) * rng.standard_normal((k, n_f)), k, n_f)
+            c = sigma[:, :, 0] * rng.standard_normal(n_f) if bias_init == "normal" else 0.0
+            self.params[f"c{b}"] = self._stacked(c, n_f)
+        dense = [self.features(), *self.sizes[1:]]
+        for i, (fan_in, fan_out) in enumerate(zip(dense[:-1], dense[1:]), start=1):
+            std = stds[init](fan_in)
             self.params[f"W{i}"] = self._stacked(std * rng.standard_normal((fan_out, fan_in)), fan_out, fan_in)
             if self.has_bias(i):
                 if bias_init == "normal":
@@ -116,7 +150,15 @@ class Network:
         return not self.has_batch_norm(i) or self.bn_after_relu
 
     def weight_names(self):
-        return [f"W{i}" for i in range(1, self.n_layers + 1)]
+        """The tensors under L2: the filters of every bank, then the linear layers' weights."""
+        filters = [f"F{b}" for b in range(1, len(self.banks) + 1)]
+        return filters + [f"W{i}" for i in range(1, self.n_layers + 1)]
+
+    def features(self):
+        """The first linear layer's fan-in: the input size, or with a convolution the sum of n_f n_p over its banks."""
+        if not self.banks:
+            return self.sizes[0]
+        return sum(n_f * layers.patch_count(f) for f, n_f in self.banks)
 
     def _optional_per_model(self, values):
         values = self.per_model(values)
@@ -128,15 +170,33 @@ class Network:
 
     # ------------------------------------------------------------------ passes
     def forward(self, X, train=True):
-        """Scores (M, n, K) for X (n, d) and the caches the backward pass needs."""
-        h = X
+        """Scores (M, n, K) for X (n, d) and the caches the backward pass needs.
+
+        ``caches[i - 1]`` is linear layer i's; with a convolution, one more at
+        the end holds each bank's (``layers.patchify_forward``).
+        """
+        h, conv_caches = self._patchify(X)
         caches = []
         for i in range(1, self.n_layers):
             h, cache = self._hidden_layer(i, h, train)
             caches.append(cache)
         s, lin_cache = layers.linear_forward(h, self.params[f"W{self.n_layers}"], self.params.get(f"b{self.n_layers}"))
         caches.append((lin_cache, None, None, None))
+        if self.banks:
+            caches.append(conv_caches)
         return s, caches
+
+    def _patchify(self, X):
+        """(h, the banks' caches): X itself without a convolution, else every bank's output
+        (M, n, n_f n_p) concatenated in bank order, (M, n, sum of n_f n_p)."""
+        if not self.banks:
+            return X, None
+        outputs, caches = [], []
+        for b, (f, _) in enumerate(self.banks, start=1):
+            H, cache = layers.patchify_forward(X, self.params[f"F{b}"], self.params[f"c{b}"], f)
+            outputs.append(H)
+            caches.append(cache)
+        return (outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)), caches
 
     def _hidden_layer(self, i, h, train):
         """Hidden layer i: linear, then batch norm and ReLU in the network's order, then dropout.
@@ -187,7 +247,8 @@ class Network:
         """Gradients of the cost (data loss + lam * sum ||W||^2) for every parameter.
 
         With ``lam`` None, of the data loss alone.  The first layer's input
-        is the data: its gradient is never computed.
+        (the convolution's, where there is one) is the data: its gradient is
+        never computed.
         """
         grads = {}
         dh = dscores
@@ -203,9 +264,17 @@ class Network:
                 if bn_cache is not None and not self.bn_after_relu:
                     dh, grads[f"gamma{i}"], grads[f"beta{i}"] = layers.batchnorm_backward(dh, bn_cache)
             bias = f"b{i}" in self.params
-            dh, grads[f"W{i}"], db = layers.linear_backward(dh, lin_cache, input_grad=i > 1, bias=bias)
+            input_grad = i > 1 or bool(self.banks)
+            dh, grads[f"W{i}"], db = layers.linear_backward(dh, lin_cache, input_grad=input_grad, bias=bias)
             if bias:
                 grads[f"b{i}"] = db
+        if self.banks:
+            first = 0
+            for b, cache in enumerate(caches[self.n_layers], start=1):
+                width = cache[1].shape[-1]
+                dH = dh if len(self.banks) == 1 else dh[..., first : first + width]
+                grads[f"F{b}"], grads[f"c{b}"] = layers.patchify_backward(dH, cache)
+                first += width
         if lam is not None:
             for k in self.weight_names():
                 grads[k] += (2 * self.per_model(lam))[:, None, None] * self.params[k]
@@ -220,7 +289,7 @@ class Network:
     def loss_and_grads(self, X, y, lam):
         """Training-mode (data loss per model, gradients of the cost) on one mini-batch."""
         scores, caches = self.forward(X, train=True)
-        loss, dscores, _ = self.loss_fn(scores, y, self.label_smoothing)
+        loss, dscores, _ = self.loss_fn(scores, y, self.label_smoothing, self.label_smoothing_kind)
         return loss, self.backward(dscores.astype(self.dtype, copy=False), caches, lam)
 
     def loss_and_steps(self, X, y, eta):
@@ -232,7 +301,7 @@ class Network:
         not summed (``evaluate`` does, where a cost is recorded).
         """
         scores, caches = self.forward(X, train=True)
-        loss, dscores, _ = self.loss_fn(scores, y, self.label_smoothing)
+        loss, dscores, _ = self.loss_fn(scores, y, self.label_smoothing, self.label_smoothing_kind)
         dscores = dscores.astype(self.dtype, copy=False)
         dscores *= eta[:, None, None]
         return loss, self.backward(dscores, caches)
@@ -244,7 +313,7 @@ class Network:
         otherwise against the true labels.
         """
         scores, _ = self.forward(X, train=train)
-        loss, _, _ = self.loss_fn(scores, y, self.label_smoothing if train else None)
+        loss, _, _ = self.loss_fn(scores, y, self.label_smoothing if train else None, self.label_smoothing_kind)
         return (loss + self.regularisation(lam)).sum()
 
     # -------------------------------------------------------------- inference
@@ -320,7 +389,7 @@ class Network:
 
     def _norm_input(self, i, X):
         """The input (M, n, d_i) of batch norm i for X (n, d), in inference mode."""
-        h = X
+        h = self._patchify(X)[0]
         for j in range(1, i):
             h = self._hidden_layer(j, h, train=False)[0]
         s = layers.linear_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"))[0]
@@ -371,6 +440,9 @@ class Network:
         if self.bn_after_relu:
             # Only where it is not the default: the files of every other network stay as they were.
             meta["bn_position"] = "after_relu"
+        if self.banks:
+            meta["patch_size"] = [f for f, _ in self.banks]
+            meta["patch_filters"] = [n_f for _, n_f in self.banks]
         arrays = {f"param_{k}": v[0] for k, v in self.params.items()}
         arrays.update({f"running_{k}": v[0] for k, v in self.running.items()})
         np.savez(path, __meta__=np.array(repr(meta)), **arrays)
@@ -387,7 +459,34 @@ class Network:
                 dtype=meta["dtype"],
                 rng=np.random.default_rng(0),
                 bn_position=meta.get("bn_position", "before_relu"),
+                patch_size=meta.get("patch_size"),
+                patch_filters=meta.get("patch_filters"),
             )
             net.params = {k[6:]: f[k][None] for k in f.files if k.startswith("param_")}
             net.running = {k[8:]: f[k][None] for k in f.files if k.startswith("running_")}
         return net
+
+
+def conv_banks(patch_size, patch_filters, n_inputs):
+    """[(f, n_f), ...] of the patchify layer's banks, [] without one.
+
+    ``patch_size`` and ``patch_filters``: both None, or an int each (one
+    bank), or lists of the same length (a bank per entry).  Raises
+    ValueError when only one is given, the lengths differ, a size is outside
+    1..32 or a count below 1, or the input is not a 3 x 32 x 32 image.
+    """
+    if patch_size is None and patch_filters is None:
+        return []
+    if patch_size is None or patch_filters is None:
+        raise ValueError(f"patch_size {patch_size!r} and patch_filters {patch_filters!r}: give both or neither")
+    sizes = [patch_size] if np.ndim(patch_size) == 0 else list(patch_size)
+    counts = [patch_filters] if np.ndim(patch_filters) == 0 else list(patch_filters)
+    if len(sizes) != len(counts) or not sizes:
+        raise ValueError(f"patch_size {patch_size!r} and patch_filters {patch_filters!r}: one count per size")
+    for f, n_f in zip(sizes, counts):
+        if int(f) != f or not 1 <= f <= layers.SIDE or int(n_f) != n_f or n_f < 1:
+            raise ValueError(f"a bank of {n_f!r} filters of {f!r} x {f!r} pixels: f must be 1..32, n_f at least 1")
+    image = layers.CHANNELS * layers.SIDE * layers.SIDE
+    if n_inputs != image:
+        raise ValueError(f"a patchify layer needs {image}-value images (3 x 32 x 32), not inputs of {n_inputs}")
+    return [(int(f), int(n_f)) for f, n_f in zip(sizes, counts)]

@@ -6,7 +6,7 @@ multiplied by each model's learning rate (``Network.loss_and_steps`` with
 place.  The L2 term lam * ||W||^2 enters as weight decay: its gradient step
 eta * 2 lam * W is ``decay * W``, with ``decay`` one value (in the
 parameters' dtype) per model, applied to the weight matrices (keys starting
-with ``W``) only.  Adam is not linear in its gradients: it takes them
+with ``W``) and the convolution's filters (``F``) only.  Adam is not linear in its gradients: it takes them
 unscaled, with ``eta`` and its own L2 coefficients (``Adam``).
 
 An update is a few element-wise passes over each parameter.  A large one
@@ -23,7 +23,8 @@ TILE_BYTES = 1 << 20
 
 
 def _is_weight(name):
-    return name.startswith("W")
+    """Whether the L2 term covers parameter ``name``: linear weights W and convolution filters F."""
+    return name.startswith(("W", "F"))
 
 
 def tiles(shape, itemsize):
@@ -101,6 +102,39 @@ class Momentum:
             v[m] = 0
 
 
+class Nesterov(Momentum):
+    """Nesterov's accelerated gradient in the form of Sutskever, Martens, Dahl and Hinton (2013), "On the
+    importance of initialization and momentum in deep learning", ICML, Eq. 3-4:
+
+        v <- rho v - eta grad f(theta + rho v),    theta <- theta + v
+
+    kept, as Bengio, Boulanger-Lewandowski and Pascanu (2013, "Advances in optimizing recurrent
+    networks", Eq. 7) do, at the look-ahead point theta' = theta + rho v, where the trainer takes
+    its gradients: with s = eta grad f(theta') (the step ``loss_and_steps`` gives, L2 included as
+    for ``Momentum``), v <- rho v - s and theta' <- theta' - s + rho v (the new v).  rho per model;
+    rho 0 is SGD.  The velocity is in step units (eta inside), as ``Momentum``'s.
+    """
+
+    def step(self, params, steps, decay, eta=None):
+        rho = np.broadcast_to(self.rho.astype(decay.dtype), decay.shape)[:, None]
+        decay = decay[:, None]
+        for k, s in steps.items():
+            p = params[k]
+            v = self.velocity.get(k)
+            if v is None:
+                v = self.velocity[k] = np.zeros_like(p)
+            weight = _is_weight(k)
+            for rows, (p_t, s_t, v_t) in _tiled(p, s, v):
+                if weight:
+                    s_t += decay[rows] * p_t
+                v_t *= rho[rows]
+                v_t -= s_t
+                p_t -= s_t
+                s_t[...] = v_t
+                s_t *= rho[rows]
+                p_t += s_t
+
+
 class Adam:
     """Adam (Kingma and Ba, "Adam: a method for stochastic optimization", ICLR 2015, Algorithm 1).
 
@@ -175,15 +209,17 @@ class Adam:
             second[m] = 0
 
 
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "nesterov", "adam")
 
 
 def build(rho, optimizer="sgd", lam=0.0, beta1=0.9, beta2=0.999, eps=1e-8):
     """The update rule of a stack: ``optimizer`` sgd (SGD, or momentum when any model has
-    rho > 0) or adam (``Adam`` with each model's ``lam``; rho unused).  Raises ValueError
-    for another name."""
+    rho > 0), nesterov (``Nesterov`` with each model's rho) or adam (``Adam`` with each
+    model's ``lam``; rho unused).  Raises ValueError for another name."""
     if optimizer == "adam":
         return Adam(lam, beta1, beta2, eps)
+    if optimizer == "nesterov":
+        return Nesterov(np.atleast_1d(np.asarray(rho, dtype=np.float64)))
     if optimizer != "sgd":
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
     rho = np.atleast_1d(np.asarray(rho, dtype=np.float64))

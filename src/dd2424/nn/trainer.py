@@ -6,8 +6,8 @@ and a history of evaluations.
 It trains a stack of M models (see ``model``) given M flat run specs that
 differ only in the per-model scalars of ``STACKABLE``: every model sees the
 same mini-batch sequence, each with its own learning rates, lambda and
-momentum.  The update rule is SGD (with momentum when rho > 0) or Adam
-(``optimizer``, shared by the stack).  A single run is a stack of one.
+momentum.  The update rule is SGD (with momentum when rho > 0), Nesterov
+momentum or Adam (``optimizer``, shared by the stack).  A single run is a stack of one.
 """
 
 import math
@@ -46,10 +46,28 @@ def eta_table(specs, n):
 
 
 def evaluation_every(spec, n):
-    """Updates between evaluations: per epoch, or ``evals_per_cycle`` times a cycle."""
+    """Updates between evaluations: per epoch, or ``evals_per_cycle`` times a cycle (the first cycle's,
+    where ``n_s_growth`` lengthens the later ones: see ``evaluation_points``)."""
     if spec["schedule"] == "cyclic":
         return max(1, (2 * schedules.resolve_n_s(spec, n)) // spec["evals_per_cycle"])
     return schedules.updates_per_epoch(n, spec["n_batch"])
+
+
+def evaluation_points(spec, n, total):
+    """A boolean (total + 1,): whether a run with curves evaluates after update t.
+
+    Every ``evaluation_every`` updates and after the last; with a cyclic
+    schedule, ``evals_per_cycle`` times each cycle, however long the cycles
+    grow (``schedules.Cyclic.evaluations``).
+    """
+    points = np.zeros(total + 1, dtype=bool)
+    if spec["schedule"] == "cyclic":
+        points[schedules.cyclic(spec, n).evaluations(total, spec["evals_per_cycle"])] = True
+    else:
+        every = evaluation_every(spec, n)
+        points[every::every] = True
+        points[total] = True
+    return points
 
 
 class History:
@@ -220,7 +238,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     # The L2 term's share of each update (optim): 2 * eta * lambda per update and model.
     decays = 2 * etas * lam
     per_epoch = schedules.updates_per_epoch(n, n_batch)
-    every = evaluation_every(spec, n)
+    evaluate_at = evaluation_points(spec, n, total)
     updater = optim.build(
         [s["momentum"] for s in specs],
         spec["optimizer"],
@@ -266,7 +284,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
                 samples += len(yb)
                 if t == total and spec["precise_bn"]:
                     history.seconds += precise_statistics(model, X, log)
-                if t == total or (curves and t % every == 0):
+                if t == total or (curves and evaluate_at[t]):
                     freeze(history.record(t, final=t == total), t)
                 elif not curves and t % per_epoch == 0:
                     log(f"update {t} epoch {t / per_epoch:.2f}: {history.active.sum()} of {model.n_models} training")

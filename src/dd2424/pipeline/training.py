@@ -25,7 +25,9 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 def build_network(specs, n_inputs, rng, dtype=np.float32):
     """The one mapping from run specs to a network: one spec (a stack of one) or a
-    list of stackable specs, one per model."""
+    list of stackable specs, one per model.  ``patch_size`` and ``patch_filters``
+    (null: none) put a patchify convolution before the linear layers, ``hidden``
+    the linear layers' widths after it."""
     if isinstance(specs, dict):
         specs = [specs]
     spec = specs[0]
@@ -43,6 +45,9 @@ def build_network(specs, n_inputs, rng, dtype=np.float32):
         dropout=[s["dropout"] for s in specs],
         label_smoothing=[s["label_smoothing"] for s in specs],
         bn_position=spec["bn_position"],
+        label_smoothing_kind=spec["label_smoothing_kind"],
+        patch_size=spec["patch_size"],
+        patch_filters=spec["patch_filters"],
     )
 
 
