@@ -433,3 +433,23 @@ def test_every_example_report_loads_beside_the_shipped_ones_and_is_trainable_on_
         if spec[key] != default
     }
     assert used == set(OFF)
+
+
+def test_the_2025_convnet_example_loads_and_expands_into_patchify_runs():
+    """The 2025 Assignment 3 text's experiments, added as one file: each run a ConvNet of the text's sizes."""
+    from dd2424.pipeline import experiments as ex
+    from dd2424.pipeline.checks import check_config
+
+    config = shipped_config(report_files={"mine": "examples/a3-2025-patchify-convnet.yaml"})
+    check_config(config)
+    rid = "a3-2025-patchify-convnet"
+    architectures = ex.static_runs(config, rid, "architectures")
+    assert [(s["patch_size"], s["patch_filters"]) for s in architectures.values()] == [
+        (2, 3),
+        (4, 10),
+        (8, 40),
+        (16, 160),
+    ]
+    exercise4 = ex.static_runs(config, rid, "exercise4")
+    assert exercise4["smoothing"]["label_smoothing_kind"] == "others" and exercise4["l2_only"]["label_smoothing"] == 0
+    assert all(s["n_s_growth"] == 2 and s["hidden"] == [300] for s in exercise4.values())
