@@ -17,6 +17,13 @@ def test_numbers_for_latex():
     assert report.mnum(1e-5) == r"\ensuremath{10^{-5}}"
     assert report.mnum(2.5e-5) == r"\ensuremath{2.5 \times 10^{-5}}"
     assert report.mnum(0.001) == "0.001"
+    assert [report.seconds(s) for s in (1234.56, 32.44, 3.214, 0.04512, float("nan"))] == [
+        "1234.6",
+        "32.4",
+        "3.2",
+        "0.045",
+        "--",
+    ]
 
 
 def test_missing_latex_names_what_to_install(monkeypatch, tmp_path):

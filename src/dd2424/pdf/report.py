@@ -56,6 +56,14 @@ def fixed(value, digits=3):
     return f"{value:.{digits}f}"
 
 
+def seconds(value):
+    """A training time in seconds: one decimal from 10 s (32.4, 1234.5), two significant digits below (3.2,
+    0.045: a toy run's); a missing one as "--"."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
+
+
 def num(value, digits=3):
     """Compact number: 0.001 -> 0.001, 1.5e-05 -> 1.5e-05, 0.0 -> 0."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -102,6 +110,7 @@ def environment(templates):
         pct=pct,
         num=num,
         fixed=fixed,
+        seconds=seconds,
         mnum=mnum,
         log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
         symbol=symbol,
@@ -213,7 +222,7 @@ def score(value, kind, digits=2):
     if kind == "loss":
         return f"{value:.3f}"
     if kind == "time":
-        return f"{value:.1f}"
+        return seconds(value)
     if kind in ("error",):
         return mnum(value, 2)
     return mnum(value, 3)
