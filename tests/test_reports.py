@@ -7,6 +7,7 @@ import yaml
 from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
 
 from dd2424.pipeline import experiments as ex
+from dd2424.pipeline import targets
 from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
 from dd2424.pipeline.reports import ReportError, load_reports
 
@@ -258,6 +259,14 @@ def test_a_value_at_an_epoch_a_training_time_and_a_bar_figure_are_accepted(tmp_p
     report["experiments"]["required"]["figures"] = ["bars"]
     config = load_only(tmp_path, report)
     assert config["reports"]["a1-made-up"]["published"][2]["at"] == {"epoch": 1}
+    # the scorecard's inputs: every seed's history of each run read at an epoch or update, once
+    histories = targets.published_histories(config, ["a1-made-up"])
+    assert histories == {
+        f"results/a1-made-up/required/{run}/seed{seed}/history.csv": f"a1-made-up/required/{run}"
+        for run in ("small", "large")
+        for seed in config["seeds"]
+    }
+    assert targets.published_histories(config, []) == {}
 
 
 def refused(tmp_path, report, change, message):
