@@ -292,6 +292,8 @@ def test_the_runs_section_renders_the_ensembles_table_with_the_published_value_b
                     "train_images": 100,
                     "val_images": 50,
                     "samples_per_s": 1.0,
+                    "train_seconds": 2.0,
+                    "stack_size": 2,
                     **{f"{p}_accuracy": 0.4 for p in ("train", "val", "test")},
                     **{k: 1.0 for k in sections.RUN_LOSSES},
                 }

@@ -17,6 +17,13 @@ def test_numbers_for_latex():
     assert report.mnum(1e-5) == r"\ensuremath{10^{-5}}"
     assert report.mnum(2.5e-5) == r"\ensuremath{2.5 \times 10^{-5}}"
     assert report.mnum(0.001) == "0.001"
+    assert [report.seconds(s) for s in (1234.56, 32.44, 3.214, 0.04512, float("nan"))] == [
+        "1234.6",
+        "32.4",
+        "3.2",
+        "0.045",
+        "--",
+    ]
 
 
 def test_missing_latex_names_what_to_install(monkeypatch, tmp_path):
@@ -264,7 +271,7 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
     import pandas as pd
     from conftest import ROOT, default_spec
 
-    from dd2424.pdf.sections import runs_context
+    from dd2424.pdf.sections import FIGURE_KINDS, runs_context
     from dd2424.pipeline.summary import HYPER
 
     spec = default_spec(split="all50k", hidden="none", **{"lambda": 0.1})
@@ -282,6 +289,8 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
             "test_loss": 1.5,
             "test_cost": 1.75,
             "samples_per_s": 1e5,
+            "train_seconds": 12.0 + seed,
+            "stack_size": 1,
             "diverged": False,
             "train_images": 50000,
             "val_images": 0,
@@ -289,7 +298,7 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
         for seed in (1, 2)
     ]
     context = runs_context({"runs": {"only": None}}, pd.DataFrame(rows), [], "required")
-    figures = dict.fromkeys(("schedule", "curves", "weights", "histograms"))
+    figures = dict.fromkeys(FIGURE_KINDS)
     context.update(name="required", figures=figures, baseline=None, ensemble=None)
     text = report.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
     row = next(line for line in text.splitlines() if line.startswith("only"))
@@ -349,6 +358,7 @@ def test_a_runs_table_shows_a_dash_where_a_run_ignores_a_key_another_run_varies(
         {**{k: spec[k] for k in HYPER}, "experiment": "e", "run": run, "seed": 1, "diverged": False}
         | {"train_accuracy": 0.5, "val_accuracy": 0.4, "test_accuracy": 0.4, "train_images": 100, "val_images": 10}
         | {"train_loss": 1.0, "val_loss": 1.0, "test_loss": 1.0, "test_cost": 1.0, "samples_per_s": 1.0}
+        | {"train_seconds": 1.0, "stack_size": 2}
         for run, spec in specs.items()
     ]
     exp = {"runs": {"epochs20": {"cyclic_epochs": 20}, "triangular2": {"cycles": 3, "eta_max_decay": 0.5}}}
@@ -384,3 +394,45 @@ def test_a_baseline_names_its_run_and_the_settings_it_does_not_share_with_the_ta
     assert first["name"] == "bn_position/before_relu" and first["differs"] == {"bn_position": "before_relu"}
     chosen = baseline_row(table, *by_name_and_run("bn_position/after_relu", {"bn_position": source}))
     assert chosen["name"] == "bn_position/after_relu" and chosen["differs"] == {} and chosen["test_mean"] == 0.41
+
+
+def test_a_runs_table_shows_each_runs_training_time_and_a_value_published_at_an_epoch_in_its_own_column():
+    """train s: the mean of the seeds' train_seconds, a dagger and a footnote where a run trained in a stack of
+    several; train_cost at epoch 1 in a column of its own beside the final train_cost; train_seconds published."""
+    from pathlib import Path
+
+    import pandas as pd
+    from conftest import ROOT, default_spec
+
+    from dd2424.pdf.sections import FIGURE_KINDS, runs_context
+    from dd2424.pipeline.summary import HYPER
+
+    spec = default_spec(**{"lambda": 0.01})
+    times = {("alone", 1): (30.0, 1), ("alone", 2): (34.0, 1), ("stacked", 1): (50.0, 3), ("stacked", 2): (52.0, 3)}
+    rows = [
+        {**{k: spec[k] for k in HYPER}, "experiment": "e", "run": run, "seed": seed, "diverged": False}
+        | {"train_accuracy": 0.5, "val_accuracy": 0.4, "test_accuracy": 0.4, "train_images": 100, "val_images": 10}
+        | {"train_loss": 1.0, "val_loss": 1.0, "test_loss": 1.0, "test_cost": 1.0, "samples_per_s": 1.0}
+        | {"train_seconds": seconds, "stack_size": stack}
+        for (run, seed), (seconds, stack) in times.items()
+    ]
+    entries = [
+        {"target": "e/alone", "quantity": "train_cost", "value": 1.5},
+        {"target": "e/alone", "quantity": "train_cost", "value": 1.972, "at": {"epoch": 1}},
+        {"target": "e/stacked", "quantity": "train_seconds", "value": 75.0},
+    ]
+    context = runs_context({"runs": {"alone": {}, "stacked": {}}}, pd.DataFrame(rows), entries, "e")
+    assert [(r["train_seconds"], r["stack_size"]) for r in context["rows"]] == [(32.0, 1), (51.0, 3)]
+    columns = [c["key"] for c in context["published_quantities"]]
+    assert columns == ["train_cost", "train_cost at epoch 1", "train_seconds"]
+    context.update(name="e", figures=dict.fromkeys(FIGURE_KINDS), baseline=None, ensemble=None)
+    text = report.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
+    header = next(line for line in text.splitlines() if line.startswith("run &"))
+    assert header.endswith(
+        "& test cost & train s & report's train\\_cost & report's train\\_cost at epoch 1 & report's train s \\\\"
+    )
+    alone = next(line for line in text.splitlines() if line.startswith("alone &"))
+    stacked = next(line for line in text.splitlines() if line.startswith("stacked &"))
+    assert alone.split(" & ")[-5:] == ["1.000", "32.0", "1.500", "1.972", "-- \\\\"]
+    assert stacked.split(" & ")[-5:] == ["1.000", "51.0$^\\dagger$", "--", "--", "75.0 \\\\"]
+    assert "($^\\dagger$: the time of the whole stack of 3 models the run trained in, shared)" in text

@@ -7,6 +7,7 @@ import yaml
 from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
 
 from dd2424.pipeline import experiments as ex
+from dd2424.pipeline import targets
 from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
 from dd2424.pipeline.reports import ReportError, load_reports
 
@@ -208,10 +209,64 @@ def test_overrides_merge_into_a_report(tmp_path):
             lambda r: r["published"][1].update(quantity="best_val_accuracy"),
             r"published\.1 \(grid, best_val_accuracy\): 'grid' records its points' final weights alone",
         ),
+        # a value read at an epoch or update of the training: a run's history, and a quantity it records
+        (
+            lambda r: r["published"][0].update(at={"epoch": 1}),
+            r"r0/a1-made-up\.yaml: published\.0 \(required/small, test_accuracy\): 'at' reads a run's history, "
+            r"which has no test_accuracy \(it has train_accuracy, val_accuracy, train_loss",
+        ),
+        (
+            lambda r: r["published"][1].update(quantity="val_loss", at={"update": 100}),
+            r"published\.1 \(grid, val_loss\): 'at' reads a run's history .* the target must name a run of a runs "
+            r"experiment, <experiment>/<run>, not 'grid'",
+        ),
+        (
+            lambda r: r["published"].append(
+                {"section": "s", "target": "gradcheck", "quantity": "train_loss", "value": 1.0, "at": {"epoch": 1}}
+            ),
+            r"published\.2 \(gradcheck, train_loss\): 'at' reads a run's history",
+        ),
+        (
+            lambda r: r["published"][0].update(quantity="train_cost", at={"epoch": 1, "update": 10}),
+            r"published\.0\.at: .* has too many properties",
+        ),
+        (lambda r: r["published"][0].update(quantity="train_cost", at={"step": 1}), r"published\.0\.at: .*'step'"),
+        (
+            lambda r: r["published"][0].update(quantity="train_cost", at={"epoch": -1}),
+            r"published\.0\.at\.epoch: -1 is less than the minimum of 0",
+        ),
+        # a bar per run: a runs experiment's
+        (
+            lambda r: r["experiments"]["grid"].update(figures=["bars"]),
+            r"r0/a1-made-up\.yaml: experiments\.grid\.figures: bars sets the runs of a runs experiment side by side; "
+            r"'grid' is a grid search",
+        ),
+        (lambda r: r["experiments"]["required"].update(figures=["bar"]), r"experiments\.required\.figures\.0: 'bar'"),
     ],
 )
 def test_a_malformed_report_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
     refused(tmp_path, small_report(), change, message)
+
+
+def test_a_value_at_an_epoch_a_training_time_and_a_bar_figure_are_accepted(tmp_path):
+    """The keys the 2025 texts need: a run's cost after its first epoch, its training time, bars of the runs."""
+    published = small_report()["published"] + [
+        {"section": "s", "target": "required/small", "quantity": "train_cost", "value": 1.972, "at": {"epoch": 1}},
+        {"section": "s", "target": "required/large", "quantity": "val_accuracy", "value": 0.3, "at": {"update": 50}},
+        {"section": "s", "target": "required/small", "quantity": "train_seconds", "value": 60.0},
+    ]
+    report = small_report(published=published)
+    report["experiments"]["required"]["figures"] = ["bars"]
+    config = load_only(tmp_path, report)
+    assert config["reports"]["a1-made-up"]["published"][2]["at"] == {"epoch": 1}
+    # the scorecard's inputs: every seed's history of each run read at an epoch or update, once
+    histories = targets.published_histories(config, ["a1-made-up"])
+    assert histories == {
+        f"results/a1-made-up/required/{run}/seed{seed}/history.csv": f"a1-made-up/required/{run}"
+        for run in ("small", "large")
+        for seed in config["seeds"]
+    }
+    assert targets.published_histories(config, []) == {}
 
 
 def refused(tmp_path, report, change, message):

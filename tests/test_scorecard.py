@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import shipped_config
@@ -9,7 +10,9 @@ from conftest import shipped_config
 from dd2424.pipeline import experiments as ex
 from dd2424.pipeline.scorecard import (
     CIFAR10_MD5,
+    at_words,
     by_experiment,
+    our_value,
     published_entries,
     read_scorecard,
     scorecard,
@@ -154,7 +157,7 @@ def test_the_scorecard_gives_each_published_number_ours_and_a_verdict(tmp_path):
     assert bound["ours"]["mean"] == 3e-6 and bound["verdict"] == "missed"
     assert third["verdict"] == "missed" and third["causes"] == second["causes"]
     overall, per_report = totals(rows)
-    assert overall == {"reproduced": 2, "total": 7, "not_run": 1}
+    assert overall == {"reproduced": 2, "total": 7, "not_run": 1, "shown": 0}
     assert [(t["report"], t["reproduced"], t["total"]) for t in per_report] == [("r-runs", 1, 2), ("r-search", 1, 5)]
     # the causes of an experiment's misses are stated once for the experiment, not under every row
     groups = by_experiment(rows)
@@ -233,3 +236,87 @@ def test_a_rank_of_a_search_ranked_by_best_val_is_its_kth_best_during_training()
     )
     assert first["ours"]["mean"] == 0.47 and first["verdict"] == "reproduced"
     assert second["ours"]["mean"] == 0.45  # p1, second by its best during training, first by its final weights
+
+
+def test_a_training_time_is_shown_beside_ours_and_counts_neither_as_a_hit_nor_a_miss(tmp_path):
+    """train_seconds: the mean over a run's seeds beside the report's, verdict "shown" however far apart, left
+    out of every total (reproduced, of, not run) and counted as shown; scorecard.csv keeps it."""
+    summary, searches, gradchecks = made_up_results()
+    summary["train_seconds"] = [10.0, 14.0, 3.0, 5.0, 7.0]
+    entries = [
+        entry("r-runs", "req/good", "test_accuracy", 0.405),
+        entry("r-runs", "req/good", "train_seconds", 600.0),  # fifty times ours: a slower machine, not a miss
+        entry("r-runs", "req/bad", "train_seconds", 4.0),
+        entry("r-search", "search", "train_seconds", 1.0, rank=9),  # no such point: not run, yet not counted
+    ]
+    summary_rows = scorecard(entries, made_up_config(), summary, searches, gradchecks)
+    accuracy, slow, bad, missing = summary_rows
+    assert slow["kind"] == "time" and slow["verdict"] == "shown" and slow["causes"] == []
+    assert slow["ours"] == pytest.approx({"mean": 12.0, "std": 2 * 2**0.5, "n": 2})
+    assert slow["difference"] == pytest.approx(12.0 - 600.0)
+    assert bad["verdict"] == "shown" and bad["ours"]["mean"] == 4.0
+    assert missing["verdict"] == "not run"
+    overall, per_report = totals(summary_rows)
+    assert overall == {"reproduced": 1, "total": 1, "not_run": 0, "shown": 2}
+    assert [(t["report"], t["reproduced"], t["total"], t["shown"]) for t in per_report] == [
+        ("r-runs", 1, 1, 2),
+        ("r-search", 0, 0, 0),
+    ]
+    with pytest.raises(ValueError, match="train_seconds is shown beside the report's, not scored"):
+        within("train_seconds", 1.0, 1.0)
+    write_scorecard(summary_rows, tmp_path / "scorecard.csv")
+    back = read_scorecard(tmp_path / "scorecard.csv")
+    assert [r["verdict"] for r in back] == ["reproduced", "shown", "shown", "not run"]
+    assert totals(back) == (overall, per_report)
+
+
+def tiny_history(epochs, per_epoch=10, **columns):
+    """A history.csv as a table: an evaluation before training and at the end of each of ``epochs`` epochs."""
+    epoch = np.arange(epochs + 1, dtype=float)
+    return pd.DataFrame({"update": (epoch * per_epoch).astype(int), "epoch": epoch, **columns})
+
+
+def test_a_value_at_an_epoch_or_update_is_the_mean_over_seeds_of_the_history_rows_there(tmp_path):
+    """at: {epoch: 1} reads each seed's history.csv at epoch 1 (not its final row); at: {update: 20} at update 20;
+    a history that stops before, or never evaluates there, gives "not run" with the reason."""
+    summary, searches, gradchecks = made_up_results()
+    histories = {
+        "r-runs/req/good": [
+            tiny_history(3, train_cost=[2.3, 1.9, 1.7, 1.6]),
+            tiny_history(3, train_cost=[2.3, 2.1, 1.8, 1.65]),
+        ],
+        # one seed diverged in its second epoch: its history stops at epoch 1
+        "r-runs/req/bad": [tiny_history(3, train_cost=[2.3, 2.0, 1.8, 1.7]), tiny_history(1, train_cost=[2.3, 2.2])],
+    }
+    entries = [
+        entry("r-runs", "req/good", "train_cost", 1.972, at={"epoch": 1}),
+        entry("r-runs", "req/good", "train_cost", 1.75, at={"update": 20}),
+        entry("r-runs", "req/bad", "train_cost", 2.1, at={"epoch": 1}),
+        entry("r-runs", "req/bad", "train_cost", 1.8, at={"epoch": 2}),
+        entry("r-runs", "req/good", "train_cost", 1.8, at={"epoch": 1.5}),
+    ]
+    epoch1, update20, bad1, unreached, between = scorecard(
+        entries, made_up_config(), summary, searches, gradchecks, histories=histories
+    )
+    assert epoch1["ours"] == pytest.approx({"mean": 2.0, "std": 0.1 * 2**0.5, "n": 2})
+    assert epoch1["verdict"] == "reproduced" and epoch1["difference"] == pytest.approx(2.0 - 1.972)
+    assert update20["ours"]["mean"] == pytest.approx(1.75) and update20["verdict"] == "reproduced"
+    assert bad1["ours"]["mean"] == pytest.approx(2.1)  # both seeds reached epoch 1
+    assert unreached["verdict"] == "not run" and unreached["ours"] is None and unreached["difference"] is None
+    assert unreached["causes"] == ["1 of 2 seeds' histories never reached epoch 2 (the last evaluation: epoch 1)"]
+    assert between["verdict"] == "not run"
+    assert between["causes"] == ["2 of 2 seeds' histories have no evaluation at epoch 1.5 (the nearest: epoch 1 and 2)"]
+    # a run not in the results at all
+    (absent,) = scorecard(entries[:1], made_up_config(), summary, searches, gradchecks, histories={})
+    assert absent["causes"] == ["not in this configuration's results"]
+    # epochs are written as updates / updates-per-epoch: matched within round-off
+    tenths = tiny_history(1, train_cost=[2.3, 1.9]).assign(epoch=[0.0, 3 * 0.1])  # 0.30000000000000004
+    at_tenths = entry("r-runs", "req/good", "train_cost", 1.9, at={"epoch": 0.3})
+    assert our_value(at_tenths, summary, searches, gradchecks, histories={"r-runs/req/good": [tenths]})["mean"] == 1.9
+    (one_seed,) = scorecard(
+        [entries[3]], made_up_config(), summary, searches, gradchecks, histories={"r-runs/req/bad": [tenths]}
+    )
+    assert one_seed["causes"] == ["its history never reached epoch 2 (the last evaluation: epoch 0.3)"]
+    assert at_words({"epoch": 1}) == "at epoch 1" and at_words({"update": 500}) == "at update 500"
+    write_scorecard([epoch1, unreached], tmp_path / "scorecard.csv")
+    assert [r.get("at") for r in read_scorecard(tmp_path / "scorecard.csv")] == [{"epoch": 1}, {"epoch": 2}]

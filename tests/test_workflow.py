@@ -19,7 +19,7 @@ from dd2424.data.synthetic import write_archive
 from dd2424.pipeline import experiments as ex
 from dd2424.pipeline import search as ex_search
 from dd2424.pipeline.reports import load_reports, merge
-from dd2424.pipeline.scorecard import published_entries
+from dd2424.pipeline.scorecard import published_entries, read_scorecard
 from dd2424.pipeline.summary import aggregate, mean_std
 
 pytestmark = pytest.mark.e2e
@@ -656,3 +656,72 @@ def test_a_report_defining_its_own_splits_trains_on_them(tmp_path):
     (work / "search.yaml").write_text(yaml.safe_dump(search), encoding="utf-8")
     done = snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml", work / "search.yaml"])
     assert done.returncode != 0 and "mine.yaml: experiments.grid: a grid search ranks its points" in done.stderr
+
+
+TIMES = "a1-made-up-times"
+
+
+def test_a_bar_figure_a_training_time_and_a_cost_after_the_first_epoch_are_drawn_scored_and_rendered(tmp_path):
+    """A made-up report alone, with the keys the 2025 texts need: figures: [bars] on a runs experiment, a published
+    train_seconds (shown, in no total) and a train_cost read at epoch 1 of the histories (the mean over seeds of
+    the rows at epoch 1, not the final cost); an epoch the runs never reach is "not run" with the reason."""
+    work = tiny_workdir(tmp_path / "work")
+    report = {
+        "id": TIMES,
+        "assignment": "a1",
+        "title": "Assignment 1 (made up): architectures side by side",
+        "experiments": {
+            "runs": {
+                "base": {"epochs": 2, "n_batch": 20},
+                "figures": ["bars"],
+                # default and small_eta share mini-batches (a stack of 2); wide trains alone
+                "runs": {"default": {}, "small_eta": {"eta": 0.0001}, "wide": {"hidden": [10]}},
+            }
+        },
+        "published": [
+            {"section": "s", "target": "runs/default", "quantity": "train_cost", "at": {"epoch": 1}, "value": 1.972},
+            {"section": "s", "target": "runs/default", "quantity": "train_seconds", "value": 60.0},
+            {"section": "s", "target": "runs/wide", "quantity": "test_accuracy", "value": 0.3},
+            {"section": "s", "target": "runs/wide", "quantity": "val_accuracy", "at": {"epoch": 5}, "value": 0.3},
+        ],
+    }
+    (work / f"{TIMES}.yaml").write_text(yaml.safe_dump(report, sort_keys=False))
+    gradcheck = {"a1": {"checks": {"full": {"max_entries": 50}, "variance4": {"dims": 20, "samples": 10}}}}
+    mine = {"seeds": [1, 2], "gradcheck": gradcheck, "report_files": {"shipped": None, "mine": f"{TIMES}.yaml"}}
+    (work / "mine.yaml").write_text(yaml.safe_dump(mine))
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-j2"]
+        + ["--configfile", str(work / "data.yaml"), str(work / "mine.yaml")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = work / "results" / TIMES
+    at_epoch, seconds, final, unreached = read_scorecard(work / "results/report/scorecard.csv")
+    assert {r["report"] for r in (at_epoch, seconds, final, unreached)} == {TIMES}
+    histories = [pd.read_csv(results / f"runs/default/seed{seed}/history.csv") for seed in (1, 2)]
+    at_1 = [h.loc[h.epoch == 1.0, "train_cost"].item() for h in histories]
+    assert at_epoch["ours"]["mean"] == pytest.approx(np.mean(at_1)) and at_epoch["ours"]["n"] == 2
+    assert at_1 != [h.train_cost.iloc[-1] for h in histories]  # not the final cost
+    assert at_epoch["at"] == {"epoch": 1} and at_epoch["verdict"] in ("reproduced", "missed")
+    summary = pd.read_csv(work / "results/summary.csv").set_index(["experiment", "run"])
+    assert seconds["kind"] == "time" and seconds["verdict"] == "shown"
+    assert seconds["ours"]["mean"] == pytest.approx(summary.loc[("runs", "default")].train_seconds.mean())
+    assert (summary.loc[("runs", "default")].stack_size == 2).all() and (
+        summary.loc[("runs", "wide")].stack_size == 1
+    ).all()
+    assert final["verdict"] in ("reproduced", "missed")
+    assert unreached["verdict"] == "not run"
+    assert unreached["causes"] == ["2 of 2 seeds' histories never reached epoch 5 (the last evaluation: epoch 2)"]
+    hits = sum(r["verdict"] == "reproduced" for r in (at_epoch, final))
+    assert f"{TIMES}: {hits} of 3 reproduced" in (work / "logs/report/scorecard.log").read_text()
+    assert (results / "figures/runs_bars.png").stat().st_size > 1000
+    tex = (work / "results/report/report.tex").read_text()
+    assert "runs_bars.png" in tex and "train s" in tex and "report's train\\_cost at epoch 1" in tex
+    assert "train\\_cost at epoch 1 of \\texttt{runs/default}" in tex
+    assert re.search(r"train\\_seconds of \\texttt\{runs/default\} & 60\.0 & [0-9.]+ & .* & shown \\\\", tex)
+    assert re.search(r"^default & .* & [0-9.]+\$\^\\dagger\$ & ", tex, re.M)  # its time: the stack's
+    assert "the time of the whole stack of 2 models the run trained in, shared" in tex
+    assert "1 more shown beside ours, not scored" in tex
+    assert (work / "results/report.pdf").read_bytes()[:5] == b"%PDF-"

@@ -187,3 +187,12 @@ def template_texts():
         Path(p).name: Path(p).read_text(encoding="utf-8")
         for p in sorted(glob.glob(f"{workflow.basedir}/report/*.tex.j2"))
     }
+
+
+# ---- Published numbers read from training histories --------------------------
+
+
+def published_histories():
+    """{history.csv: '<report>/<experiment>/<run>'} of the runs a published number of the PDF's reports is
+    read from at an epoch or update (``at``): the scorecard's inputs."""
+    return targets.published_histories(config, IN_ALL)

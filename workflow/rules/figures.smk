@@ -107,3 +107,24 @@ rule search_figure:
         "Plotting validation accuracy against the searched values of {wildcards.report}/{wildcards.experiment}"
     script:
         "../scripts/plot_search.py"
+
+
+rule bars_figure:
+    input:
+        metrics=experiment_outputs("metrics.json"),
+    output:
+        figure=report(
+            paths.figure("{report}", "{experiment}", "bars"),
+            caption="../../report/captions/bars.rst",
+            category="{report}",
+            subcategory="runs side by side",
+        ),
+    log:
+        "logs/{report}/figures/{experiment}_bars.log",
+    params:
+        code=code("plot_bars.py"),
+        runs=run_names(per_seed=True),
+    message:
+        "Drawing the test accuracy and training time of each run of {wildcards.report}/{wildcards.experiment}"
+    script:
+        "../scripts/plot_bars.py"

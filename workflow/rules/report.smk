@@ -16,6 +16,7 @@ rule scorecard:
         search=list(REPORT_FILES["search"].values()),
         gradcheck=list(REPORT_FILES["gradcheck"].values()),
         ensemble=list(REPORT_FILES["ensemble"].values()),
+        histories=list(published_histories()),
     output:
         table=paths.pdf_file("scorecard.csv"),
     log:
@@ -25,6 +26,8 @@ rule scorecard:
         searches=list(REPORT_FILES["search"]),
         gradchecks=list(REPORT_FILES["gradcheck"]),
         ensembles=list(REPORT_FILES["ensemble"]),
+        # the run each history belongs to, in the order of the inputs
+        history_runs=list(published_histories().values()),
         # the published numbers are the reports' (config["reports"], loaded from their files): editing
         # them reruns this and the PDF, no training
         config=projections.scorecard_config(config, IN_ALL),

@@ -1,4 +1,4 @@
-"""Figures drawn from results/: training curves, weight images, histograms, searches."""
+"""Figures drawn from results/: training curves, weight images, histograms, searches, runs side by side."""
 
 import matplotlib
 
@@ -131,6 +131,50 @@ def learning_rates(schedules, out):
     plt.close(fig)
 
 
+def _mean_and_spread(values):
+    """(mean, std) of one run's values over its seeds; std NaN under two seeds (no spread to show)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmean(values)), float(np.nanstd(values, ddof=1)) if len(values) > 1 else np.nan
+
+
+def run_bars(runs, out):
+    """Two bar charts side by side, one bar per run in the order of ``runs``: the final test accuracy (%, mean
+    over seeds, an error bar of one std where there are two seeds or more) and the training time (mean seconds).
+
+    ``runs``: ``{run: {"test_accuracy": [fraction per seed], "train_seconds": [seconds per seed],
+    "stack_size": [models per seed's job]}}``.  A run whose models trained as a stack of several has its bar
+    hatched and labelled: its time is the whole stack's, shared.  Returns the two BarContainers (accuracy,
+    time), whose heights are the means.
+    """
+    names = list(runs)
+    x = np.arange(len(names))
+    fig, (acc_ax, time_ax) = plt.subplots(1, 2, figsize=(max(7.0, 1.2 * len(names) + 3), 3.2))
+    accuracy = [_mean_and_spread(100 * np.asarray(runs[r]["test_accuracy"], dtype=float)) for r in names]
+    acc_bars = acc_ax.bar(x, [m for m, _ in accuracy], color="tab:blue")
+    spread = [(i, m, s) for i, (m, s) in enumerate(accuracy) if np.isfinite(s)]
+    if spread:  # error bars only where there is a spread: one seed has none
+        i, m, s = map(list, zip(*spread))
+        acc_ax.errorbar(i, m, yerr=s, fmt="none", ecolor="black", capsize=3)
+    acc_ax.set_ylabel("test accuracy (%)")
+    seconds = [_mean_and_spread(runs[r]["train_seconds"])[0] for r in names]
+    time_bars = time_ax.bar(x, seconds, color="tab:orange")
+    for bar, r in zip(time_bars, names):
+        stack = int(max(runs[r].get("stack_size", [1])))
+        if stack > 1:  # the job's time, not this model's alone
+            bar.set_hatch("//")
+            time_ax.annotate(
+                f"stack of {stack}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", fontsize=7
+            )
+    time_ax.set_ylabel("training time (s)")
+    for ax in (acc_ax, time_ax):
+        ax.set_xticks(x, names, rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
+        ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    _save(fig, out)
+    plt.close(fig)
+    return acc_bars, time_bars
+
+
 # The scorecard figure's panels: one per kind of number, each on the scale it is read on.
 SCORECARD_PANELS = (
     ("accuracy", "accuracies (%)", "linear", 100),
@@ -138,15 +182,17 @@ SCORECARD_PANELS = (
     ("hyper", "hyper-parameters", "log", 1),
     ("error", "gradient errors", "log", 1),
     ("gradient", "gradient statistics", "linear", 1),
+    ("time", "training times (s)", "log", 1),
 )
-VERDICT_MARKERS = {"reproduced": "o", "missed": "x"}
+# "shown": a number set beside ours and not scored (a training time)
+VERDICT_MARKERS = {"reproduced": "o", "missed": "x", "shown": "^"}
 
 
 def scorecard_figure(rows, out):
     """Ours against published, one marker per number: colour by report, marker by verdict, a panel per kind.
 
     ``rows`` are the scorecard's (``dd2424.pipeline.scorecard``); numbers we have no
-    value for are left out (the table lists them).
+    value for are left out (the table lists them).  Returns the figure (closed).
     """
     kinds = [p for p in SCORECARD_PANELS if any(r["kind"] == p[0] and r["ours"] for r in rows)]
     reports = list(dict.fromkeys(r["report"] for r in rows))
@@ -168,8 +214,11 @@ def scorecard_figure(rows, out):
         ax.set_xlabel("published")
         ax.set_ylabel("ours")
     handles = [plt.Line2D([], [], color=colours[r], marker="s", ls="", label=r) for r in reports]
-    handles += [plt.Line2D([], [], color="black", marker=m, ls="", label=v) for v, m in VERDICT_MARKERS.items()]
+    # the scored verdicts always, "shown" where a number is
+    verdicts = [v for v in VERDICT_MARKERS if v != "shown" or any(r["verdict"] == v for r in rows)]
+    handles += [plt.Line2D([], [], color="black", marker=VERDICT_MARKERS[v], ls="", label=v) for v in verdicts]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.06 + 0.04 * (len(handles) // 5), 1, 1))
     _save(fig, out)
     plt.close(fig)
+    return fig

@@ -18,7 +18,7 @@ from dd2424.data.cifar import N_CLASSES, D
 from dd2424.nn.arithmetic import useful_flop_per_sample
 from dd2424.nn.spec import hidden_from_label, keys
 from dd2424.pipeline.quantities import kind_of, label
-from dd2424.pipeline.scorecard import TOLERANCES, by_experiment, published_entries, read_scorecard, totals
+from dd2424.pipeline.scorecard import TOLERANCES, at_words, by_experiment, published_entries, read_scorecard, totals
 from dd2424.util import atomic
 
 from . import latex, texescape
@@ -54,6 +54,14 @@ def fixed(value, digits=3):
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "--"
     return f"{value:.{digits}f}"
+
+
+def seconds(value):
+    """A training time in seconds: one decimal from 10 s (32.4, 1234.5), two significant digits below (3.2,
+    0.045: a toy run's); a missing one as "--"."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
 
 
 def num(value, digits=3):
@@ -102,6 +110,7 @@ def environment(templates):
         pct=pct,
         num=num,
         fixed=fixed,
+        seconds=seconds,
         mnum=mnum,
         log10=lambda v: f"{math.log10(v):.3f}" if v and v > 0 else "--",
         symbol=symbol,
@@ -111,6 +120,7 @@ def environment(templates):
         heading=heading,
         setting=setting,
         kind=kind_of,
+        at=at_words,
     )
     return env
 
@@ -204,13 +214,15 @@ def build_pdf(tex_path, pdf_path, log_path):
 
 
 def score(value, kind, digits=2):
-    """A scorecard number as its kind is read: accuracies in %, losses, hyper-parameters, errors."""
+    """A scorecard number as its kind is read: accuracies in %, losses, hyper-parameters, errors, seconds."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "--"
     if kind == "accuracy":
         return f"{100 * value:.{digits}f}"
     if kind == "loss":
         return f"{value:.3f}"
+    if kind == "time":
+        return seconds(value)
     if kind in ("error",):
         return mnum(value, 2)
     return mnum(value, 3)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from dd2424.pipeline.experiments import builds_ensemble, experiment_kind, refine_chain, searched_keys
 from dd2424.pipeline.quantities import ENSEMBLE_ACCURACIES, KINDS, kind_of
-from dd2424.pipeline.scorecard import point_matches
+from dd2424.pipeline.scorecard import at_words, point_matches
 from dd2424.pipeline.search import refine_rule
 from dd2424.pipeline.summary import aggregate, mean_std
 
@@ -26,12 +26,31 @@ CHANCE = 0.1
 MAX_KEY_COLUMNS = 4
 RUN_LOSSES = ("train_loss", "val_loss", "test_loss", "test_cost")
 # Every figure an experiment may have (workflow/rules/figures.smk draws them).
-FIGURE_KINDS = ("curves", "search", "weights", "histograms", "schedule")
+FIGURE_KINDS = ("curves", "search", "weights", "histograms", "schedule", "bars")
+
+
+def published_key(entry):
+    """The column a published entry stands in beside ours: its quantity, or, read ``at`` an epoch or update of
+    the training, its quantity there ('train_cost at epoch 1'), a column of its own."""
+    return f"{entry['quantity']} {at_words(entry['at'])}" if "at" in entry else entry["quantity"]
 
 
 def _published_of(entries, target):
-    """{quantity: value} of the entries naming one target."""
-    return {e["quantity"]: e["value"] for e in entries if e["target"] == target}
+    """{column: value} of the entries naming one target (``published_key``)."""
+    return {published_key(e): e["value"] for e in entries if e["target"] == target}
+
+
+def stacks_of(rows):
+    """The sizes of the stacks of several models some rows' runs trained in: their time is the whole stack's,
+    shared (a footnote of the table)."""
+    return sorted({row["stack_size"] for row in rows if row["stack_size"] > 1})
+
+
+def training_time(table):
+    """Per run (in the order of ``table``, the summary's rows of one experiment): the mean ``train_seconds`` of
+    its models, and the largest stack it trained in (``stack_size``; over 1, the time is the whole stack's)."""
+    grouped = table.groupby("run", sort=False)
+    return grouped.train_seconds.mean(), grouped.stack_size.max()
 
 
 def runs_context(exp, table, entries, name):
@@ -41,6 +60,7 @@ def runs_context(exp, table, entries, name):
     means = table.groupby("run", sort=False)[list(RUN_LOSSES) + ["samples_per_s"]].mean()
     diverged = table.diverged.fillna(False).astype(bool).groupby(table.run, sort=False).sum()
     at_chance = (table.test_accuracy <= CHANCE + 0.01).groupby(table.run, sort=False).sum()
+    seconds, stacks = training_time(table)
     rows = []
     # in the order of the report's file, as the curves show them
     for run in [str(run) for run in exp["runs"]]:
@@ -57,6 +77,8 @@ def runs_context(exp, table, entries, name):
                 "test_mean": float(r.test_accuracy_mean),
                 **{f"{k}_mean": float(means.loc[run, k]) for k in RUN_LOSSES},
                 "samples_per_s": float(means.loc[run, "samples_per_s"]),
+                "train_seconds": float(seconds.loc[run]),
+                "stack_size": int(stacks.loc[run]),
                 "diverged": int(diverged.loc[run]),
                 "at_chance": int(at_chance.loc[run]),
                 "changes": {str(k): v for k, v in ((exp["runs"].get(run) or {}).items())},
@@ -67,7 +89,7 @@ def runs_context(exp, table, entries, name):
     for row in rows:
         row["ignored"] = ignored_keys(varying, row, rows)
     # an ensemble's published numbers stand beside its own table (ensemble_context), not the runs'
-    published = _quantities(entries, lambda e: "/" in e["target"] and e["quantity"] not in ENSEMBLE_ACCURACIES)
+    published = _columns(entries, lambda e: "/" in e["target"] and e["quantity"] not in ENSEMBLE_ACCURACIES)
     return {
         "rows": rows,
         # the cost differs from the loss only under an L2 penalty
@@ -76,6 +98,7 @@ def runs_context(exp, table, entries, name):
         "varying": varying if len(varying) <= MAX_KEY_COLUMNS else [],
         "changes_column": len(varying) > MAX_KEY_COLUMNS,
         "published_quantities": published,
+        "stacks": stacks_of(rows),
         "seeds": max(row["seeds"] for row in rows),
         "train_images": int(rows[0]["train_images"]),
         "val_images": int(rows[0]["val_images"]),
@@ -115,6 +138,17 @@ def _quantities(entries, keep):
         if keep(e) and e["quantity"] not in seen:
             seen.append(e["quantity"])
     return sorted(seen, key=lambda q: list(KINDS).index(kind_of(q)))
+
+
+def _columns(entries, keep):
+    """The published columns of some entries, ``{key, quantity, at}`` (``published_key``), in the order of the
+    quantities' kinds, then of appearance."""
+    columns = {}
+    for e in entries:
+        if keep(e):
+            key = published_key(e)
+            columns.setdefault(key, {"key": key, "quantity": e["quantity"], "at": e.get("at")})
+    return sorted(columns.values(), key=lambda c: list(KINDS).index(kind_of(c["quantity"])))
 
 
 def published_by_rank(entries):
@@ -321,6 +355,7 @@ def report_context(config, report_id, summary, files, searches, entries, gradche
     for name, exp in report["experiments"].items():
         if "baseline" in exp:
             by_name[name]["baseline"] = baseline_row(by_name[name], *by_name_and_run(exp["baseline"], by_name))
+            by_name[name]["stacks"] = stacks_of(by_name[name]["rows"] + [by_name[name]["baseline"]])
     jobs = [b for b in benchmarks if b["group"].startswith(f"{report_id}/")]
     context = {
         "id": report_id,

@@ -48,7 +48,7 @@ def check_config(config):
     a search (or a ``best_of`` of one) on a split without a validation set,
     which would rank its points by nothing; a published validation figure
     of a run that has no validation set; an ensemble of one member or of
-    runs tested on different splits.
+    runs tested on different splits; a bar figure of a search.
     """
     splits = config["splits"]
     for name, split in splits.items():
@@ -77,6 +77,11 @@ def check_config(config):
                 raise ConfigError(
                     f"{here}.rank_by ranks the points of a search (grid, random or refine); {name!r} is a runs "
                     "experiment, whose training curves are recorded anyway"
+                )
+            if "bars" in exp.get("figures", []) and experiment_kind(exp) != "runs":
+                raise ConfigError(
+                    f"{here}.figures: bars sets the runs of a runs experiment side by side; {name!r} is a "
+                    f"{experiment_kind(exp)} search, which its own plot shows"
                 )
             if "random" in exp:
                 _check_stackable_keys(f"{here}.random.sample", exp["random"]["sample"])

@@ -10,7 +10,8 @@ per id, merged in, e.g. a smaller search for a quick run).
 Every refusal names the file and the key: a malformed file, a duplicated
 YAML key, a report id used twice, an assignment the config does not have,
 a published entry whose target does not exist or whose quantity we do not
-compute.
+compute, or one read ``at`` an epoch or update of something that is not a
+run's history.
 """
 
 import glob
@@ -22,7 +23,7 @@ import yaml
 
 from dd2424.nn.spec import json_schema
 
-from .quantities import ENSEMBLE_ACCURACIES, QUANTITIES
+from .quantities import ENSEMBLE_ACCURACIES, HISTORY_QUANTITIES, QUANTITIES
 from .scorecard import point_matches
 
 # Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
@@ -231,7 +232,9 @@ def check_published(reports, config, runs_of):
                 raise ReportError(
                     f"{where}: quantity {entry['quantity']!r} is not one we compute ({', '.join(QUANTITIES)})"
                 )
-            problem = target_problem(entry, report, config["gradcheck"].get(assignment), runs_of)
+            problem = target_problem(entry, report, config["gradcheck"].get(assignment), runs_of) or at_problem(
+                entry, report
+            )
             if problem:
                 raise ReportError(f"{where}: {problem}")
 
@@ -271,6 +274,25 @@ def target_problem(entry, report, gradcheck, runs_of):
     runs = runs_of(report["id"], parts[0])
     if len(parts) > 2 or parts[1] not in runs:
         return f"no run {'/'.join(parts[1:])!r} in experiment {parts[0]!r} ({', '.join(runs)})"
+    return None
+
+
+def at_problem(entry, report):
+    """Why an entry's ``at`` (its value at an epoch or update of a run's history.csv) cannot be read: a target
+    that is not a run of a runs experiment, or a quantity the history has no column of (None if it can)."""
+    if "at" not in entry:
+        return None
+    experiment, _, run = str(entry["target"]).partition("/")
+    if not run or "runs" not in report["experiments"].get(experiment, {}):
+        return (
+            f"'at' reads a run's history (history.csv at an epoch or update): the target must name a run of a runs "
+            f"experiment, <experiment>/<run>, not {entry['target']!r}"
+        )
+    if entry["quantity"] not in HISTORY_QUANTITIES:
+        return (
+            f"'at' reads a run's history, which has no {entry['quantity']} "
+            f"(it has {', '.join(HISTORY_QUANTITIES)} at each evaluation)"
+        )
     return None
 
 

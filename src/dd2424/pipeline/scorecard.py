@@ -2,9 +2,11 @@
 
 The published numbers live with their report (``published`` in its file,
 see ``dd2424.pipeline.reports``); this module finds our value for each entry in the
-results (summary table, search tables, gradient checks), and gives each a
-verdict against a stated tolerance and, for a miss, the known causes the
-config and the results name.
+results (summary table, search tables, gradient checks, ensembles, and
+the runs' histories for an entry read ``at`` an epoch or update), and gives
+each a verdict against a stated tolerance and, for a miss, the known causes
+the config and the results name.  A quantity of a kind that is not scored (a
+training time) is shown beside ours, verdict "shown", and counts in no total.
 """
 
 import json
@@ -15,7 +17,7 @@ import pandas as pd
 
 from dd2424.util import atomic
 
-from .quantities import ENSEMBLE_ACCURACIES, ENSEMBLE_COLUMNS, KINDS, kind_of
+from .quantities import ENSEMBLE_ACCURACIES, ENSEMBLE_COLUMNS, KINDS, SCORED_KINDS, kind_of, scored
 from .search import rank_metric
 
 # The md5 of the official cifar-10-python.tar.gz (config.yaml's default).
@@ -66,13 +68,62 @@ def ensemble_value(entry, ensembles):
     return None if table.empty else _stats(table[column])
 
 
-def our_value(entry, summary, searches, gradchecks, ensembles=None, metric="val_accuracy"):
+def at_words(at):
+    """Where in a run's history a published value stands, in words: ``{'epoch': 1}`` -> 'at epoch 1'."""
+    ((axis, value),) = at.items()
+    return f"at {axis} {value:g}"
+
+
+def history_rows(history, at):
+    """The rows of one seed's history (history.csv as a table) at ``at``: ``{'epoch': E}`` or ``{'update': U}``.
+
+    Epochs are updates / updates-per-epoch, written as floats: compared within round-off.
+    """
+    ((axis, value),) = at.items()
+    return history[np.isclose(history[axis].astype(float), float(value), rtol=1e-9, atol=1e-9)]
+
+
+def unreached(lacking, n, at):
+    """Why a run's histories give no value ``at`` an epoch or update: ``lacking``, the tables of its seeds
+    without a row there, of ``n`` seeds in all."""
+    ((axis, value),) = at.items()
+    last = max(float(h[axis].max()) for h in lacking)
+    whose, has = (f"{len(lacking)} of {n} seeds' histories", "have") if n > 1 else ("its history", "has")
+    if last < value:
+        return f"{whose} never reached {axis} {value:g} (the last evaluation: {axis} {last:g})"
+    near = sorted({float(x) for h in lacking for x in h[axis]}, key=lambda x: abs(x - value))[:2]
+    nearest = " and ".join(f"{x:g}" for x in near)
+    return f"{whose} {has} no evaluation at {axis} {value:g} (the nearest: {axis} {nearest})"
+
+
+def history_values(entry, histories):
+    """An entry's quantity read ``at`` an epoch or update of its run's history, per seed: ``(values, None)``, or
+    ``(None, why)`` when a seed's history has no row there or the run is not in the results.
+
+    ``histories``: ``{'<report>/<experiment>/<run>': [history.csv as a table, per seed]}``.
+    """
+    seeds = histories.get(f"{entry['report']}/{entry['target']}")
+    if not seeds:
+        return None, "not in this configuration's results"
+    found = [history_rows(h, entry["at"]) for h in seeds]
+    lacking = [h for h, rows in zip(seeds, found) if rows.empty]
+    if lacking:
+        return None, unreached(lacking, len(seeds), entry["at"])
+    # the last row at that point: an evaluation repeated at the same weights replaces the earlier one
+    return [float(rows[entry["quantity"]].iloc[-1]) for rows in found], None
+
+
+def our_value(entry, summary, searches, gradchecks, ensembles=None, metric="val_accuracy", histories=None):
     """Our mean, std and count for an entry, or None when we have no such result.
 
     ``searches``: ``{'<report>/<experiment>': search table}``; ``gradchecks``:
     ``{assignment: gradient-check table}``; ``ensembles``: ``{'<report>/<experiment>': ensemble table}``;
-    ``metric``: the column the entry's search ranks its points by (a ``rank`` is the k-th by it).
+    ``metric``: the column the entry's search ranks its points by (a ``rank`` is the k-th by it);
+    ``histories``: the runs' histories an entry with ``at`` reads (``history_values``).
     """
+    if "at" in entry:
+        values, _ = history_values(entry, histories or {})
+        return None if values is None else _stats(values)
     parts = entry["target"].split("/")
     quantity = entry["quantity"]
     if quantity in ENSEMBLE_ACCURACIES:
@@ -103,7 +154,12 @@ def our_value(entry, summary, searches, gradchecks, ensembles=None, metric="val_
 
 
 def within(quantity, published, mean, std=math.nan, bound=False):
-    """Whether our value reproduces a published one (the rules of ``TOLERANCES``)."""
+    """Whether our value reproduces a published one (the rules of ``TOLERANCES``).
+
+    Raises ValueError for a quantity that is not scored (a training time): it has no tolerance.
+    """
+    if not scored(quantity):
+        raise ValueError(f"{quantity} is shown beside the report's, not scored: it has no tolerance")
     if mean is None or not math.isfinite(mean):
         return False
     spread = 2 * std if math.isfinite(std) else 0.0
@@ -185,16 +241,26 @@ def causes(entry, config, summary, ours):
     return found
 
 
-def scorecard(entries, config, summary, searches, gradchecks, ensembles=None):
+def missing(entry, histories):
+    """Why we have no value for an entry: a history that never reached its ``at``, or no result at all."""
+    if "at" in entry:
+        return history_values(entry, histories or {})[1]
+    return "not in this configuration's results"
+
+
+def scorecard(entries, config, summary, searches, gradchecks, ensembles=None, histories=None):
     """One row per published number: ours, the difference, the verdict, the known causes of a miss.
 
     ``entries`` from ``published_entries``, whose targets the workflow has
-    checked (``dd2424.pipeline.reports.check_published``) before any job ran.
+    checked (``dd2424.pipeline.reports.check_published``) before any job ran;
+    ``histories``: ``{'<report>/<experiment>/<run>': [history per seed]}`` of
+    the runs an entry reads ``at`` an epoch or update.  Verdicts: reproduced,
+    missed, not run, or shown (a quantity that is not scored, beside ours).
     """
     rows = []
     for entry in entries:
         exp = config["reports"][entry["report"]]["experiments"].get(entry["experiment"], {})
-        ours = our_value(entry, summary, searches, gradchecks, ensembles, rank_metric(exp))
+        ours = our_value(entry, summary, searches, gradchecks, ensembles, rank_metric(exp), histories)
         row = {
             **entry,
             "kind": kind_of(entry["quantity"]),
@@ -203,11 +269,9 @@ def scorecard(entries, config, summary, searches, gradchecks, ensembles=None):
             "setting": entry.get("setting", ""),
         }
         if ours is None:
-            row.update(
-                verdict="not run",
-                difference=None,
-                causes=["not in this configuration's results"],
-            )
+            row.update(verdict="not run", difference=None, causes=[missing(entry, histories)])
+        elif not scored(entry["quantity"]):
+            row.update(verdict="shown", difference=ours["mean"] - entry["value"], causes=[])
         else:
             ok = within(entry["quantity"], entry["value"], ours["mean"], ours["std"], row["bound"])
             row.update(
@@ -231,18 +295,22 @@ def by_experiment(rows):
 
 
 def totals(rows):
-    """'N of M reproduced', overall and per report."""
+    """'N of M reproduced', overall and per report: ``{reproduced, total, not_run, shown}``.
+
+    A row of a kind that is not scored (a training time) counts in no total,
+    neither hit nor miss nor "not run"; ``shown`` counts those shown beside ours.
+    """
+    counts = ("reproduced", "total", "not_run", "shown")
     per_report = {}
     for row in rows:
-        t = per_report.setdefault(row["report"], {"report": row["report"], "reproduced": 0, "total": 0, "not_run": 0})
+        t = per_report.setdefault(row["report"], {"report": row["report"], **dict.fromkeys(counts, 0)})
+        if row["kind"] not in SCORED_KINDS:
+            t["shown"] += row["verdict"] == "shown"
+            continue
         t["total"] += 1
         t["reproduced"] += row["verdict"] == "reproduced"
         t["not_run"] += row["verdict"] == "not run"
-    overall = {
-        "reproduced": sum(t["reproduced"] for t in per_report.values()),
-        "total": len(rows),
-        "not_run": sum(t["not_run"] for t in per_report.values()),
-    }
+    overall = {k: sum(t[k] for t in per_report.values()) for k in counts}
     return overall, list(per_report.values())
 
 
@@ -254,6 +322,7 @@ COLUMNS = [
     "target",
     "rank",
     "point",
+    "at",
     "setting",
     "quantity",
     "kind",
@@ -269,7 +338,7 @@ COLUMNS = [
 
 
 def write_scorecard(rows, path):
-    """The scorecard as CSV: ``point`` and ``causes`` as JSON, ours as mean, std and count."""
+    """The scorecard as CSV: ``point``, ``at`` and ``causes`` as JSON, ours as mean, std and count."""
     records = []
     for row in rows:
         ours = row["ours"] or {}
@@ -277,6 +346,7 @@ def write_scorecard(rows, path):
             {
                 **{k: row.get(k) for k in COLUMNS},
                 "point": json.dumps(row["point"]) if "point" in row else "",
+                "at": json.dumps(row["at"]) if "at" in row else "",
                 "ours_mean": ours.get("mean"),
                 "ours_std": ours.get("std"),
                 "ours_n": ours.get("n"),
@@ -314,7 +384,8 @@ def read_scorecard(path):
         )
         if record["rank"] != "":
             row["rank"] = int(float(record["rank"]))
-        if record["point"]:
-            row["point"] = json.loads(record["point"])
+        for key in ("point", "at"):
+            if record[key]:
+                row[key] = json.loads(record[key])
         rows.append(row)
     return rows

@@ -82,6 +82,19 @@ def report_files(config, reports):
     return files
 
 
+def published_histories(config, reports):
+    """{history.csv: '<report>/<experiment>/<run>'} of every seed of every run a published entry of ``reports``
+    reads ``at`` an epoch or update (the scorecard's inputs), in the order of the entries."""
+    files = {}
+    for r in reports:
+        for entry in config["reports"][r].get("published", []):
+            if "at" in entry:
+                experiment, run = entry["target"].split("/")
+                for seed in ex.seeds_of(config, ex.experiments_of(config, r)[experiment]):
+                    files[paths.model_file(r, experiment, run, seed, "history.csv")] = f"{r}/{experiment}/{run}"
+    return files
+
+
 def report_outputs(config, runs, report):
     """Everything one report's target builds: its assignment's gradient check, models, searches, ensembles,
     figures."""
