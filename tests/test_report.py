@@ -272,7 +272,7 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
     from conftest import ROOT, default_spec
 
     from dd2424.pdf.sections import FIGURE_KINDS, runs_context
-    from dd2424.pipeline.summary import HYPER
+    from dd2424.pipeline.table import HYPER
 
     spec = default_spec(split="all50k", hidden="none", **{"lambda": 0.1})
     rows = [
@@ -350,7 +350,7 @@ def test_a_runs_table_shows_a_dash_where_a_run_ignores_a_key_another_run_varies(
     from conftest import default_spec
 
     from dd2424.pdf.sections import runs_context
-    from dd2424.pipeline.summary import HYPER
+    from dd2424.pipeline.table import HYPER
 
     base = default_spec(schedule="cyclic", n_s=800)
     specs = {"epochs20": {**base, "cyclic_epochs": 20}, "triangular2": {**base, "cycles": 3, "eta_max_decay": 0.5}}
@@ -405,7 +405,7 @@ def test_a_runs_table_shows_each_runs_training_time_and_a_value_published_at_an_
     from conftest import ROOT, default_spec
 
     from dd2424.pdf.sections import FIGURE_KINDS, runs_context
-    from dd2424.pipeline.summary import HYPER
+    from dd2424.pipeline.table import HYPER
 
     spec = default_spec(**{"lambda": 0.01})
     times = {("alone", 1): (30.0, 1), ("alone", 2): (34.0, 1), ("stacked", 1): (50.0, 3), ("stacked", 2): (52.0, 3)}

@@ -146,7 +146,8 @@ def test_a_split_without_validation_trains_and_records_nan_validation_figures(ar
     import json
 
     from dd2424.data import cifar as data
-    from dd2424.pipeline import results, summary
+    from dd2424.pipeline import results
+    from dd2424.pipeline import table as summary
     from dd2424.pipeline import training as run
 
     data.extract(archive[0], tmp_path / "raw")

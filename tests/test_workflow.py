@@ -399,6 +399,8 @@ def test_the_same_checkout_elsewhere_with_its_results_copied_reruns_nothing(work
         ("src/dd2424/data/cifar.py", {"split", "train_"}),
         # a layer of the networks: every model, but no download, extract or split
         ("src/dd2424/nn/layers.py", {"train_"}),
+        # the summary's statistics over seeds (what the PDF shows): the PDF, no training
+        ("src/dd2424/pipeline/summary.py", {"render_report", "report", "all"}),
     ],
 )
 def test_a_change_of_code_reruns_exactly_the_jobs_whose_code_it_is(workdir, source, reruns):

@@ -1,7 +1,7 @@
 import json
 
 from dd2424.pipeline.search import ranked
-from dd2424.pipeline.summary import from_metrics
+from dd2424.pipeline.table import from_metrics
 from dd2424.util import atomic
 from dd2424.util.logs import LineLog
 

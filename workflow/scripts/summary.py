@@ -1,6 +1,6 @@
 import pandas as pd
 
-from dd2424.pipeline.summary import from_metrics
+from dd2424.pipeline.table import from_metrics
 from dd2424.util import atomic
 from dd2424.util.logs import LineLog
 

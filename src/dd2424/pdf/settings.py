@@ -4,7 +4,7 @@
 import math
 
 from dd2424.nn.spec import keys
-from dd2424.pipeline.summary import HYPER
+from dd2424.pipeline.table import HYPER
 
 # The hyper-parameters a settings line or a table may show: the run spec's, as summary.csv has them.
 SETTINGS = HYPER
