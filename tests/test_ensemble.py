@@ -277,7 +277,7 @@ def test_the_pdf_context_shows_each_ensemble_and_over_runs_their_mean():
 
 
 def test_the_runs_section_renders_the_ensembles_table_with_the_published_value_beside():
-    from dd2424.pdf.report import environment
+    from dd2424.pdf.filters import environment
 
     rows = []
     for name in ("plain", "fast"):

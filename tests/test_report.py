@@ -2,22 +2,22 @@
 
 import pytest
 
-from dd2424.pdf import report
+from dd2424.pdf import filters, report
 
 
 def test_tex_escapes_specials():
-    assert report.tex("lam0.1_eta0.001") == r"lam0.1\_eta0.001"
-    assert report.tex("39.10 ± 0.21") == r"39.10 $\pm$ 0.21"
-    assert report.tex("50% & #1") == r"50\% \& \#1"
+    assert filters.tex("lam0.1_eta0.001") == r"lam0.1\_eta0.001"
+    assert filters.tex("39.10 ± 0.21") == r"39.10 $\pm$ 0.21"
+    assert filters.tex("50% & #1") == r"50\% \& \#1"
 
 
 def test_numbers_for_latex():
-    assert report.pct(0.39115) == "39.12"
-    assert report.pct(float("nan")) == "--"
-    assert report.mnum(1e-5) == r"\ensuremath{10^{-5}}"
-    assert report.mnum(2.5e-5) == r"\ensuremath{2.5 \times 10^{-5}}"
-    assert report.mnum(0.001) == "0.001"
-    assert [report.seconds(s) for s in (1234.56, 32.44, 3.214, 0.04512, float("nan"))] == [
+    assert filters.pct(0.39115) == "39.12"
+    assert filters.pct(float("nan")) == "--"
+    assert filters.mnum(1e-5) == r"\ensuremath{10^{-5}}"
+    assert filters.mnum(2.5e-5) == r"\ensuremath{2.5 \times 10^{-5}}"
+    assert filters.mnum(0.001) == "0.001"
+    assert [filters.seconds(s) for s in (1234.56, 32.44, 3.214, 0.04512, float("nan"))] == [
         "1234.6",
         "32.4",
         "3.2",
@@ -63,7 +63,7 @@ def test_every_diverged_run_is_listed_whatever_its_experiment():
 def test_training_arithmetic_sets_each_reports_useful_products_against_its_training_jobs():
     import pandas as pd
 
-    from dd2424.pdf.report import training_arithmetic
+    from dd2424.pdf.provenance import training_arithmetic
 
     # A linear model (10 updates of 100) and a two-layer stack of two (5 updates of 50 each);
     # hidden as summary.csv reads back: 'none', and 50 parsed as a number.
@@ -99,16 +99,16 @@ def test_training_arithmetic_sets_each_reports_useful_products_against_its_train
 
 
 def test_prose_keeps_mathematics_and_escapes_the_rest():
-    assert report.prose(r"loss $\lambda\|W\|^2$ at 50% & more") == r"loss $\lambda\|W\|^2$ at 50\% \& more"
+    assert filters.prose(r"loss $\lambda\|W\|^2$ at 50% & more") == r"loss $\lambda\|W\|^2$ at 50\% \& more"
     # an odd number of $ is no mathematics: every $ is text
-    assert report.prose("costs $5") == r"costs \$5"
+    assert filters.prose("costs $5") == r"costs \$5"
 
 
 def test_settings_are_shown_as_their_kind_reads():
-    assert report.setting(True) == "yes" and report.setting(0, "batch_norm") == "no"
-    assert report.setting([50, 30]) == "50-30" and report.setting([]) == "none"
-    assert report.setting(40.0) == "40" and report.setting(1e-5) == r"\ensuremath{10^{-5}}"
-    assert report.setting("all45k") == r"all45k" and report.setting("a_b") == r"a\_b"
+    assert filters.setting(True) == "yes" and filters.setting(0, "batch_norm") == "no"
+    assert filters.setting([50, 30]) == "50-30" and filters.setting([]) == "none"
+    assert filters.setting(40.0) == "40" and filters.setting(1e-5) == r"\ensuremath{10^{-5}}"
+    assert filters.setting("all45k") == r"all45k" and filters.setting("a_b") == r"a\_b"
 
 
 def test_a_settings_line_shows_only_what_the_runs_share_and_what_their_schedule_uses():
@@ -152,7 +152,7 @@ def test_a_cyclic_run_given_in_epochs_shows_its_epochs_not_cycles():
     # whole cycles against a length in epochs: both columns vary, each shown where it applies
     whole = {**base, "cyclic_epochs": float("nan")}
     assert split_settings([whole, {**base, "cyclic_epochs": 20}])[1] == ["cycles", "cyclic_epochs"]
-    assert report.symbol("cyclic_epochs") == "epochs (cyclic)"
+    assert filters.symbol("cyclic_epochs") == "epochs (cyclic)"
 
 
 def test_an_adam_run_shows_its_optimizer_and_betas_and_an_sgd_run_shows_none_of_them():
@@ -173,7 +173,7 @@ def test_an_adam_run_shows_its_optimizer_and_betas_and_an_sgd_run_shows_none_of_
     }
     common, varying = split_settings([{**sgd, "momentum": 0.9}, adam])
     assert varying == ["momentum", "optimizer", "adam_beta1", "adam_beta2", "adam_eps"]
-    assert report.symbol("adam_beta2") == r"$\beta_2$" and report.setting(0.999) == "0.999"
+    assert filters.symbol("adam_beta2") == r"$\beta_2$" and filters.setting(0.999) == "0.999"
 
 
 def test_a_grid_of_three_keys_is_laid_out_as_one_table_per_value_of_the_first():
@@ -197,7 +197,7 @@ def render_refine(experiments, name, rank_by="final", published=()):
 
     from dd2424.pdf.sections import published_by_rank, refined_from
 
-    env = report.environment(str(Path(__file__).resolve().parents[1] / "report"))
+    env = filters.environment(str(Path(__file__).resolve().parents[1] / "report"))
     point = {"run": "p000", "lambda": 1e-3, "val_accuracy": 0.4, "test_accuracy": 0.39}
     point.update(best_val_accuracy=0.42, best_val_epoch=2.0)
     e = {
@@ -257,10 +257,10 @@ def test_batch_norm_placement_precise_statistics_and_noise_show_only_where_they_
     }
     assert split_settings([off, on])[1] == ["bn_position", "precise_bn", "noise_std", "salt_pepper"]
     assert (
-        f"{report.symbol('bn_position')} {report.setting('after_relu', 'bn_position')}"
+        f"{filters.symbol('bn_position')} {filters.setting('after_relu', 'bn_position')}"
         == "batch norm placed after ReLU"
     )
-    assert report.setting(1, "precise_bn") == "yes" and report.setting(0.0, "noise_std") == "0"
+    assert filters.setting(1, "precise_bn") == "yes" and filters.setting(0.0, "noise_std") == "0"
 
 
 def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures():
@@ -300,7 +300,7 @@ def test_a_run_without_a_validation_set_shows_dashes_for_its_validation_figures(
     context = runs_context({"runs": {"only": None}}, pd.DataFrame(rows), [], "required")
     figures = dict.fromkeys(FIGURE_KINDS)
     context.update(name="required", figures=figures, baseline=None, ensemble=None)
-    text = report.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
+    text = filters.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
     row = next(line for line in text.splitlines() if line.startswith("only"))
     assert row.split(" & ")[1:7] == ["51.50 $\\pm$ 0.71", "--", "40.00 $\\pm$ 0.00", "1.250", "--", "1.500"]
     assert "nan" not in text and "50,000 training and no validation images." in text
@@ -316,7 +316,7 @@ def test_a_search_stage_shows_each_published_quantity_of_a_rank_in_its_own_colum
         {"rank": 2, "quantity": "val_accuracy", "value": 0.5},
     ]
     text = render_refine(experiments, "fine", published=published)
-    assert f"rank & the report's row & {report.symbol('val_accuracy')} & {report.symbol('lambda')}" in text
+    assert f"rank & the report's row & {filters.symbol('val_accuracy')} & {filters.symbol('lambda')}" in text
     assert "1 & lambda 1e-3 & 51.20 & 0.001 \\\\" in text
     assert "2 & & 50.00 & \\\\" in text
 
@@ -426,7 +426,7 @@ def test_a_runs_table_shows_each_runs_training_time_and_a_value_published_at_an_
     columns = [c["key"] for c in context["published_quantities"]]
     assert columns == ["train_cost", "train_cost at epoch 1", "train_seconds"]
     context.update(name="e", figures=dict.fromkeys(FIGURE_KINDS), baseline=None, ensemble=None)
-    text = report.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
+    text = filters.environment(Path(ROOT, "report")).get_template("runs.tex.j2").render(e=context)
     header = next(line for line in text.splitlines() if line.startswith("run &"))
     assert header.endswith(
         "& test cost & train s & report's train\\_cost & report's train\\_cost at epoch 1 & report's train s \\\\"

@@ -9,7 +9,7 @@ import warnings
 import pytest
 from conftest import ROOT
 
-from dd2424.pdf import report
+from dd2424.pdf import filters
 from dd2424.pdf.texescape import latex_text, unshown
 
 # What users write in notes, titles, sections and not_stated entries.
@@ -56,10 +56,10 @@ def test_what_no_font_shows_becomes_a_named_placeholder():
 
 def test_tex_warns_of_each_placeholder_naming_the_character():
     with pytest.warns(UserWarning, match=r"U\+1F600 \(GRINNING FACE\) in 'note 😀' cannot be typeset"):
-        assert report.tex("note 😀") == r"note \unshownchar{1F600}"
+        assert filters.tex("note 😀") == r"note \unshownchar{1F600}"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert report.tex("η ≥ 0 — “fine”") == r"$\eta$ $\geq$ 0 --- ``fine''"
+        assert filters.tex("η ≥ 0 — “fine”") == r"$\eta$ $\geq$ 0 --- ``fine''"
 
 
 def preamble():
@@ -78,10 +78,10 @@ def test_the_report_preamble_typesets_any_user_text(tmp_path):
         [
             r"\tracinglostchars=3",  # a glyph the font lacks is an error, not a silent gap
             r"\begin{document}",
-            rf"\section{{{report.tex('Notes on η, λ — § 2')}}}",
-            report.tex(everything),
+            rf"\section{{{filters.tex('Notes on η, λ — § 2')}}}",
+            filters.tex(everything),
             "",
-            rf"\begin{{tabular}}{{ll}}{report.tex('σ ≥ 0.1')} & {report.tex('“x”')}\\\end{{tabular}}",
+            rf"\begin{{tabular}}{{ll}}{filters.tex('σ ≥ 0.1')} & {filters.tex('“x”')}\\\end{{tabular}}",
             "",
             rf"\subsection{{{latex_text(unknown)}}}",
             latex_text(unknown),

@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
 
-from dd2424.pdf.report import build_context, provenance, render
+from dd2424.pdf.provenance import provenance
+from dd2424.pdf.report import build_context, render
 from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:

@@ -1,0 +1,83 @@
+"""Where the report's numbers came from: the machine, the packages, the commit and config, each report's
+training time and memory (Snakemake's benchmark files), and the share of the machine's GEMM rate."""
+
+import glob
+import math
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dd2424.data.cifar import N_CLASSES, D
+from dd2424.nn.arithmetic import useful_flop_per_sample
+from dd2424.nn.spec import hidden_from_label
+
+
+def benchmarks(bench_dir):
+    """Wall time and peak memory per rule group, from Snakemake's benchmark files."""
+    rows = {}
+    for path in sorted(glob.glob(os.path.join(bench_dir, "**", "*.tsv"), recursive=True)):
+        rel = Path(path).relative_to(bench_dir)
+        group = "/".join(rel.parts[:2]) if len(rel.parts) > 2 else str(rel.with_suffix(""))
+        b = pd.read_csv(path, sep="\t")
+        entry = rows.setdefault(group, {"group": group, "jobs": 0, "seconds": 0.0, "max_rss_mb": 0.0})
+        entry["jobs"] += 1
+        entry["seconds"] += float(b["s"].iloc[0])
+        rss = pd.to_numeric(b["max_rss"], errors="coerce").iloc[0]
+        if np.isfinite(rss):
+            entry["max_rss_mb"] = max(entry["max_rss_mb"], float(rss))
+    return list(rows.values())
+
+
+def provenance(config, commit, bench_dir, config_checksum, gemm):
+    """What the report was made from; ``gemm`` is the workflow's GEMM measurement (gflops, n, threads)."""
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "pandas", "matplotlib", "jinja2", "snakemake", "dd2424"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    bench = benchmarks(bench_dir)
+    return {
+        "commit": commit,
+        "config_checksum": config_checksum,
+        "versions": versions,
+        "data_url": config["data"]["url"],
+        "data_md5": config["data"]["md5"],
+        "benchmarks": bench,
+        "total_seconds": sum(b["seconds"] for b in bench),
+        "seeds": config["seeds"],
+        "gemm": gemm,
+    }
+
+
+def training_arithmetic(summary, benchmarks, gemm_gflops):
+    """Per report (and in all): the useful training TFLOP of its models
+    (``arithmetic``, per trained sample), its training jobs' time (every job but
+    the gradient check), the GFLOP/s those jobs reached per busy core, and that
+    rate's share of a float32 GEMM on one core."""
+
+    def row(name, models, flop, seconds):
+        gflops = flop / seconds / 1e9 if seconds > 0 else math.nan
+        return {
+            "part": name,
+            "models": models,
+            "tflop": flop / 1e12,
+            "seconds": seconds,
+            "gflops": gflops,
+            "share": gflops / gemm_gflops,
+        }
+
+    parts = []
+    for part, models in summary.groupby("report", sort=False):
+        flop = sum(
+            m.updates * m.n_batch * useful_flop_per_sample([D, *hidden_from_label(m.hidden), N_CLASSES])
+            for m in models.itertuples()
+        )
+        seconds = sum(b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/"))
+        parts.append((part, len(models), flop, seconds))
+    total = row("in all", *(sum(p[i] for p in parts) for i in (1, 2, 3)))
+    return {"parts": [row(*p) for p in parts], "total": total}
