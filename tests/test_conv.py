@@ -89,6 +89,14 @@ def test_the_patch_matrix_is_the_courses(rng):
         np.testing.assert_array_equal(ours, loop_patches(X, f), err_msg=f"f={f}")
 
 
+@pytest.mark.parametrize("f,n", [(2, 5), (4, 8), (8, 32), (16, 128), (16, 100), (8, 7)])
+def test_the_blocked_filter_gradient_is_the_one_product(rng, f, n):
+    """Blocks of whole images where they split evenly (f 2: one image a block), else one product."""
+    MX = rng.normal(size=(n * layers.patch_count(f), 3 * f * f))
+    G = rng.normal(size=(MX.shape[0], 6))
+    np.testing.assert_allclose(layers.filter_gradient(MX, G, n), MX.T @ G, rtol=1e-12, atol=1e-12)
+
+
 def test_the_patch_order_refuses_a_patch_larger_than_the_image():
     with pytest.raises(ValueError, match="does not fit"):
         layers.patch_order(33)
@@ -191,8 +199,8 @@ def assert_gradients(net, X, y, lam, max_entries=300):
 @pytest.mark.parametrize(
     "banks",
     [{"patch_size": 4, "patch_filters": 2}, {"patch_size": [4, 8], "patch_filters": [2, 3]}, {"patch_size": 5,
-     "patch_filters": 2}, {"patch_size": [7, 16], "patch_filters": [1, 4]}],
-    ids=["one bank", "two banks", "f=5", "f=7 and 16"],
+     "patch_filters": 2}, {"patch_size": [7, 16], "patch_filters": [1, 4]}, {"patch_size": 2, "patch_filters": 1}],
+    ids=["one bank", "two banks", "f=5", "f=7 and 16", "f=2 (blocked filter gradient)"],
 )  # fmt: skip
 def test_conv_gradients(rng, banks):
     net = conv_network(rng, **banks)
