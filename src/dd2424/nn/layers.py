@@ -147,9 +147,11 @@ def patch_matrix(X, f):
 
     X (n, 3072) holds channel-major images (after any augmentation).  One
     gather of each row's values in ``patch_order``: every image is permuted
-    alike, so the batch needs no loop, and the result is contiguous.
+    alike, so the batch needs no loop, and the result is contiguous.  (The
+    indices are in range by construction: mode "wrap" spares ``take`` its
+    checks, measured 10-40 % faster than the default.)
     """
-    return X.take(patch_order(f), axis=1).reshape(X.shape[0] * patch_count(f), CHANNELS * f * f)
+    return X.take(patch_order(f), axis=1, mode="wrap").reshape(X.shape[0] * patch_count(f), CHANNELS * f * f)
 
 
 def patchify_forward(X, F, c, f):
@@ -165,15 +167,44 @@ def patchify_forward(X, F, c, f):
     """
     M, K, n_f = F.shape
     n = X.shape[0]
+    n_p = patch_count(f)
     MX = patch_matrix(X, f)
     filters = F[0] if M == 1 else F.transpose(1, 0, 2).reshape(K, M * n_f)
     H = MX @ filters
-    H = H.reshape(-1, M, n_f)
-    H += c
-    np.maximum(H, 0, out=H)
-    # (n n_p, M, n_f) -> (M, n, n_p n_f): a view for one model, a copy for a stack.
-    H = H.reshape(n, -1, M, n_f).transpose(2, 0, 1, 3).reshape(M, n, -1)
+    # The bias repeated along each image's whole row: a broadcast over rows of only M n_f values is several
+    # times slower where n_f is small.
+    rows = H.reshape(n, n_p * M * n_f)
+    rows += np.tile(c.reshape(-1), n_p)
+    np.maximum(rows, 0, out=rows)
+    # (n, n_p, M, n_f) -> (M, n, n_p n_f): a view for one model, a copy for a stack.
+    H = H.reshape(n, n_p, M, n_f).transpose(2, 0, 1, 3).reshape(M, n, n_p * n_f)
     return H, (MX, H)
+
+
+# Rows of M_X per block of the filters' gradient: OpenBLAS's (3 f^2, r) @ (r, n_f) products are fastest at a
+# few hundred rows; one product over all n n_p rows (1,600-6,400) was measured 1.5-1.7 times slower for n_f = 40
+# (f 4 and 8, batch 100), and the same within noise for the other architectures of the assignment.
+BLOCK_ROWS = 256
+
+
+def filter_gradient(MX, G, n):
+    """M_X^T G: (3 f^2, n n_p) @ (n n_p, m) for the n images' M_X (n n_p, 3 f^2) and G (n n_p, m).
+
+    One batched product over equal blocks of whole images, summed: of the
+    divisors d of n, the d images whose rows come nearest ``BLOCK_ROWS``
+    (by ratio; batch 100: 4 images of f 4, 20 of f 8, 50 of f 16).  One
+    product where no divisor comes within a factor 2 (a last mini-batch of
+    a prime size) or the block would be the whole batch.
+    """
+    per_image = MX.shape[0] // n
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    images = min(divisors, key=lambda d: abs(np.log(d * per_image / BLOCK_ROWS)))
+    if images == n or not 0.5 <= images * per_image / BLOCK_ROWS <= 2:
+        return MX.T @ G
+    blocks = n // images
+    rows = images * per_image
+    partial = np.matmul(MX.reshape(blocks, rows, -1).transpose(0, 2, 1), G.reshape(blocks, rows, -1))
+    return np.add.reduce(partial, axis=0)
 
 
 def patchify_backward(dH, cache):
@@ -181,22 +212,20 @@ def patchify_backward(dH, cache):
 
     Through the ReLU, then dF_all = sum over the batch of M_X^T G (the course's
     Eq. 21-22 up to its 1 / n, which dH already carries: the loss is a batch
-    mean), for the whole stack one GEMM (3 f^2, n n_p) @ (n n_p, M n_f).
-    The input gradient is never computed: the input is the data.  ``dH`` may
-    be changed in place.
+    mean), for the whole stack one product (3 f^2, n n_p) @ (n n_p, M n_f)
+    (``filter_gradient``), and dc the sum of G over the batch and the patches.  The input gradient is
+    never computed: the input is the data.  ``dH`` may be changed in place.
     """
     MX, H = cache
-    M = H.shape[0]
+    M, n, width = H.shape
     K = MX.shape[1]
+    n_f = width * n // MX.shape[0]
     dH *= H > 0
-    G = dH.reshape(M, MX.shape[0], -1)
-    n_f = G.shape[-1]
+    # (M, n, n_p n_f) -> (n n_p, M n_f), a view for one model of one bank
+    G = dH[0].reshape(-1, n_f) if M == 1 else dH.reshape(M, -1, n_f).transpose(1, 0, 2).reshape(-1, M * n_f)
+    dF = filter_gradient(MX, G, n)
+    # Over the images first, along rows of n_p M n_f values, then over the patches.
+    dc = np.add.reduce(G.reshape(n, -1), axis=0).reshape(-1, M, n_f).sum(axis=0)
     if M == 1:
-        G = G[0]
-    else:
-        G = G.transpose(1, 0, 2).reshape(-1, M * n_f)
-    dF = MX.T @ G
-    dc = np.add.reduce(G, axis=0)
-    if M == 1:
-        return dF[None], dc[None]
-    return np.ascontiguousarray(dF.reshape(K, M, n_f).transpose(1, 0, 2)), dc.reshape(M, n_f)
+        return dF[None], dc
+    return np.ascontiguousarray(dF.reshape(K, M, n_f).transpose(1, 0, 2)), dc

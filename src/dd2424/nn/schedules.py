@@ -65,7 +65,7 @@ class Cyclic:
     plain triangle of Assignment 2, value for value.
 
     ``n_s_growth`` g multiplies the half-cycle after each cycle: n_{s,c} =
-    round(n_s g^c), as the 2025 Assignment 3 (Background 6) doubles it, n_{s,i+1}
+    n_s g^c rounded to the nearest update, as the 2025 Assignment 3 (Background 6) doubles it, n_{s,i+1}
     = 2 n_{s,i}, approximating the warm restarts of Loshchilov and Hutter
     (2017), "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR.  At
     1 (the default) every cycle is 2 n_s updates, updates 2 c n_s .. 2 (c + 1) n_s - 1.
@@ -79,7 +79,11 @@ class Cyclic:
 
     def half_cycles(self, count):
         """n_{s,c} of the first ``count`` cycles, int64 (count,)."""
-        return np.array([max(1, round(self.n_s * self.n_s_growth**c)) for c in range(count)], dtype=np.int64)
+        return np.array([self._half(c) for c in range(count)], dtype=np.int64)
+
+    def _half(self, c):
+        # Rounded half up (not Python's half-to-even round): n_s 10 growing by 1.5 has cycles of 10, 15, 23, 34.
+        return max(1, math.floor(self.n_s * self.n_s_growth**c + 0.5))
 
     def starts(self, t_max):
         """The first update of every cycle that begins at or before update ``t_max``, and their half-cycles."""
@@ -88,7 +92,7 @@ class Cyclic:
         else:  # the cycles at least double in length every log(2) / log(g) cycles: few of them
             count, end = 1, 2 * self.n_s
             while end <= t_max:
-                end += 2 * max(1, round(self.n_s * self.n_s_growth**count))
+                end += 2 * self._half(count)
                 count += 1
         half = self.half_cycles(count)
         return np.concatenate([[0], np.cumsum(2 * half)[:-1]]), half

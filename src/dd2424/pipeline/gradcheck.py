@@ -1,11 +1,14 @@
-"""Analytic gradients against centred finite differences, in float64."""
+"""Analytic gradients against centred finite differences, in float64; and the
+patchify network against the course's debug file (``check_debug_file``)."""
 
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dd2424.data.cifar import load_split
+from dd2424.data.cifar import N_CLASSES, load_split
+from dd2424.nn import layers
+from dd2424.nn.model import Network
 from dd2424.nn.spec import defaults, hidden_label
 
 from .training import build_network
@@ -95,9 +98,16 @@ def check_network(net, X, y, lam, h=1e-4, eps=1e-6, max_entries=None, rng=None):
 
 
 def run_check(check, X, y):
-    """Build the float64 network a check spec describes on the first dims/samples of X, y."""
+    """Build the float64 network a check spec describes on the first dims/samples of X, y.
+
+    A check may hold the run spec's convolution keys (``patch_size``,
+    ``patch_filters``; then ``dims`` must be 3072, whole images) and
+    ``label_smoothing_kind``.  Raises ValueError for a convolution on fewer dims.
+    """
     check = {**defaults(), **check}
     dims, samples = check["dims"], check["samples"]
+    if check["patch_size"] is not None and dims != X.shape[1]:
+        raise ValueError(f"check {check.get('name')!r}: a patchify layer needs whole images, dims {X.shape[1]}")
     Xs = np.asarray(X[:samples, :dims], dtype=np.float64)
     ys = np.asarray(y[:samples])
     rng = np.random.default_rng(check.get("seed", 0))
@@ -117,10 +127,20 @@ def run_check(check, X, y):
                 "bn_position": check["bn_position"],
                 "dropout": check["dropout"],
                 "label_smoothing": check["label_smoothing"],
+                "label_smoothing_kind": check["label_smoothing_kind"],
+                "patch_size": bank_label(check["patch_size"]),
+                "patch_filters": bank_label(check["patch_filters"]),
                 "lambda": check["lambda"],
             }
         )
     return rows
+
+
+def bank_label(values):
+    """A patchify key as one table cell: None -> 'none', 4 -> '4', [2, 4] -> '2+4'."""
+    if values is None:
+        return "none"
+    return "+".join(map(str, np.atleast_1d(values).tolist()))
 
 
 def check_all(checks, split_X_path, log=print):
@@ -147,6 +167,9 @@ def check_all(checks, split_X_path, log=print):
         "bn_position",
         "dropout",
         "label_smoothing",
+        "label_smoothing_kind",
+        "patch_size",
+        "patch_filters",
         "lambda",
         "entries_checked",
         "mean_abs_error",
@@ -162,3 +185,95 @@ def check_all(checks, split_X_path, log=print):
         "eps",
     ]
     return pd.DataFrame(rows)[columns]
+
+
+# What the course's debug file holds (DD2424 2025 Assignment 3, Exercises 1-2), as its Python code reads it:
+# column data, one image or vector per column.
+DEBUG_FORWARD = ("MX", "conv_outputs", "conv_flat", "X1", "P")
+DEBUG_GRADIENTS = {"grad_Fs_flat": "F1", "grad_W1": "W1", "grad_b1": "b1", "grad_W2": "W2", "grad_b2": "b2"}
+
+
+def debug_network(data):
+    """The float64 network of the debug file ``data`` (a mapping of its arrays) and its inputs: (net, X (n, 3072), y).
+
+    One bank of n_f filters of f x f x 3 (``Fs`` (f, f, 3, n_f), flattened
+    as the course does, ``Fs.reshape((3 f^2, n_f), order="C")``, which is
+    ``F1``'s layout), no conv bias (``c1`` stays 0), one hidden layer
+    (``W1`` (n_h, n_p n_f), ``b1`` (n_h, 1)), ``W2``, ``b2``; labels from
+    the one-hot ``Y`` (10, n).
+    """
+    Fs = np.asarray(data["Fs"], dtype=np.float64)
+    f, n_f = Fs.shape[0], Fs.shape[3]
+    W1, W2 = np.asarray(data["W1"], dtype=np.float64), np.asarray(data["W2"], dtype=np.float64)
+    net = Network(
+        [layers.CHANNELS * layers.SIDE**2, W1.shape[0], N_CLASSES],
+        dtype=np.float64,
+        rng=np.random.default_rng(0),
+        patch_size=f,
+        patch_filters=n_f,
+    )
+    net.params["F1"][0] = Fs.reshape(-1, n_f)
+    net.params["c1"][0] = 0.0
+    net.params["W1"][0], net.params["b1"][0] = W1, np.asarray(data["b1"]).reshape(-1)
+    net.params["W2"][0], net.params["b2"][0] = W2, np.asarray(data["b2"]).reshape(-1)
+    X = np.asarray(data["X"], dtype=np.float64).T.copy()
+    y = np.asarray(data["Y"]).argmax(axis=0)
+    return net, X, y
+
+
+def debug_outputs(net, X, y):
+    """Our network's values in the debug file's layout: {key: array} for ``DEBUG_FORWARD`` and ``DEBUG_GRADIENTS``.
+
+    MX (n_p, 3 f^2, n), conv_outputs (P, P, n_f, n) before the ReLU, conv_flat
+    (n_p n_f, n) after it, X1 (n_h, n), P (10, n), and the gradients of the
+    mean cross-entropy (no L2) in the parameters' own shapes, b1 and b2 as
+    columns.  Everything comes from the network's own forward and backward
+    passes (the caches), not from a second implementation.  The network is
+    the debug file's: one bank, one hidden layer, no dropout.
+    """
+    scores, caches = net.forward(X, train=True)
+    _, dscores, p = net.loss_fn(scores, y)
+    grads = net.backward(dscores, caches)
+    (f, n_f), n = net.banks[0], X.shape[0]
+    MX, H = caches[-1][0]
+    grid = layers.SIDE // f
+    # The layer keeps only its ReLU's output: the outputs before it from the cached M_X.
+    pre_relu = (MX @ net.params["F1"][0] + net.params["c1"][0]).reshape(n, grid, grid, n_f)
+    hidden = caches[1][0][0]  # the second linear layer's input, x1
+    out = {
+        "MX": MX.reshape(n, grid * grid, -1).transpose(1, 2, 0),
+        "conv_outputs": pre_relu.transpose(1, 2, 3, 0),
+        "conv_flat": H[0].T,
+        "X1": hidden[0].T,
+        "P": p[0].T,
+    }
+    for key, name in DEBUG_GRADIENTS.items():
+        g = grads[name][0]
+        out[key] = g[:, None] if g.ndim == 1 else g
+    return out
+
+
+def check_debug_file(path, eps=1e-10):
+    """{key: max relative error} of our patchify network against the course's ``debug_conv_info.npz``.
+
+    The file (DD2424 2025 Assignment 3, Exercises 1-2: f = 4, n_f = 2, n_h = 10,
+    5 images, no conv bias, no L2) holds X (3072, n), Fs, the forward values
+    ``DEBUG_FORWARD`` and the gradients ``DEBUG_GRADIENTS``; each present is
+    compared, |a - b| / max(eps, |a| + |b|) entry by entry (the relative
+    error of the gradient checks).  A match says that our patch layout (M_X's
+    rows and columns), the filters' flattening and the order of h (W1's
+    columns) are the course's.  Raises KeyError when X, Fs, W1, b1, W2, b2
+    or Y is missing.
+    """
+    with np.load(path) as f:
+        data = {k: f[k] for k in f.files}
+    ours = debug_outputs(*debug_network(data))
+    errors = {}
+    for key in (*DEBUG_FORWARD, *DEBUG_GRADIENTS):
+        if key in data:
+            theirs = np.asarray(data[key], dtype=np.float64)
+            if theirs.shape != ours[key].shape:
+                errors[key] = np.inf
+            else:
+                errors[key] = float(relative_error(ours[key], theirs, eps).max())
+    return errors

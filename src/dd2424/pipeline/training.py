@@ -51,6 +51,11 @@ def build_network(specs, n_inputs, rng, dtype=np.float32):
     )
 
 
+def patchify_label(net):
+    """', patchify f=4 x 10 filters' (one part per bank) for the log, '' without a convolution."""
+    return "".join(f", patchify f={f} x {n_f} filters" for f, n_f in net.banks)
+
+
 def keep_freed_memory():
     """Let glibc reuse large freed blocks instead of returning them to the system.
 
@@ -92,7 +97,7 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
     runs = ", ".join(s["run"] for s in specs)
     log(
         f"training {spec['report']}/{spec['experiment']} [{runs}] seed {seed} on {len(train_set[1])} images: "
-        f"sizes {net.sizes}, loss {spec['loss']}, a stack of {len(specs)}"
+        f"sizes {net.sizes}{patchify_label(net)}, loss {spec['loss']}, a stack of {len(specs)}"
     )
     histories, infos = trainer.train(net, train_set, val_set, specs, rng, log=log, curves=curves)
 
