@@ -248,6 +248,12 @@ def test_stack_false_trains_each_run_alone(config):
             "eta_min 0.2 is not below eta_max 0.1",
         ),
         ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
+        ({"n_s_growth": 2}, None, "n_s_growth is 2 with schedule constant"),
+        ({"label_smoothing_kind": "others"}, None, "label_smoothing_kind is others but label_smoothing is 0"),
+        ({"optimizer": "nesterov"}, None, "optimizer is nesterov with momentum 0"),
+        ({"hidden": [50], "patch_size": 4}, None, "patch_size is 4 but patch_filters is null"),
+        ({"hidden": [50], "patch_size": [2, 4], "patch_filters": 10}, None, "do not pair up"),
+        ({"patch_size": 4, "patch_filters": 10}, None, "hidden is []"),
         ({"schedule": "exp", "eta_max_decay": 0.5}, None, "eta_max_decay is 0.5 with schedule exp"),
         ({"schedule": "constant", "cyclic_epochs": 20}, None, "cyclic_epochs is 20 with schedule constant"),
         ({"schedule": "step", "cyclic_updates": 500}, None, "cyclic_updates is 500 with schedule step"),
@@ -289,6 +295,19 @@ def test_untrainable_specs_are_named_by_key_and_value(overrides, train_images, m
         ({"schedule": "cyclic", "n_s": 800, "eta_min": 1e-5, "eta_max": 0.1}, None),
         ({"schedule": "cyclic", "n_s": 800, "cyclic_epochs": 20}, 10000),
         ({"schedule": "cyclic", "n_s": 800, "eta_max_decay": 0.5}, None),
+        ({"schedule": "cyclic", "n_s": 800, "n_s_growth": 2, "cycles": 3}, None),
+        ({"hidden": [50], "patch_size": [2, 4], "patch_filters": [3, 10]}, None),
+        (
+            {
+                "hidden": [50],
+                "patch_size": 4,
+                "patch_filters": 10,
+                "label_smoothing": 0.1,
+                "label_smoothing_kind": "others",
+            },
+            None,
+        ),
+        ({"optimizer": "nesterov", "momentum": 0.9}, None),
     ],
 )
 def test_trainable_specs_pass(overrides, train_images):

@@ -170,6 +170,24 @@ def _check_ensemble(config, rid, name, exp, here):
             )
 
 
+def _patch_problems(spec):
+    """What makes a run's patchify convolution (``patch_size``, ``patch_filters``) unbuildable."""
+    sizes, filters = spec["patch_size"], spec["patch_filters"]
+    if sizes is None and filters is None:
+        return []
+    if (sizes is None) != (filters is None):
+        given, missing = ("patch_size", "patch_filters") if filters is None else ("patch_filters", "patch_size")
+        return [f"{given} is {spec[given]} but {missing} is null: a patchify layer needs both (f and n_f)"]
+    if isinstance(sizes, list) != isinstance(filters, list) or isinstance(sizes, list) and len(sizes) != len(filters):
+        return [
+            f"patch_size {sizes} and patch_filters {filters} do not pair up: give one of each, or two lists of "
+            "the same length (a filter bank per width)"
+        ]
+    if not spec["hidden"]:
+        return ["patch_size is set but hidden is []: the convolution feeds a hidden layer (hidden: [n_h])"]
+    return []
+
+
 def check_spec(spec, train_images=None):
     """What makes a flat run spec untrainable as written, one message per problem naming its key and value.
 
@@ -227,6 +245,19 @@ def check_spec(spec, train_images=None):
             f"eta_max_decay is {spec['eta_max_decay']} with schedule {spec.get('schedule')}: it shrinks the cycles "
             "of a cyclic schedule only; set schedule to cyclic or eta_max_decay to 1"
         )
+    if spec["n_s_growth"] != 1 and spec.get("schedule") != "cyclic":
+        problems.append(
+            f"n_s_growth is {spec['n_s_growth']} with schedule {spec.get('schedule')}: it grows the half-cycles of a "
+            "cyclic schedule only; set schedule to cyclic or n_s_growth to 1"
+        )
+    if spec["label_smoothing_kind"] != "uniform" and not spec.get("label_smoothing"):
+        problems.append(
+            f"label_smoothing_kind is {spec['label_smoothing_kind']} but label_smoothing is 0: there is nothing to "
+            "smooth; set label_smoothing (e.g. 0.1) or leave the kind at uniform"
+        )
+    if spec.get("optimizer") == "nesterov" and not spec.get("momentum"):
+        problems.append("optimizer is nesterov with momentum 0: Nesterov momentum needs momentum > 0 (e.g. 0.9)")
+    problems += _patch_problems(spec)
     lengths = [k for k in ("cyclic_epochs", "cyclic_updates") if spec.get(k)]
     if lengths and spec.get("schedule") != "cyclic":
         problems.append(
