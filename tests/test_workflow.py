@@ -512,6 +512,9 @@ def test_the_examples_of_the_settings_real_reports_use_are_trained_scored_and_re
     assert set(a3.loc["bn_position"].bn_position) == {"before_relu", "after_relu"}
     a1 = summary.loc["a1-example-svm-adam"]
     assert set(a1.loss) == {"softmax", "svm"} and (a1.val_images == 30).all()
+    # the hinge a report trains with is in its assignment's gradient check, and passes the bar
+    gradcheck = pd.read_csv(work / "results/gradcheck/a1.csv")
+    assert "svm" in set(gradcheck.loss) and (gradcheck.max_rel_error < 1e-6).all()
     chain = summary.loc["a2-example-chain"]
     epochs20 = chain.loc[("cyclic", "epochs20")]  # 20 epochs of ceil(n / n_batch) updates, mid-cycle
     assert (epochs20.updates == 20 * np.ceil(epochs20.train_images / epochs20.n_batch)).all()

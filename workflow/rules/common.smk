@@ -167,13 +167,23 @@ def run_names(per_seed):
 # ---- Gradient checks and the report -------------------------------------------
 
 
+def gradcheck_losses(assignment):
+    """The losses an assignment's gradient check covers: its config's, then every other loss a run of its
+    reports in the PDF trains with (an SVM report of Assignment 1 gets the hinge checked)."""
+    losses = list(config["gradcheck"][assignment]["losses"])
+    for (report, _), runs in RUNS.items():
+        if report in IN_ALL and config["reports"][report]["assignment"] == assignment:
+            losses += [s["loss"] for s in runs.values() if s["loss"] not in losses]
+    return losses
+
+
 def gradcheck_specs(wildcards):
     """Every (check, loss) of an assignment's gradient check, its defaults applied."""
     gc = config["gradcheck"][wildcards.assignment]
     return [
         {**gc["defaults"], **check, "name": name, "loss": loss}
         for name, check in gc["checks"].items()
-        for loss in gc["losses"]
+        for loss in gradcheck_losses(wildcards.assignment)
     ]
 
 
