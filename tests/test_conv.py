@@ -345,3 +345,28 @@ def test_precise_statistics_of_a_conv_network_are_those_of_its_first_hidden_laye
     s = np.maximum(conv, 0).transpose(3, 0, 1, 2).reshape(50, -1) @ net.params["W1"][0].T
     np.testing.assert_allclose(net.running["mean1"][0], s.mean(axis=0), rtol=1e-10)
     np.testing.assert_allclose(net.running["var1"][0], s.var(axis=0), rtol=1e-10)
+
+
+def test_debug_file_rows_name_every_array_with_its_errors(rng, tmp_path):
+    from dd2424.pipeline.gradcheck import debug_file_rows
+
+    path = write_debug_file(tmp_path / "debug_conv_info.npz", reference_debug_data(rng))
+    rows = {r["parameter"]: r for r in debug_file_rows(path)}
+    assert rows["grad_W1"]["shape"] == "10x128" and rows["grad_W1"]["entries_checked"] == 1280
+    assert all(r["max_rel_error"] < 1e-10 and r["check"] == "course_debug_file" for r in rows.values())
+
+
+@pytest.mark.e2e
+def test_the_gradient_check_rule_adds_the_course_debug_file_where_the_config_names_one(rng, tmp_path):
+    """gradcheck.a3conv.debug_file: the file's arrays are rows of the part's gradient-check table."""
+    import pandas as pd
+    from conftest import run_snakemake, tiny_workdir
+
+    work = tiny_workdir(tmp_path / "work")
+    path = write_debug_file(tmp_path / "debug_conv_info.npz", reference_debug_data(rng))
+    (work / "debug.yaml").write_text(f"gradcheck: {{a3conv: {{debug_file: '{path}'}}}}\n")
+    run_snakemake(work, "-j1", "results/gradcheck/a3conv.csv", extra_configs=[work / "debug.yaml"])
+    table = pd.read_csv(work / "results/gradcheck/a3conv.csv")
+    debug = table[table.check == "course_debug_file"]
+    assert {"MX", "grad_Fs_flat", "grad_W1"} <= set(debug.parameter) and (debug.max_rel_error < 1e-10).all()
+    assert {"patchify", "two_banks", "smoothing_others"} <= set(table.check)

@@ -4,6 +4,8 @@
 rule gradcheck:
     input:
         split=gradcheck_split,
+        # the course's debug_conv_info.npz, where gradcheck.<assignment>.debug_file names one
+        debug_file=lambda wc: config["gradcheck"][wc.assignment].get("debug_file") or [],
     output:
         table=paths.gradcheck_table("{assignment}"),
     log:

@@ -277,3 +277,29 @@ def check_debug_file(path, eps=1e-10):
             else:
                 errors[key] = float(relative_error(ours[key], theirs, eps).max())
     return errors
+
+
+def debug_file_rows(path, eps=1e-10):
+    """Rows of the gradient-check table for the course's debug file (``check_debug_file``'s comparison): one
+    per array it holds, with its shape, entries, and max absolute and relative error of ours against it."""
+    with np.load(path) as f:
+        data = {k: f[k] for k in f.files}
+    ours = debug_outputs(*debug_network(data))
+    rows = []
+    for key in (*DEBUG_FORWARD, *DEBUG_GRADIENTS):
+        if key not in data:
+            continue
+        theirs = np.asarray(data[key], dtype=np.float64)
+        same = theirs.shape == ours[key].shape
+        rows.append(
+            {
+                "check": "course_debug_file",
+                "loss": "softmax",
+                "parameter": key,
+                "shape": "x".join(map(str, theirs.shape)),
+                "entries_checked": int(theirs.size),
+                "max_abs_error": float(np.abs(ours[key] - theirs).max()) if same else np.inf,
+                "max_rel_error": float(relative_error(ours[key], theirs, eps).max()) if same else np.inf,
+            }
+        )
+    return rows
