@@ -249,7 +249,7 @@ def test_stack_false_trains_each_run_alone(config):
         ),
         ({"schedule": "cyclic"}, None, "neither n_s nor n_s_epochs"),
         ({"n_s_growth": 2}, None, "n_s_growth is 2 with schedule constant"),
-        ({"label_smoothing_kind": "others"}, None, "label_smoothing_kind is others but label_smoothing is 0"),
+        ({"schedule": "cyclic", "n_s": 800, "n_s_epochs": 2}, None, "n_s 800 and n_s_epochs 2 are both set"),
         ({"optimizer": "nesterov"}, None, "optimizer is nesterov with momentum 0"),
         ({"hidden": [50], "patch_size": 4}, None, "patch_size is 4 but patch_filters is null"),
         ({"hidden": [50], "patch_size": [2, 4], "patch_filters": 10}, None, "do not pair up"),

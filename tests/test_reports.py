@@ -9,7 +9,7 @@ from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
 from dd2424.pipeline import experiments as ex
 from dd2424.pipeline import targets
 from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
-from dd2424.pipeline.reports import ReportError, load_reports
+from dd2424.pipeline.reports import ReportError, load_reports, merge
 
 SHIPPED = sorted(p.stem for p in (ROOT / "reports").glob("*.yaml"))
 
@@ -70,7 +70,7 @@ def test_a_made_up_report_loads_beside_the_shipped_ones(tmp_path):
     assert runs["large"]["eta"] == 0.01 and runs["large"]["bias_init"] == "normal"  # a1's default
     assert (runs["large"]["report"], runs["large"]["assignment"]) == ("a1-made-up", "a1")
     assert ex.reports_of(config, "a1") == sorted(
-        ["a1-2022-held-out", "a1-2024-grid-bce", "a1-exercise-flips", "a1-made-up"]
+        ["a1-2022-held-out", "a1-2024-grid-bce", "a1-2025-text", "a1-exercise-flips", "a1-made-up"]
     )
 
 
@@ -495,7 +495,7 @@ def test_the_2025_convnet_example_loads_and_expands_into_patchify_runs():
     from dd2424.pipeline import experiments as ex
     from dd2424.pipeline.checks import check_config
 
-    config = shipped_config(report_files={"mine": "examples/a3-2025-patchify-convnet.yaml"})
+    config = shipped_config()
     check_config(config)
     rid = "a3-2025-patchify-convnet"
     architectures = ex.static_runs(config, rid, "architectures")
@@ -508,3 +508,44 @@ def test_the_2025_convnet_example_loads_and_expands_into_patchify_runs():
     exercise4 = ex.static_runs(config, rid, "exercise4")
     assert exercise4["smoothing"]["label_smoothing_kind"] == "others" and exercise4["l2_only"]["label_smoothing"] == 0
     assert all(s["n_s_growth"] == 2 and s["hidden"] == [300] for s in exercise4.values())
+
+
+def _report_with(tmp_path, **changes):
+    base = yaml.safe_load((ROOT / "reports/a3-2025-patchify-convnet.yaml").read_text(encoding="utf-8"))
+    return write_report(tmp_path, merge(base, changes))
+
+
+def test_a_number_written_as_yaml_text_is_refused_with_how_to_write_it(tmp_path):
+    path = tmp_path / "mine.yaml"
+    text = (ROOT / "reports/a3-2025-patchify-convnet.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("arch2: {}", "arch2: {eta_max: 1e-1}"), encoding="utf-8")
+    with pytest.raises(
+        ReportError, match=r"eta_max: '1e-1' is not of type 'number' \(YAML reads 1e-1 as text: write 1\.0e-1\)"
+    ):
+        shipped_config(report_files={"mine": str(path)})
+
+
+def test_a_published_accuracy_in_percent_is_refused(tmp_path):
+    path = _report_with(
+        tmp_path, published=[{"section": "S", "target": "exercise3/arch2", "quantity": "test_accuracy", "value": 57.9}]
+    )
+    with pytest.raises(ReportError, match=r"value 57.9 is not a fraction: .*0.579 for 57.9 %"):
+        check_config(shipped_config(report_files={"mine": str(path)}))
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (
+            {"experiments": {"architecture": {"base": {"n_s": 5}}}},
+            r"has no experiment 'architecture' \(its experiments: exercise3, architectures",
+        ),
+        (
+            {"experiments": {"architectures": {"runs": {"arch_2": {"n_s": 5}}}}},
+            r"has no run 'arch_2' \(its runs: arch1, arch2",
+        ),
+    ],
+)
+def test_an_override_naming_what_its_report_does_not_have_is_refused(override, message):
+    with pytest.raises(ReportError, match=message):
+        shipped_config(overrides={"a3-2025-patchify-convnet": override})

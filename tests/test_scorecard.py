@@ -44,7 +44,8 @@ def test_every_published_number_maps_to_an_experiment_of_its_report(config):
 
 
 def test_the_seed_reports_publish_106_numbers_and_report_2024s_grids_point_by_point(config):
-    entries = published_entries(config["reports"])
+    # the five student reports (the 2025 course texts' expected numbers ship beside them)
+    entries = [e for e in published_entries(config["reports"]) if "2025" not in e["report"]]
     assert len(entries) == 106
     grids = [e for e in entries if e["report"] == "a1-2024-grid-bce" and e["target"] in ("grid", "grid2")]
     assert len(grids) == 18 + 4
@@ -305,7 +306,12 @@ def test_a_value_at_an_epoch_or_update_is_the_mean_over_seeds_of_the_history_row
     assert unreached["verdict"] == "not run" and unreached["ours"] is None and unreached["difference"] is None
     assert unreached["causes"] == ["1 of 2 seeds' histories never reached epoch 2 (the last evaluation: epoch 1)"]
     assert between["verdict"] == "not run"
-    assert between["causes"] == ["2 of 2 seeds' histories have no evaluation at epoch 1.5 (the nearest: epoch 1 and 2)"]
+    assert (
+        between["causes"][0].startswith(
+            "2 of 2 seeds' histories have no evaluation at epoch 1.5 (the nearest: epoch 1 and 2); "
+        )
+        and "set evals_per_cycle so that one falls there" in between["causes"][0]
+    )
     # a run not in the results at all
     (absent,) = scorecard(entries[:1], made_up_config(), summary, searches, gradchecks, histories={})
     assert absent["causes"] == ["not in this configuration's results"]

@@ -45,6 +45,8 @@ def relevant(key, spec):
         return False
     if not all(_matches(spec.get(k), v) for k, v in shown.get("when", {}).items()):
         return False
+    if any(_matches(spec.get(k), v) for k, v in shown.get("unless", {}).items()):
+        return False
     any_of = shown.get("when_any")
     return not any_of or any(all(_matches(spec.get(k), v) for k, v in c.items()) for c in any_of)
 

@@ -250,10 +250,10 @@ def check_spec(spec, train_images=None):
             f"n_s_growth is {spec['n_s_growth']} with schedule {spec.get('schedule')}: it grows the half-cycles of a "
             "cyclic schedule only; set schedule to cyclic or n_s_growth to 1"
         )
-    if spec["label_smoothing_kind"] != "uniform" and not spec.get("label_smoothing"):
+    if spec["n_s"] and spec["n_s_epochs"] and spec.get("schedule") == "cyclic":
         problems.append(
-            f"label_smoothing_kind is {spec['label_smoothing_kind']} but label_smoothing is 0: there is nothing to "
-            "smooth; set label_smoothing (e.g. 0.1) or leave the kind at uniform"
+            f"n_s {spec['n_s']} and n_s_epochs {spec['n_s_epochs']} are both set (one may come from the "
+            "assignment's defaults): give the half-cycle one way and set the other to null"
         )
     if spec.get("optimizer") == "nesterov" and not spec.get("momentum"):
         problems.append("optimizer is nesterov with momentum 0: Nesterov momentum needs momentum > 0 (e.g. 0.9)")
@@ -350,17 +350,25 @@ def check_sizes(config, batch_sizes):
     its pool, an ``n_train`` above its split's training images, and an
     ``n_batch`` above the images a run trains on.
     """
-    train_sizes = {}
+    train_sizes, problems = {}, []
+    used = {g.get("split", "batch1") for g in config["gradcheck"].values() if isinstance(g, dict)}
+    used |= {
+        spec["split"] for rid, report in config["reports"].items() for name in report["experiments"]
+        for spec in static_runs(config, rid, name).values()
+    }  # fmt: skip
     for name, split in config["splits"].items():
         pool = sum(batch_sizes.get(b, 0) for b in split["train"])
         val_from = split.get("val_from", "train")
         carved = sum(batch_sizes.get(b, 0) for b in split["test"]) if val_from == "test" else pool
-        if "val_size" in split and not 0 <= split["val_size"] < carved:
-            raise ConfigError(
+        # a split no run uses is never built: its sizes do not matter
+        if name in used and "val_size" in split and not 0 <= split["val_size"] < carved:
+            problems.append(
                 f"{split_origin(config, name)}: splits.{name}.val_size is {split['val_size']}, but its "
                 f"{'test' if val_from == 'test' else 'training'} pool has {carved} images"
             )
         train_sizes[name] = pool - split.get("val_size", 0) if val_from == "train" else pool
+    if problems:
+        raise ConfigError("\n".join(problems))
     for rid, report in config["reports"].items():
         for name in report["experiments"]:
             for run, spec in static_runs(config, rid, name).items():

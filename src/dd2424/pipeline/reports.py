@@ -23,7 +23,7 @@ import yaml
 
 from dd2424.nn.spec import json_schema
 
-from .quantities import ENSEMBLE_ACCURACIES, HISTORY_QUANTITIES, QUANTITIES
+from .quantities import ENSEMBLE_ACCURACIES, HISTORY_QUANTITIES, QUANTITIES, kind_of
 from .scorecard import point_matches
 
 # Report ids name directories under results/ and rules: letters, digits, '.', '_', '-'.
@@ -129,6 +129,19 @@ def value_limits(defs, key):
     }
 
 
+# What YAML 1.1 (PyYAML) reads as text although it is meant as a number: 1e-3, 5E4 (no dot before the exponent).
+_NUMBER_AS_TEXT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+
+
+def _yaml_number_hint(error):
+    """A hint where a number was written as YAML reads text: '1e-3' is a string to YAML 1.1."""
+    value = error.instance
+    if "is not of type" in error.message and isinstance(value, str) and _NUMBER_AS_TEXT.match(value.strip()):
+        mantissa, exponent = value.strip().lower().split("e")
+        return f" (YAML reads {value} as text: write {mantissa}.0e{exponent})"
+    return ""
+
+
 def _schema_error(path, errors):
     """One ReportError naming every problem the schema finds in a file, a line each, sorted by key
     path (each the most telling of its alternatives, as ``best_match`` picks it)."""
@@ -137,7 +150,7 @@ def _schema_error(path, errors):
         (jsonschema.exceptions.best_match([e]) for e in errors), key=lambda e: list(map(str, e.absolute_path))
     ):
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        line = f"{path}: {where}: {error.message}"
+        line = f"{path}: {where}: {error.message}{_yaml_number_hint(error)}"
         if line not in lines:
             lines.append(line)
     return ReportError("\n".join(lines))
@@ -160,6 +173,7 @@ def load_reports(config, schema, workdir, basedir):
         if not isinstance(report, dict):
             raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
         grid_point_problems(report, path)
+        override_problems(report, overrides.get(report.get("id"), {}), path)
         report = merge(report, overrides.get(report.get("id"), {}))
         errors = list(validator.iter_errors(report))
         if errors:
@@ -198,6 +212,25 @@ def split_origin(config, name):
     return CONFIG_SPLITS
 
 
+def override_problems(report, override, path):
+    """Refuse an override that names an experiment, or a run, its report file does not have: merged in, it
+    would add a new one silently while the one meant keeps its settings."""
+    experiments = report.get("experiments") or {}
+    for name, changes in (override.get("experiments") or {}).items():
+        where = f"overrides.{report.get('id')}.experiments.{name}"
+        if name not in experiments:
+            raise ReportError(
+                f"{where} (config): {path} has no experiment {name!r} (its experiments: {', '.join(experiments)})"
+            )
+        runs = (experiments[name] or {}).get("runs") or {}
+        for run in (changes or {}).get("runs") or {}:
+            if runs and run not in runs:
+                raise ReportError(
+                    f"{where}.runs.{run} (config): experiment {name!r} of {path} has no run {run!r} "
+                    f"(its runs: {', '.join(map(str, runs))})"
+                )
+
+
 def merge_splits(splits, reports):
     """The config's ``splits`` with every report's own (``splits`` in its file) added.
 
@@ -231,6 +264,11 @@ def check_published(reports, config, runs_of):
             if entry["quantity"] not in QUANTITIES:
                 raise ReportError(
                     f"{where}: quantity {entry['quantity']!r} is not one we compute ({', '.join(QUANTITIES)})"
+                )
+            if kind_of(entry["quantity"]) == "accuracy" and not 0 <= entry["value"] <= 1:
+                raise ReportError(
+                    f"{where}: value {entry['value']} is not a fraction: accuracies are written as fractions "
+                    f"(0.579 for 57.9 %)"
                 )
             problem = target_problem(entry, report, config["gradcheck"].get(assignment), runs_of) or at_problem(
                 entry, report

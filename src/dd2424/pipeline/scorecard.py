@@ -93,7 +93,11 @@ def unreached(lacking, n, at):
         return f"{whose} never reached {axis} {value:g} (the last evaluation: {axis} {last:g})"
     near = sorted({float(x) for h in lacking for x in h[axis]}, key=lambda x: abs(x - value))[:2]
     nearest = " and ".join(f"{x:g}" for x in near)
-    return f"{whose} {has} no evaluation at {axis} {value:g} (the nearest: {axis} {nearest})"
+    return (
+        f"{whose} {has} no evaluation at {axis} {value:g} (the nearest: {axis} {nearest}); a cyclic run evaluates "
+        "evals_per_cycle times a cycle, other schedules once an epoch: set evals_per_cycle so that one falls "
+        f"there, or publish the value at the nearest {axis}"
+    )
 
 
 def history_values(entry, histories):
