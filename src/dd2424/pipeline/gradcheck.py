@@ -9,7 +9,7 @@ import pandas as pd
 from dd2424.data.cifar import N_CLASSES, load_split
 from dd2424.nn import layers
 from dd2424.nn.model import Network
-from dd2424.nn.spec import defaults, hidden_label
+from dd2424.nn.spec import defaults, hidden_label, summary_columns
 
 from .training import build_network
 
@@ -122,18 +122,24 @@ def run_check(check, X, y):
                 "loss": check["loss"],
                 "dims": dims,
                 "samples": samples,
-                "hidden": hidden_label(check["hidden"]),
-                "batch_norm": check["batch_norm"],
-                "bn_position": check["bn_position"],
-                "dropout": check["dropout"],
-                "label_smoothing": check["label_smoothing"],
-                "label_smoothing_kind": check["label_smoothing_kind"],
-                "patch_size": bank_label(check["patch_size"]),
-                "patch_filters": bank_label(check["patch_filters"]),
-                "lambda": check["lambda"],
+                # the check's network: every run-spec key as summary.csv writes it
+                **{k: _cell(k, check[k]) for k in spec_columns()},
             }
         )
     return rows
+
+
+def spec_columns():
+    """The run-spec keys of the table (summary.csv's, less the split, which is the check's own, and the
+    loss, a column of its own)."""
+    return [k for k in summary_columns() if k not in ("split", "loss")]
+
+
+def _cell(key, value):
+    """A run-spec value as one table cell: hidden sizes as '50-30', filter banks as '2+4'."""
+    if key == "hidden":
+        return hidden_label(value)
+    return bank_label(value) if key in ("patch_size", "patch_filters") else value
 
 
 def bank_label(values):
@@ -162,15 +168,7 @@ def check_all(checks, split_X_path, log=print):
         "shape",
         "dims",
         "samples",
-        "hidden",
-        "batch_norm",
-        "bn_position",
-        "dropout",
-        "label_smoothing",
-        "label_smoothing_kind",
-        "patch_size",
-        "patch_filters",
-        "lambda",
+        *spec_columns(),
         "entries_checked",
         "mean_abs_error",
         "std_abs_error",
