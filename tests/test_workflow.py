@@ -68,7 +68,7 @@ def test_report_and_summary_are_built(workdir):
         for seed in ex.seeds_of(config, exp)
     }
     assert set(zip(summary.report, summary.experiment, summary.run, summary.seed)) == expected
-    assert {"a1", "a2", "a3", "bonus"} == set(summary.assignment)
+    assert {"a1", "a2", "a3", "a3conv", "bonus"} == set(summary.assignment)
     assert (summary.assignment == summary.report.map(lambda r: config["reports"][r]["assignment"])).all()
     assert len(summary) == len(expected)
     for column in (

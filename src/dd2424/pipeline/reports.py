@@ -213,11 +213,15 @@ def split_origin(config, name):
 
 
 def override_problems(report, override, path):
-    """Refuse an override that names an experiment, or a run, its report file does not have: merged in, it
-    would add a new one silently while the one meant keeps its settings."""
+    """Refuse an override that changes an experiment, or a run, its report file does not have: merged in, it
+    would add a new one silently while the one meant keeps its settings.  An override may add a whole
+    experiment (one that says what it trains: runs, grid, random or refine)."""
     experiments = report.get("experiments") or {}
     for name, changes in (override.get("experiments") or {}).items():
         where = f"overrides.{report.get('id')}.experiments.{name}"
+        whole = isinstance(changes, dict) and any(k in changes for k in ("runs", "grid", "random", "refine"))
+        if name not in experiments and whole:
+            continue
         if name not in experiments:
             raise ReportError(
                 f"{where} (config): {path} has no experiment {name!r} (its experiments: {', '.join(experiments)})"
