@@ -204,3 +204,21 @@ def test_no_validation_set_is_an_empty_array_of_the_same_layout(raw, tmp_path):
 def test_a_split_that_cannot_be_built_is_refused(raw, tmp_path, spec, message):
     with pytest.raises(ValueError, match=message):
         data.make_split(raw, spec, tmp_path)
+
+
+class _RunsCode:
+    """An object whose unpickling would call os.system: what a crafted batch would hold."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned",))
+
+
+def test_a_batch_whose_pickle_would_run_code_is_refused_before_it_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    archive = tmp_path / "evil.tar.gz"
+    write_archive(archive, per_batch=10, edit=lambda members: members.update(data_batch_1=_RunsCode()))
+    with pytest.raises(data.ArchiveError, match="names posix.system, which a CIFAR-10 batch never holds"):
+        data.read_archive(archive)
+    assert not (tmp_path / "pwned").exists()

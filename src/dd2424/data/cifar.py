@@ -90,6 +90,25 @@ def read_archive(archive):
         ) from None
 
 
+# What an official batch's pickle may name: numpy's array reconstruction (and _codecs.encode, which rebuilds
+# its bytes), nothing else.  A crafted batch that
+# names any other callable (os.system, say) is refused before it runs (numpy#12759, CVE-2019-6446).
+_ALLOWED = {
+    (module, name)
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar")
+} | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Reads a batch's dict of arrays and lists; refuses every global but numpy's array reconstruction."""
+
+    def find_class(self, module, name):
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"a batch names {module}.{name}, which a CIFAR-10 batch never holds")
+        return super().find_class(module, name)
+
+
 def _read_tar(archive):
     batches, label_names = {}, None
     with tarfile.open(archive, "r:gz") as tar:
@@ -97,7 +116,7 @@ def _read_tar(archive):
             name = Path(member.name).name
             if name not in BATCHES and name != "batches.meta":
                 continue
-            content = pickle.load(io.BytesIO(tar.extractfile(member).read()), encoding="bytes")
+            content = _BatchUnpickler(io.BytesIO(tar.extractfile(member).read()), encoding="bytes").load()
             if name == "batches.meta":
                 label_names = [s.decode() for s in content[b"label_names"]]
                 continue

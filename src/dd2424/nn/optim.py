@@ -94,7 +94,12 @@ class Momentum:
                     s_t += decay[rows] * p_t
                 v_t *= rho[rows]
                 v_t -= s_t
-                p_t += v_t
+                self._move(p_t, s_t, v_t, rho[rows])
+
+    @staticmethod
+    def _move(p_t, s_t, v_t, rho):
+        """The parameters' move once the velocity is updated: classical momentum moves by v."""
+        p_t += v_t
 
     def forget(self, m):
         """Model ``m`` stops moving (it diverged and is frozen)."""
@@ -115,24 +120,13 @@ class Nesterov(Momentum):
     rho 0 is SGD.  The velocity is in step units (eta inside), as ``Momentum``'s.
     """
 
-    def step(self, params, steps, decay, eta=None):
-        rho = np.broadcast_to(self.rho.astype(decay.dtype), decay.shape)[:, None]
-        decay = decay[:, None]
-        for k, s in steps.items():
-            p = params[k]
-            v = self.velocity.get(k)
-            if v is None:
-                v = self.velocity[k] = np.zeros_like(p)
-            weight = _is_weight(k)
-            for rows, (p_t, s_t, v_t) in _tiled(p, s, v):
-                if weight:
-                    s_t += decay[rows] * p_t
-                v_t *= rho[rows]
-                v_t -= s_t
-                p_t -= s_t
-                s_t[...] = v_t
-                s_t *= rho[rows]
-                p_t += s_t
+    @staticmethod
+    def _move(p_t, s_t, v_t, rho):
+        """Nesterov's move at the look-ahead point: -s + rho v (the new v); s is free to be overwritten."""
+        p_t -= s_t
+        s_t[...] = v_t
+        s_t *= rho
+        p_t += s_t
 
 
 class Adam:
