@@ -1,5 +1,6 @@
 """The data reader on a synthetic archive in the official layout."""
 
+import io
 import json
 import tarfile
 
@@ -222,3 +223,88 @@ def test_a_batch_whose_pickle_would_run_code_is_refused_before_it_runs(tmp_path,
     with pytest.raises(data.ArchiveError, match="names posix.system, which a CIFAR-10 batch never holds"):
         data.read_archive(archive)
     assert not (tmp_path / "pwned").exists()
+
+
+def _rewrite_tar(src, dst, change):
+    """``src``'s members copied to ``dst``, each passed through ``change(info, payload)`` -> [(info, payload)]."""
+    with tarfile.open(src, "r:gz") as tin, tarfile.open(dst, "w:gz") as tout:
+        for info in tin.getmembers():
+            payload = tin.extractfile(info).read() if info.isfile() else None
+            for new_info, new_payload in change(info, payload):
+                tout.addfile(new_info, io.BytesIO(new_payload) if new_payload is not None else None)
+
+
+def _renamed(name):
+    def change(info, payload):
+        if info.name.endswith("/data_batch_3"):
+            info.name = name
+        return [(info, payload)]
+
+    return change
+
+
+def _link(kind):
+    def change(info, payload):
+        if not info.name.endswith("/data_batch_2"):
+            return [(info, payload)]
+        link = tarfile.TarInfo(info.name)
+        link.type, link.linkname = kind, "/etc/passwd"
+        return [(link, None)]
+
+    return change
+
+
+def _extra(info_name, kind=tarfile.REGTYPE):
+    def change(info, payload):
+        if not info.name.endswith("batches.meta"):
+            return [(info, payload)]
+        extra = tarfile.TarInfo(info_name)
+        extra.type = kind
+        return [(info, payload), (extra, b"" if kind == tarfile.REGTYPE else None)]
+
+    return change
+
+
+def _twice(info, payload):
+    if info.name.endswith("/test_batch"):
+        return [(info, payload), (info, payload)]
+    return [(info, payload)]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_renamed("../../data_batch_3"), r"member '../../data_batch_3' is a path outside the archive's folder"),
+        (_renamed("/tmp/data_batch_3"), r"member '/tmp/data_batch_3' is a path outside"),
+        (
+            _renamed("elsewhere/data_batch_3"),
+            r"member 'elsewhere/data_batch_3' is a batch outside cifar-10-batches-py/",
+        ),
+        (_link(tarfile.SYMTYPE), r"data_batch_2' is a link \(to '/etc/passwd'\)"),
+        (_link(tarfile.LNKTYPE), r"data_batch_2' is a link \(to '/etc/passwd'\)"),
+        (_extra("cifar-10-batches-py/fifo", tarfile.FIFOTYPE), "'cifar-10-batches-py/fifo' is a device, pipe"),
+        (_extra("../outside.txt"), r"'../outside.txt' is a path outside"),
+        (_twice, "it holds test_batch twice"),
+    ],
+)
+def test_a_tar_member_that_is_not_a_plain_file_of_the_layout_is_refused_and_the_archive_removed(
+    tmp_path, change, message
+):
+    good = tmp_path / "good.tar.gz"
+    write_archive(good, per_batch=10)
+    bad = tmp_path / "bad.tar.gz"
+    _rewrite_tar(good, bad, change)
+    with pytest.raises(data.ArchiveError, match=message):
+        data.read_archive(bad)
+    with pytest.raises(data.ArchiveError, match="removed it, the next run fetches data.url again"):
+        data.extract(bad, tmp_path / "raw")
+    assert not bad.exists()
+    assert not list((tmp_path / "raw").glob("*.npy"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.tar.gz", "raw"]
+
+
+def test_a_batch_that_is_not_a_dict_of_arrays_is_refused_naming_it(tmp_path):
+    archive = tmp_path / "list.tar.gz"
+    write_archive(archive, per_batch=10, edit=lambda members: members.update(data_batch_5=[1, 2, 3]))
+    with pytest.raises(data.ArchiveError, match="data_batch_5 is not a CIFAR-10 batch"):
+        data.read_archive(archive)

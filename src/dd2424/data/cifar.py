@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -81,10 +81,16 @@ def _save_atomic(path, array):
 
 
 def read_archive(archive):
-    """{batch name: (uint8 images (n, 3072), int labels (n,))} and the label names."""
+    """{batch name: (uint8 images (n, 3072), int labels (n,))} and the label names.
+
+    Raises ArchiveError naming the problem: a damaged archive, a member that is
+    not a plain file of the official layout (a link, a device, a path leaving
+    the archive's folder, a batch given twice or larger than ``MAX_MEMBER``
+    bytes), or a batch that is not the official dict of arrays.
+    """
     try:
         return _read_tar(archive)
-    except (tarfile.TarError, EOFError, zlib.error, pickle.UnpicklingError) as e:
+    except (tarfile.TarError, EOFError, zlib.error) as e:
         raise ArchiveError(
             archive, archive_problem(archive) or f"cut short or corrupt inside its tar archive ({e})"
         ) from None
@@ -98,6 +104,8 @@ _ALLOWED = {
     for module in ("numpy.core.multiarray", "numpy._core.multiarray")
     for name in ("_reconstruct", "scalar")
 } | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+# An official batch is 31 MB; a member many times larger is refused before it is read into memory.
+MAX_MEMBER = 256 << 20
 
 
 class _BatchUnpickler(pickle.Unpickler):
@@ -105,42 +113,81 @@ class _BatchUnpickler(pickle.Unpickler):
 
     def find_class(self, module, name):
         if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"a batch names {module}.{name}, which a CIFAR-10 batch never holds")
+            raise pickle.UnpicklingError(f"names {module}.{name}, which a CIFAR-10 batch never holds")
         return super().find_class(module, name)
+
+
+def member_problem(member):
+    """Why a tar member may not be read (None if it may): the checks of Python's tarfile "data" filter
+    (PEP 706) on every member, and the official layout's names for a batch."""
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or ".." in path.parts:
+        return f"member {member.name!r} is a path outside the archive's folder"
+    if member.issym() or member.islnk():
+        return f"member {member.name!r} is a link (to {member.linkname!r}); CIFAR-10 holds plain files"
+    if not (member.isfile() or member.isdir()):
+        return f"member {member.name!r} is a device, pipe or other special file"
+    if path.name in BATCHES + ["batches.meta"] and member.isfile():
+        if path.parts not in ((path.name,), (ARCHIVE_DIR, path.name)):
+            return f"member {member.name!r} is a batch outside {ARCHIVE_DIR}/"
+        if member.size > MAX_MEMBER:
+            return f"member {member.name!r} is {member.size} bytes; a CIFAR-10 batch is about 31 MB"
+    return None
+
+
+def _unpickle(archive, name, data):
+    try:
+        content = _BatchUnpickler(io.BytesIO(data), encoding="bytes").load()
+    except Exception as e:  # a hostile or damaged pickle may raise anything; none of it runs code
+        raise ArchiveError(archive, f"an archive whose {name} is not a CIFAR-10 batch: {e}") from None
+    keys = (b"label_names",) if name == "batches.meta" else (b"data", b"labels")
+    if not isinstance(content, dict) or any(k not in content for k in keys):
+        raise ArchiveError(
+            archive, f"an archive whose {name} is not a CIFAR-10 batch (a dict with {', '.join(map(repr, keys))})"
+        )
+    return content
+
+
+def _batch_arrays(archive, name, content):
+    images = np.asarray(content[b"data"])
+    labels = np.asarray(content[b"labels"])
+    if images.dtype != np.uint8:
+        raise ArchiveError(archive, f"an archive whose {name} has {images.dtype} pixels; CIFAR-10 stores uint8")
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9):
+        raise ArchiveError(
+            archive,
+            f"an archive whose {name} has labels outside the classes 0-9 "
+            f"(dtype {labels.dtype}, range {labels.min()}..{labels.max()})",
+        )
+    if images.ndim != 2 or images.shape[1] != D or labels.ndim != 1 or len(labels) != len(images):
+        raise ArchiveError(
+            archive,
+            f"an archive whose {name} has data of shape {images.shape} and labels of shape {labels.shape}; "
+            f"expected (n, {D}) and n labels",
+        )
+    return images, labels.astype(np.int64)
 
 
 def _read_tar(archive):
     batches, label_names = {}, None
     with tarfile.open(archive, "r:gz") as tar:
-        for member in tar.getmembers():
-            name = Path(member.name).name
-            if name not in BATCHES and name != "batches.meta":
+        for member in tar:
+            problem = member_problem(member)
+            if problem:
+                raise ArchiveError(archive, f"not the official archive: its {problem}")
+            name = PurePosixPath(member.name).name
+            if not member.isfile() or (name not in BATCHES and name != "batches.meta"):
                 continue
-            content = _BatchUnpickler(io.BytesIO(tar.extractfile(member).read()), encoding="bytes").load()
+            if name in batches or (name == "batches.meta" and label_names is not None):
+                raise ArchiveError(archive, f"not the official archive: it holds {name} twice")
+            content = _unpickle(archive, name, tar.extractfile(member).read())
             if name == "batches.meta":
-                label_names = [s.decode() for s in content[b"label_names"]]
-                continue
-            images = np.asarray(content[b"data"])
-            labels = np.asarray(content[b"labels"])
-            if images.dtype != np.uint8:
-                raise ValueError(f"{archive}: batch {name} has {images.dtype} pixels; CIFAR-10 stores uint8 (0-255)")
-            if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9):
-                raise ValueError(
-                    f"{archive}: batch {name} has labels outside the classes 0-9 "
-                    f"(dtype {labels.dtype}, range {labels.min()}..{labels.max()})"
-                )
-            labels = labels.astype(np.int64)
-            if images.ndim != 2 or images.shape[1] != D or len(labels) != len(images):
-                raise ValueError(
-                    f"{archive}: batch {name} has data of shape {images.shape} and "
-                    f"{len(labels)} labels; expected (n, {D}) and n labels"
-                )
-            batches[name] = (images, labels)
-    missing = [b for b in BATCHES if b not in batches]
-    if missing or label_names is None:
-        raise ValueError(
-            f"{archive} is not a CIFAR-10 python archive: missing {missing + ([] if label_names else ['batches.meta'])}"
-        )
+                label_names = [s.decode() if isinstance(s, bytes) else str(s) for s in content[b"label_names"]]
+            else:
+                batches[name] = _batch_arrays(archive, name, content)
+    missing = [b for b in BATCHES if b not in batches] + ([] if label_names else ["batches.meta"])
+    if missing:
+        raise ArchiveError(archive, f"not a CIFAR-10 python archive: it has no {', '.join(missing)}")
     return batches, label_names
 
 
