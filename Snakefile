@@ -5,11 +5,11 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, update_config, validate
+from snakemake.utils import min_version, validate
 
 import dd2424
 from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes
-from dd2424.util.command_line import command_line_config
+from dd2424.pipeline.configuration import ConfigFileError, check_schema, config_files, override_origins, read_config
 from dd2424.pipeline.reports import ReportError, load_reports, load_schema
 from dd2424.util.workarounds import quote_script_interpreter
 
@@ -33,8 +33,17 @@ if Path(dd2424.__file__).resolve().parent != Path(workflow.basedir, "src", "dd24
 configfile: f"{workflow.basedir}/config.yaml"
 
 
-# `--config 'seeds=[1]'` as YAML, as in a --configfile: Snakemake alone would pass '1', a string.
-update_config(config, command_line_config(workflow.config_settings.config_args))
+# The config files and --config read again as YAML 1.2, bounded (Snakemake's YAML 1.1 makes a run named `on`
+# True and `--config 'seeds=[1]'` the string '1'); each problem names the file and line that set the value.
+try:
+    USER_CONFIG, CONFIG_SOURCES = read_config(
+        config_files(workflow.basedir, workflow.overwrite_configfiles), workflow.config_settings.config_args
+    )
+    check_schema(USER_CONFIG, f"{workflow.basedir}/workflow/schemas/config.schema.yaml", CONFIG_SOURCES)
+except ConfigFileError as error:
+    sys.exit(f"ConfigFileError: {error}")
+config.clear()
+config.update(USER_CONFIG)
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 # Each report's experiments and published numbers: one file per report.  A
 # refusal names the file and the key; the Snakefile's own traceback would only
@@ -46,7 +55,9 @@ REPORT_SCHEMA = load_schema(
 )
 try:
     check_run_specs(config)
-    config["reports"] = load_reports(config, REPORT_SCHEMA, os.getcwd(), workflow.basedir)
+    config["reports"] = load_reports(
+        config, REPORT_SCHEMA, os.getcwd(), workflow.basedir, override_origins(CONFIG_SOURCES)
+    )
     check_config(config)
 except (ReportError, ConfigError) as error:
     sys.exit(f"{type(error).__name__}: {error}")

@@ -39,7 +39,7 @@ def test_values_are_read_as_yaml(entries, expected):
     assert command_line_config(entries) == expected
 
 
-@pytest.mark.parametrize("entry,message", [("seeds", "key=value"), ("seeds=[1", "not YAML")])
+@pytest.mark.parametrize("entry,message", [("seeds", "key=value"), ("seeds=[1", "not valid YAML")])
 def test_malformed_entries_are_refused_naming_them(entry, message):
     with pytest.raises(ValueError, match=re.escape(repr(entry)) + ".*" + message):
         command_line_config([entry])

@@ -103,7 +103,7 @@ def test_snakemake_shows_a_malformed_report_file_before_any_job(tmp_path):
     (work / "add.yaml").write_text("report_files: {mine: mine.yaml}\n")
     done = run_snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml"])
     assert done.returncode != 0
-    assert "mine.yaml: experiments.e.runs.r" in done.stdout + done.stderr
+    assert "mine.yaml:4: experiments.e.runs.r.eta: -1 is less than" in done.stdout + done.stderr
     assert not (work / "results").exists()
 
 

@@ -93,7 +93,7 @@ def test_overrides_merge_into_a_report(tmp_path):
         # a run's value of the wrong type: the file and the key's path
         (
             lambda r: r["experiments"]["required"]["runs"]["small"].update(epochs="forty"),
-            r"r0/a1-made-up\.yaml: experiments\.required\.runs\.small.*'forty'",
+            r"r0/a1-made-up\.yaml:\d+: experiments\.required\.runs\.small\.epochs: 'forty'",
         ),
         # a key no experiment has
         (lambda r: r["experiments"]["grid"].update(n_epochs=20), r"experiments\.grid: .*'n_epochs'"),
@@ -303,12 +303,10 @@ def test_a_duplicated_yaml_key_and_bad_yaml_name_the_file_and_the_line(tmp_path)
     path = tmp_path / "dup.yaml"
     path.write_text("id: a\nassignment: a1\ntitle: t\nid: b\nexperiments: {}\n")
     config = {**yaml.safe_load((ROOT / "config.yaml").read_text()), "report_files": {"x": str(path)}}
-    with pytest.raises(
-        ReportError, match=r"dup\.yaml: not valid YAML: .*duplicate key 'id' \(first at line 1\).*line 4"
-    ):
+    with pytest.raises(ReportError, match=r"dup\.yaml: line 4: duplicate key 'id' \(first at line 1\)"):
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
     path.write_text("id: a\nexperiments: {x: [1, 2}\n")
-    with pytest.raises(ReportError, match=r"dup\.yaml: not valid YAML: .*line 2"):
+    with pytest.raises(ReportError, match=r"dup\.yaml: line 2: not valid YAML"):
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
 
 
@@ -515,14 +513,14 @@ def _report_with(tmp_path, **changes):
     return write_report(tmp_path, merge(base, changes))
 
 
-def test_a_number_written_as_yaml_text_is_refused_with_how_to_write_it(tmp_path):
+def test_a_number_with_an_exponent_and_no_dot_is_a_number_as_in_yaml_1_2(tmp_path):
     path = tmp_path / "mine.yaml"
     text = (ROOT / "reports/a3-2025-patchify-convnet.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("arch2: {}", "arch2: {eta_max: 1e-1}"), encoding="utf-8")
-    with pytest.raises(
-        ReportError, match=r"eta_max: '1e-1' is not of type 'number' \(YAML reads 1e-1 as text: write 1\.0e-1\)"
-    ):
-        shipped_config(report_files={"mine": str(path)})
+    config = shipped_config(report_files={"mine": str(path)})
+    assert config["reports"]["a3-2025-patchify-convnet"]["experiments"]["exercise3"]["runs"]["arch2"] == {
+        "eta_max": 0.1
+    }
 
 
 def test_a_published_accuracy_in_percent_is_refused(tmp_path):

@@ -19,10 +19,11 @@ import re
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from dd2424.nn.spec import json_schema
+from dd2424.util import yaml_files
 
+from .configuration import problem_keys
 from .quantities import ENSEMBLE_ACCURACIES, HISTORY_QUANTITIES, QUANTITIES, kind_of
 from .scorecard import point_matches
 
@@ -36,34 +37,13 @@ class ReportError(ValueError):
     """A report file the workflow cannot use; the message names the file and the key."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last silently)."""
-
-
-def _mapping_without_duplicates(loader, node, deep=False):
-    seen = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-
-
 def read_yaml(path):
-    """A YAML file as data; a syntax error or a duplicated key names the file and the line."""
+    """A YAML file as data (YAML 1.2's scalars, bounded: ``dd2424.util.yaml_files``); any problem names the
+    file and the line."""
     try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.load(f, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as e:
-        raise ReportError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
-    except OSError as e:
-        raise ReportError(f"{path}: cannot be read: {e.strerror}") from None
+        return yaml_files.read(path)
+    except yaml_files.YamlError as e:
+        raise ReportError(str(e)) from None
 
 
 def report_paths(report_files, workdir, basedir):
@@ -129,76 +109,101 @@ def value_limits(defs, key):
     }
 
 
-# What YAML 1.1 (PyYAML) reads as text although it is meant as a number: 1e-3, 5E4 (no dot before the exponent).
-_NUMBER_AS_TEXT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+def _from_override(override, keys):
+    """Whether the value at ``keys`` of a merged report came from ``override`` (it sets that value or a
+    whole mapping or list above it)."""
+    node = override
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+        if not isinstance(node, dict):
+            return True
+    return True
 
 
-def _yaml_number_hint(error):
-    """A hint where a number was written as YAML reads text: '1e-3' is a string to YAML 1.1."""
-    value = error.instance
-    if "is not of type" in error.message and isinstance(value, str) and _NUMBER_AS_TEXT.match(value.strip()):
-        mantissa, exponent = value.strip().lower().split("e")
-        return f" (YAML reads {value} as text: write {mantissa}.0e{exponent})"
-    return ""
-
-
-def _schema_error(path, errors):
-    """One ReportError naming every problem the schema finds in a file, a line each, sorted by key
-    path (each the most telling of its alternatives, as ``best_match`` picks it)."""
+def _schema_error(path, errors, override, override_origin, rid):
+    """One ReportError naming every problem the schema finds in a report, a line each, sorted by key
+    path (each the most telling of its alternatives, as ``best_match`` picks it), and each blamed on
+    the file the user must edit: the report file, or the config file whose ``overrides`` set the value."""
     lines = []
     for error in sorted(
         (jsonschema.exceptions.best_match([e]) for e in errors), key=lambda e: list(map(str, e.absolute_path))
     ):
-        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        line = f"{path}: {where}: {error.message}{_yaml_number_hint(error)}"
-        if line not in lines:
-            lines.append(line)
+        keys = problem_keys(error)
+        if keys and _from_override(override, keys):
+            file, keys, where = override_origin, ["overrides", rid, *keys], ["overrides", rid, *error.absolute_path]
+        else:
+            file, where = path, list(error.absolute_path)
+        line = yaml_files.line_of(file, keys) if Path(str(file)).is_file() else None
+        where = ".".join(map(str, where)) or "(top level)"
+        text = f"{file}{f':{line}' if line else ''}: {where}: {yaml_files.shorten(error.message, 300)}"
+        if text not in lines:
+            lines.append(text)
     return ReportError("\n".join(lines))
 
 
-def load_reports(config, schema, workdir, basedir):
+def load_reports(config, schema, workdir, basedir, origins=None):
     """``{report id: report}`` of every file ``config["report_files"]`` names, checked.
 
-    ``schema`` is the report schema (a dict).  Each report gets ``file`` (its
-    path).  The splits a report file defines (``splits``) are merged into
+    ``schema`` is the report schema (a dict); ``origins`` says which config
+    file set each report's ``overrides`` (``{report id: path}``), so that a bad
+    value there is blamed on that file.  Each report gets ``file`` (its path).
+    The splits a report file defines (``splits``) are merged into
     ``config["splits"]`` (a new mapping; see ``merge_splits``), so that the
     rules see them as they see config.yaml's.  Raises ``ReportError`` naming
-    the file and the key.
+    every problem of every file at once, each with its file and key.
     """
     validator = jsonschema.Draft202012Validator(schema)
     overrides = config.get("overrides") or {}
-    reports = {}
+    reports, problems = {}, []
     for path in report_paths(config.get("report_files") or {}, workdir, basedir):
-        report = read_yaml(path)
-        if not isinstance(report, dict):
-            raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
-        grid_point_problems(report, path)
-        override_problems(report, overrides.get(report.get("id"), {}), path)
-        report = merge(report, overrides.get(report.get("id"), {}))
-        errors = list(validator.iter_errors(report))
-        if errors:
-            raise _schema_error(path, errors)
-        sampled_range_problems(report, path, schema["$defs"])
+        try:
+            report = _checked_report(path, overrides, origins or {}, validator, schema, config)
+        except ReportError as error:
+            problems.append(str(error))
+            continue
         rid = report["id"]
-        if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
-            raise ReportError(
-                f"{path}: id {rid!r} must be letters, digits, '.', '_' or '-' (it names a directory of results/), "
-                f"and not one of {', '.join(RESERVED_IDS)}"
-            )
         if rid in reports:
-            raise ReportError(f"{path}: id {rid!r} is already the id of {reports[rid]['file']}")
-        if report["assignment"] not in config["assignments"]:
-            raise ReportError(
-                f"{path}: assignment {report['assignment']!r} is not one of config's assignments "
-                f"({', '.join(config['assignments'])})"
-            )
-        report["file"] = str(path)
+            problems.append(f"{path}: id {rid!r} is already the id of {reports[rid]['file']}")
+            continue
         reports[rid] = report
+    # (a file refused above may be the one an override names)
     unknown = sorted(set(overrides) - set(reports))
-    if unknown:
-        raise ReportError(f"overrides names {unknown}, which no report file has as its id ({', '.join(reports)})")
+    if unknown and not problems:
+        problems.append(f"overrides names {unknown}, which no report file has as its id ({', '.join(reports)})")
+    if problems:
+        raise ReportError("\n".join(problems))
     config["splits"] = merge_splits(config.get("splits") or {}, reports)
     return reports
+
+
+def _checked_report(path, overrides, origins, validator, schema, config):
+    report = read_yaml(path)
+    if not isinstance(report, dict):
+        raise ReportError(f"{path}: a report file is a mapping (id, assignment, title, experiments, ...)")
+    rid = report.get("id")
+    override = (overrides.get(rid) or {}) if isinstance(rid, str) else {}
+    origin = origins.get(rid, "the config (config.yaml or a --configfile)")
+    grid_point_problems(report, path)
+    override_problems(report, override, path, origin)
+    report = merge(report, override)
+    errors = list(validator.iter_errors(report))
+    if errors:
+        raise _schema_error(path, errors, override, origin, rid)
+    sampled_range_problems(report, path, schema["$defs"])
+    if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
+        raise ReportError(
+            f"{path}: id {rid!r} must be letters, digits, '.', '_' or '-' (it names a directory of results/), "
+            f"and not one of {', '.join(RESERVED_IDS)}"
+        )
+    if report["assignment"] not in config["assignments"]:
+        raise ReportError(
+            f"{path}: assignment {report['assignment']!r} is not one of config's assignments "
+            f"({', '.join(config['assignments'])})"
+        )
+    report["file"] = str(path)
+    return report
 
 
 CONFIG_SPLITS = "the config (config.yaml or a --configfile)"
@@ -212,7 +217,7 @@ def split_origin(config, name):
     return CONFIG_SPLITS
 
 
-def override_problems(report, override, path):
+def override_problems(report, override, path, origin="the config"):
     """Refuse an override that changes an experiment, or a run, its report file does not have: merged in, it
     would add a new one silently while the one meant keeps its settings.  An override may add a whole
     experiment (one that says what it trains: runs, grid, random or refine)."""
@@ -224,13 +229,13 @@ def override_problems(report, override, path):
             continue
         if name not in experiments:
             raise ReportError(
-                f"{where} (config): {path} has no experiment {name!r} (its experiments: {', '.join(experiments)})"
+                f"{where} ({origin}): {path} has no experiment {name!r} (its experiments: {', '.join(experiments)})"
             )
         runs = (experiments[name] or {}).get("runs") or {}
         for run in (changes or {}).get("runs") or {}:
             if runs and run not in runs:
                 raise ReportError(
-                    f"{where}.runs.{run} (config): experiment {name!r} of {path} has no run {run!r} "
+                    f"{where}.runs.{run} ({origin}): experiment {name!r} of {path} has no run {run!r} "
                     f"(its runs: {', '.join(map(str, runs))})"
                 )
 

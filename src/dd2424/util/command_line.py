@@ -3,29 +3,19 @@
 Snakemake parses each ``--config`` value with YAML's base loader, which keeps
 every scalar a string: ``seeds=[1]`` arrives as ``['1']`` and the schema
 refuses it ("'1' is not of type 'integer'").  Re-reading the raw entries
-with the safe loader gives ``[1]``, and a quoted ``"000"`` stays a string, as
-it would in a ``--configfile``.
+with the project's YAML reader (``dd2424.util.yaml_files``: YAML 1.2's
+scalars, so ``1e-3`` is a float and ``on`` is text) gives ``[1]``, and a
+quoted ``"000"`` stays a string, as it would in a ``--configfile``.
 """
 
-import re
-
-import yaml
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, reading ``1e-3`` as a float too (YAML 1.1 wants ``1.0e-3``), as Snakemake's float() does."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
-)
+from . import yaml_files
 
 
 def command_line_config(entries):
     """``{key: value}`` of raw ``key=value`` entries (``--config``), each value parsed as YAML.
 
     Entries for the same key merge key by key (later ones win), as in
-    Snakemake; an empty value is ``None``.
+    Snakemake; an empty value is ``None``.  Raises ValueError naming the entry.
     """
     config = {}
     for entry in entries or ():
@@ -33,16 +23,18 @@ def command_line_config(entries):
         if not sep:
             raise ValueError(f"--config {entry!r}: config entries are key=value pairs")
         try:
-            value = yaml.load(value, Loader=_Loader)
-        except yaml.YAMLError as error:
-            raise ValueError(f"--config {entry!r}: the value is not YAML ({error})") from None
-        _merge(config, {key.strip(): value})
+            value = yaml_files.loads(value, f"--config {entry!r}")
+        except yaml_files.YamlError as error:
+            raise ValueError(str(error)) from None
+        merge(config, {key.strip(): value})
     return config
 
 
-def _merge(config, override):
+def merge(config, override):
+    """``override`` merged into ``config`` in place, mappings key by key, as Snakemake's update_config."""
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
-            _merge(config[key], value)
+            merge(config[key], value)
         else:
             config[key] = value
+    return config

@@ -1,0 +1,115 @@
+"""Config files as the user wrote them: YAML 1.2's meaning, and each problem blamed on the file and line to edit."""
+
+import pytest
+from conftest import ROOT, run_snakemake, tiny_workdir
+
+from dd2424.pipeline.configuration import ConfigFileError, check_schema, override_origins, read_config
+from dd2424.pipeline.reports import ReportError, load_reports
+from dd2424.pipeline.reports import load_schema as load_report_schema
+
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+REPORT_SCHEMA = load_report_schema(ROOT / "workflow/schemas/report.schema.yaml", SCHEMA)
+
+
+def _files(tmp_path, **texts):
+    paths = []
+    for name, text in texts.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_later_files_and_the_command_line_win_key_by_key(tmp_path):
+    files = _files(tmp_path, first="seeds: [1, 2]\nchunk_size: 4\n", second="seeds: [3]\n")
+    config, sources = read_config([ROOT / "config.yaml", *files], ["chunk_size=2", "data={md5: null}"])
+    assert config["seeds"] == [3] and config["chunk_size"] == 2 and config["data"]["md5"] is None
+    assert config["data"]["url"]  # config.yaml's url kept: --config merged key by key
+    assert [name for name, _ in sources][-1] == "--config"
+
+
+def test_a_bad_value_is_blamed_on_the_file_and_line_that_set_it(tmp_path):
+    (first,) = _files(tmp_path, first="search: {chunk_size: 4}\nseeds:\n  - 1\n  - one\n")
+    config, sources = read_config([ROOT / "config.yaml", first], [])
+    with pytest.raises(ConfigFileError) as e:
+        check_schema(config, SCHEMA, sources)
+    assert str(e.value) == f"{first}:4: seeds.1: 'one' is not of type 'integer'"
+    (typo,) = _files(tmp_path, typo="seeds: [1]\nsearch:\n  chunk_sise: 4\n")
+    config, sources = read_config([ROOT / "config.yaml", typo], [])
+    with pytest.raises(ConfigFileError) as e:
+        check_schema(config, SCHEMA, sources)
+    assert str(e.value).startswith(f"{typo}:3: search: Additional properties are not allowed ('chunk_sise' was")
+    config, sources = read_config([ROOT / "config.yaml", first], ["search={chunk_size: -1}", "seeds=[1]"])
+    with pytest.raises(ConfigFileError, match=r"^--config: search.chunk_size: -1 is less than the minimum of 1$"):
+        check_schema(config, SCHEMA, sources)
+
+
+def test_every_broken_config_file_is_named_at_once(tmp_path):
+    dup, tab, laughs = _files(
+        tmp_path,
+        dup="seeds: [1]\nseeds: [2]\n",
+        tab="data:\n\turl: x\n",
+        laughs='a: &a ["l", "l", "l", "l", "l", "l", "l", "l", "l"]\n'
+        + "".join(f"b{i}: &b{i} [{', '.join(['*' + ('a' if i == 0 else f'b{i - 1}')] * 9)}]\n" for i in range(8)),
+    )
+    with pytest.raises(ConfigFileError) as e:
+        read_config([dup, tab, laughs], [])
+    lines = str(e.value).splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{dup}: line 2: duplicate key 'seeds' (first at line 1)")
+    assert lines[1].startswith(f"{tab}: line 2: not valid YAML")
+    assert lines[2].startswith(f"{laughs}: line ") and "expand to more than" in lines[2]
+
+
+def test_a_bad_override_is_blamed_on_the_config_file_not_on_the_report(tmp_path):
+    (mine,) = _files(
+        tmp_path,
+        mine="overrides:\n  a1-2025-text:\n    experiments:\n      default:\n"
+        "        runs:\n          lam0_eta0.001: {eta: -0.1}\n",
+    )
+    config, sources = read_config([ROOT / "config.yaml", mine], [])
+    with pytest.raises(ReportError) as e:
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT, override_origins(sources))
+    message = str(e.value)
+    assert message.startswith(
+        f"{mine}:6: overrides.a1-2025-text.experiments.default.runs.lam0_eta0.001.eta: -0.1 is less"
+    )
+    assert "reports/" not in message
+
+
+def test_problems_of_several_report_files_are_named_at_once(tmp_path):
+    good = (ROOT / "reports/a1-2025-text.yaml").read_text(encoding="utf-8")
+    bad_eta = tmp_path / "one.yaml"
+    bad_eta.write_text(good.replace("id: a1-2025-text", "id: one").replace("eta: 0.001,", "eta: -1,", 1))
+    bad_yaml = tmp_path / "two.yaml"
+    bad_yaml.write_text("id: two\nexperiments: {x: [1, 2}\n")
+    config, _ = read_config([ROOT / "config.yaml"], [])
+    config["report_files"] = {"mine": str(tmp_path / "*.yaml")}
+    with pytest.raises(ReportError) as e:
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
+    lines = str(e.value).splitlines()
+    assert lines[0].startswith(f"{bad_eta}:") and "eta: -1 is less than" in lines[0]
+    assert lines[1].startswith(f"{bad_yaml}: line 2: not valid YAML")
+
+
+@pytest.mark.e2e
+def test_runs_named_on_and_off_keep_their_names_through_snakemake(tmp_path):
+    work = tiny_workdir(tmp_path / "w")
+    (work / "mine.yaml").write_text(
+        "id: mine\nassignment: a1\ntitle: t\nexperiments:\n  e:\n    section: S\n    runs:\n"
+        "      on: {epochs: 1}\n      off: {epochs: 1, eta: 1e-3}\n",
+        encoding="utf-8",
+    )
+    (work / "add.yaml").write_text("report_files: {mine: mine.yaml}\noverrides: {mine: {title: yes}}\n")
+    done = run_snakemake(
+        work,
+        "-n",
+        "results/mine/e/on/seed1/metrics.json",
+        "results/mine/e/off/seed1/metrics.json",
+        extra_configs=[work / "add.yaml"],
+    )
+    assert "True" not in done.stdout + done.stderr
+    (work / "add.yaml").write_text("report_files: {mine: mine.yaml}\noverrides: {mine: {title: 3}}\n")
+    done = run_snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml"])
+    assert done.returncode != 0
+    assert f"{work / 'add.yaml'}:2: overrides.mine.title: 3 is not of type 'string'" in done.stdout + done.stderr
