@@ -547,3 +547,26 @@ def test_a_published_accuracy_in_percent_is_refused(tmp_path):
 def test_an_override_naming_what_its_report_does_not_have_is_refused(override, message):
     with pytest.raises(ReportError, match=message):
         shipped_config(overrides={"a3-2025-patchify-convnet": override})
+
+
+@pytest.mark.parametrize(
+    "run, message",
+    [
+        (
+            {"init": "he", "bias_init": "zero", "init_sigma": 1000},
+            r"\(run 'r'\): init_sigma is set but does nothing here: it acts when init is normal or bias_init is "
+            r"normal \(this run: init he, bias_init zero\): remove it",
+        ),
+        ({"optimizer": "adam", "adam_beta1": 0.8}, None),
+        ({"adam_beta1": 0.8}, r"adam_beta1 is set but does nothing here: it acts when optimizer is adam"),
+        ({"schedule": "cyclic", "n_s": 100, "decay": 0.5}, r"decay is set but does nothing here"),
+    ],
+)
+def test_a_setting_the_run_makes_meaningless_is_refused(tmp_path, run, message):
+    report = small_report()
+    report["experiments"]["required"]["runs"]["r"] = run
+    if message is None:
+        load_only(tmp_path, report)
+        return
+    with pytest.raises(ConfigError, match=message):
+        load_only(tmp_path, report)

@@ -8,6 +8,7 @@ job's code fingerprint does not include it, since what a trained model
 depends on of it (the values) reaches the job as its params.
 """
 
+import math
 from functools import cache
 from pathlib import Path
 
@@ -64,3 +65,58 @@ def hidden_from_label(label):
 
 def _copy(value):
     return list(value) if isinstance(value, list) else value
+
+
+def missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def matches(value, wanted):
+    """Whether a spec's value (from a spec, or a table's cell) is one of ``wanted`` (a value or a list);
+    None in ``wanted`` matches a missing value."""
+    for w in wanted if isinstance(wanted, list) else [wanted]:
+        if w is None and missing(value) or w is not None and not missing(value) and _same(value, w):
+            return True
+    return False
+
+
+def _same(value, wanted):
+    if isinstance(wanted, bool):
+        return str(value) in ("True", "true", "1", "1.0") if wanted else str(value) in ("False", "false", "0", "0.0")
+    if isinstance(wanted, (int, float)):
+        try:
+            return float(value) == wanted
+        except (TypeError, ValueError):
+            return False
+    return str(value) == str(wanted)
+
+
+def acts(key, spec):
+    """Whether ``key`` changes anything in a run with this spec, by its declaration's ``shown`` rule
+    (``when``, ``when_any``, ``unless``; ``init_sigma`` acts only with a normal init or normal biases)."""
+    shown = keys().get(key, {}).get("shown", {})
+    if not all(matches(spec.get(k), v) for k, v in shown.get("when", {}).items()):
+        return False
+    if any(matches(spec.get(k), v) for k, v in shown.get("unless", {}).items()):
+        return False
+    any_of = shown.get("when_any")
+    return not any_of or any(all(matches(spec.get(k), v) for k, v in c.items()) for c in any_of)
+
+
+def _condition(conditions):
+    return " and ".join(
+        f"{k} is {' or '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in conditions.items()
+    )
+
+
+def acts_when(key):
+    """In words, when ``key`` acts (its ``shown`` rule), for a refusal."""
+    shown = keys().get(key, {}).get("shown", {})
+    parts = []
+    if shown.get("when"):
+        parts.append(_condition(shown["when"]))
+    if shown.get("when_any"):
+        parts.append(" or ".join(_condition(c) for c in shown["when_any"]))
+    if shown.get("unless"):
+        parts.append("not when " + " or ".join(_condition({k: v}) for k, v in shown["unless"].items()))
+    return ", ".join(parts)

@@ -1,54 +1,20 @@
 """How a run spec reads in the PDF: which of its settings mean anything for a run (its declaration's
 ``shown`` rule), which are shared by an experiment's runs and which vary, and a split's description."""
 
-import math
-
-from dd2424.nn.spec import keys
+from dd2424.nn.spec import acts, keys, matches, missing
 from dd2424.pipeline.table import HYPER
 
 # The hyper-parameters a settings line or a table may show: the run spec's, as summary.csv has them.
 SETTINGS = HYPER
 
 
-def _missing(value):
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _matches(value, wanted):
-    """Whether a spec's value (from a spec, or a table's cell) is one of ``wanted`` (a value or a list);
-    None in ``wanted`` matches a missing value."""
-    for w in wanted if isinstance(wanted, list) else [wanted]:
-        if w is None and _missing(value) or w is not None and not _missing(value) and _same(value, w):
-            return True
-    return False
-
-
-def _same(value, wanted):
-    if isinstance(wanted, bool):
-        return str(value) in ("True", "true", "1", "1.0") if wanted else str(value) in ("False", "false", "0", "0.0")
-    if isinstance(wanted, (int, float)):
-        try:
-            return float(value) == wanted
-        except (TypeError, ValueError):
-            return False
-    return str(value) == str(wanted)
-
-
 def relevant(key, spec):
     """Whether a setting means anything for this run (no step size of a schedule it does not use), by its
-    declaration's ``shown`` rule (``run_spec.yaml``)."""
+    declaration's ``shown`` rule (``run_spec.yaml``): it acts, and its value is not one the rule hides."""
     value = spec.get(key)
-    if _missing(value):
+    if missing(value) or matches(value, keys().get(key, {}).get("shown", {}).get("hide", [])):
         return False
-    shown = keys().get(key, {}).get("shown", {})
-    if _matches(value, shown.get("hide", [])):
-        return False
-    if not all(_matches(spec.get(k), v) for k, v in shown.get("when", {}).items()):
-        return False
-    if any(_matches(spec.get(k), v) for k, v in shown.get("unless", {}).items()):
-        return False
-    any_of = shown.get("when_any")
-    return not any_of or any(all(_matches(spec.get(k), v) for k, v in c.items()) for c in any_of)
+    return acts(key, spec)
 
 
 def ignored_keys(keys, spec, specs):
@@ -59,7 +25,7 @@ def ignored_keys(keys, spec, specs):
     ignored = []
     for key in keys:
         used = [other[key] for other in specs if relevant(key, other)]
-        if _missing(spec.get(key)) or not (relevant(key, spec) or used and relevant(key, {**spec, key: used[0]})):
+        if missing(spec.get(key)) or not (relevant(key, spec) or used and relevant(key, {**spec, key: used[0]})):
             ignored.append(key)
     return ignored
 

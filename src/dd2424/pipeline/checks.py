@@ -8,7 +8,7 @@ import jsonschema
 
 from dd2424.data.cifar import has_validation, split_problem
 from dd2424.nn.schedules import cyclic_length, resolve_n_s
-from dd2424.nn.spec import json_schema, stackable
+from dd2424.nn.spec import acts, acts_when, json_schema, keys, stackable
 
 from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
 from .reports import check_published, split_origin
@@ -65,6 +65,7 @@ def check_config(config):
             here = f"{where}.{name}"
             for run, spec in static_runs(config, rid, name).items():
                 refuse_untrainable(spec, f"{here} (run {run!r})")
+                refuse_inert(exp, run, spec, f"{here} (run {run!r})")
                 if spec["split"] not in splits:
                     raise ConfigError(
                         f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
@@ -284,6 +285,36 @@ def check_spec(spec, train_images=None):
                 f"cyclic_epochs {spec['cyclic_epochs']} is less than one update with n_batch {n_batch} on {n} images"
             )
     return problems
+
+
+def refuse_inert(exp, run, spec, where):
+    """Raise ConfigError if the experiment sets a key (in its base, the run, a grid or a sampled range)
+    that this run's other settings make meaningless (``acts``): ``init_sigma`` under ``init: he`` would be
+    recorded as given while He's σ trains."""
+    own = {
+        **(exp.get("base") or {}),
+        **((exp.get("runs") or {}).get(run) or {}),
+        **(exp.get("grid") or {}),
+        **((exp.get("random") or {}).get("sample") or {}),
+    }
+    inert = [key for key in own if not acts(key, spec)]
+    if inert:
+        raise ConfigError(
+            f"{where}: "
+            + "; ".join(
+                f"{key} is set but does nothing here: it acts when {acts_when(key)} "
+                f"(this run: {', '.join(f'{k} {spec.get(k)}' for k in _rule_keys(key))})"
+                for key in inert
+            )
+            + ": remove it, or set what it needs"
+        )
+
+
+def _rule_keys(key):
+    shown = keys().get(key, {}).get("shown", {})
+    named = [*shown.get("when", {}), *shown.get("unless", {})]
+    named += [k for c in shown.get("when_any") or [] for k in c]
+    return list(dict.fromkeys(named))
 
 
 def refuse_untrainable(spec, where, train_images=None):
