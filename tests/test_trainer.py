@@ -3,7 +3,7 @@ import pytest
 from conftest import default_spec
 
 from dd2424.nn.augment import flip_horizontally
-from dd2424.nn.trainer import train
+from dd2424.nn.trainer import DIVERGENCE_FACTOR, diverged, train
 from dd2424.pipeline.training import build_network
 
 SPEC = default_spec(
@@ -59,6 +59,18 @@ def test_divergence_is_recorded_not_raised():
     _, history, info = fit({**SPEC, "eta": 1e30, "hidden": [20], "init": "he"})
     assert info["diverged"]
     assert info["updates"] < 50
+
+
+def test_a_finite_loss_a_thousand_times_the_first_is_divergence_too():
+    loss = np.array([2.3, 2.3e3, 2.4e3, np.inf, np.nan, 1.85e40])
+    assert diverged(loss, np.full(6, 2.3)).tolist() == [False, False, True, True, True, True]
+    # a linear model at eta 1e4: its loss jumps to about 8e4, finite, and no update brings it back
+    _, history, info = fit({**SPEC, "eta": 1e4, "lambda": 0.0})
+    assert info["diverged"] and info["updates"] == 1
+    assert (
+        np.isfinite(history[-1]["train_loss"])
+        and history[-1]["train_loss"] > DIVERGENCE_FACTOR * history[0]["train_loss"]
+    )
 
 
 def test_cyclic_run_stops_at_the_end_of_its_cycles_and_evaluates_per_cycle():

@@ -210,6 +210,18 @@ def precise_statistics(model, X, log):
     return seconds
 
 
+# A model has diverged when its loss is not finite or has grown this many times over its first mini-batch's:
+# a loss of 1e40 is finite, yet no update recovers from it (a softmax loss starts near ln 10 = 2.3).
+DIVERGENCE_FACTOR = 1e3
+
+
+def diverged(loss, first_loss):
+    """Per model, whether a mini-batch ``loss`` (shape (n_models,)) means divergence: not finite, or above
+    ``DIVERGENCE_FACTOR`` times ``first_loss``, the model's loss on its first mini-batch."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return ~np.isfinite(loss) | (loss > DIVERGENCE_FACTOR * np.abs(first_loss))
+
+
 def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True):
     """Train the stack ``model`` in place, model m as ``specs[m]`` says; return ``(histories, infos)``.
 
@@ -219,8 +231,9 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
     ``train_set`` and ``val_set`` are ``(X, y)`` pairs, X may be a read-only
     memory map.  Each history holds one row per evaluation; its last row is
     always that model's final weights.  A model whose cost becomes
-    non-finite is frozen at the weights that gave it (marked diverged)
-    while the others train on.
+    non-finite, or whose mini-batch loss exceeds ``DIVERGENCE_FACTOR`` times
+    its first mini-batch's (``diverged``), is frozen at the weights that gave
+    it (marked diverged) while the others train on.
     """
     if isinstance(specs, dict):
         specs = [specs]
@@ -253,7 +266,10 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
 
     def freeze(models, t, steps=()):
         for m in models:
-            log(f"update {t}: model {m} ({specs[m].get('run')}) has a non-finite cost; frozen, marked diverged")
+            log(
+                f"update {t}: model {m} ({specs[m].get('run')}) diverged (its loss is not finite, or above "
+                f"{DIVERGENCE_FACTOR:g} times its first mini-batch's); frozen"
+            )
             frozen[m] = (t, model.take([m]))
             history.active[m] = False
             # Finite stand-in weights that no longer move: the rest of the stack is untouched.
@@ -268,12 +284,14 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
 
     if curves is True:
         history.record(0)
+    first_loss = None
     t, samples, start = 0, 0, time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         while t < total and history.active.any():
             for xb, yb in mini_batches(X, y, n_batch, rng, spec["flip"], model.dtype, **augmentation):
                 loss, steps = model.loss_and_steps(xb, yb, updater.gradient_scale(etas[t]))
-                bad = np.flatnonzero(~np.isfinite(loss) & history.active)
+                first_loss = loss.copy() if first_loss is None else first_loss
+                bad = np.flatnonzero(diverged(loss, first_loss) & history.active)
                 if len(bad):
                     history.record(t, final=True, models=bad)
                     freeze(bad, t, steps)
