@@ -16,6 +16,7 @@ from conftest import REPORT_SCHEMA, ROOT, TINY, tiny_workdir
 from conftest import run_snakemake as snakemake
 
 from dd2424.data.synthetic import write_archive
+from dd2424.pdf import latex
 from dd2424.pipeline import experiments as ex
 from dd2424.pipeline import search as ex_search
 from dd2424.pipeline.reports import load_reports, merge
@@ -58,6 +59,8 @@ def workdir(tmp_path_factory):
 def test_report_and_summary_are_built(workdir):
     pdf = workdir / "results/report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
+    # nothing runs off its page: no figure or table too tall or too wide
+    assert latex.page_overflows((workdir / "results/report/report.log").read_text(encoding="latin-1")) == []
     summary = pd.read_csv(workdir / "results/summary.csv")
     config = merged_config(workdir)
     expected = {

@@ -9,6 +9,7 @@ directory stays the ``.tex``'s own, so its relative figure paths hold),
 and the PDF is renamed into place only once latexmk has finished.
 """
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +31,18 @@ def clear_state(tex_path):
         tex_path.with_suffix(suffix).unlink(missing_ok=True)
     for leftover in tex_path.parent.glob(f"{BUILD_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+# What LaTeX's log says when something runs off its page: a figure or table taller than the page, or a
+# box wider or taller than its space by more than a hair (LaTeX reports fractions of a point too).
+_OVERFLOW = re.compile(
+    r"^(?:LaTeX Warning: Float too large for page.*|Overfull \\[hv]box \(([0-9.]+)pt too \w+\).*)$", re.M
+)
+
+
+def page_overflows(log_text, tolerance_pt=1.0):
+    """The lines of a LaTeX log that say something ran off its page by more than ``tolerance_pt``."""
+    return [m.group(0) for m in _OVERFLOW.finditer(log_text) if m.group(1) is None or float(m.group(1)) > tolerance_pt]
 
 
 def build(tex_path, pdf_path, log):

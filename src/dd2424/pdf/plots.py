@@ -30,9 +30,18 @@ def _mean_band(ax, histories, x, column, label, colour):
         ax.fill_between(mean.index, (mean - std).values, (mean + std).values, color=colour, alpha=0.25)
 
 
+# Up to this many runs, each has its own row of panels; more are drawn together, one line per run.
+MAX_CURVE_ROWS = 6
+
+
 def training_curves(histories, out, x="epoch"):
-    """One row per run (``{run: [history DataFrame per seed]}``): cost, loss, accuracy."""
+    """Cost, loss and accuracy during training (``{run: [history DataFrame per seed]}``): one row of
+    panels per run, or, beyond ``MAX_CURVE_ROWS`` runs, one row in which each run is a line (its
+    validation curve, or its training curve without a validation set), so that the figure keeps its
+    height whatever the number of runs."""
     runs = list(histories)
+    if len(runs) > MAX_CURVE_ROWS:
+        return _curves_together(histories, out, x)
     fig, axes = plt.subplots(len(runs), 3, figsize=(11, 2.6 * len(runs)), squeeze=False)
     for row, run in zip(axes, runs):
         for ax, metric in zip(row, ("cost", "loss", "accuracy")):
@@ -40,12 +49,35 @@ def training_curves(histories, out, x="epoch"):
                 label = "training" if part == "train" else "validation"
                 _mean_band(ax, histories[run], x, f"{part}_{metric}", label, COLOURS[part])
             ax.set_title(f"{run}: {metric}", fontsize=9)
-            ax.set_xlabel("update" if x == "update" else "epoch", fontsize=8)
-            ax.tick_params(labelsize=7)
-            if metric != "accuracy" and np.nanmax(histories[run][0][f"train_{metric}"]) > 20:
-                ax.set_yscale("log")
+            _curve_axes(ax, x, metric, histories[run][0][f"train_{metric}"])
         row[0].legend(fontsize=7)
     fig.tight_layout()
+    _save(fig, out)
+    plt.close(fig)
+
+
+def _curve_axes(ax, x, metric, train_values):
+    ax.set_xlabel("update" if x == "update" else "epoch", fontsize=8)
+    ax.tick_params(labelsize=7)
+    if metric != "accuracy" and np.nanmax(train_values) > 20:
+        ax.set_yscale("log")
+
+
+def _curves_together(histories, out, x):
+    runs = list(histories)
+    part = "val" if any(h[0]["val_accuracy"].notna().any() for h in histories.values()) else "train"
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.95, len(runs)))
+    columns = min(4, 1 + (len(runs) - 1) // 12)
+    legend_rows = -(-len(runs) // columns)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2 + 0.14 * legend_rows))
+    for ax, metric in zip(axes, ("cost", "loss", "accuracy")):
+        for run, colour in zip(runs, colours):
+            frame = pd.concat([h.set_index(x)[f"{part}_{metric}"] for h in histories[run]], axis=1)
+            ax.plot(frame.index, frame.mean(axis=1).values, color=colour, label=run, linewidth=1)
+        ax.set_title(f"{'validation' if part == 'val' else 'training'} {metric}, every run", fontsize=9)
+        _curve_axes(ax, x, metric, pd.concat([h[0][f"train_{metric}"] for h in histories.values()]))
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=columns, fontsize=6, frameon=False)
+    fig.tight_layout(rect=(0, (0.14 * legend_rows + 0.2) / (3.2 + 0.14 * legend_rows), 1, 1))
     _save(fig, out)
     plt.close(fig)
 

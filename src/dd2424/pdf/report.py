@@ -37,6 +37,10 @@ def build_pdf(tex_path, pdf_path, log_path):
         built = latex.build(tex_path, pdf_path, log)
     if not built:
         raise SystemExit(f"latexmk failed on {tex_path}; see {log_path} and {tex_path.with_suffix('.log')}")
+    overflows = latex.page_overflows(tex_path.with_suffix(".log").read_text(encoding="latin-1", errors="replace"))
+    if overflows:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write("warning: something runs off its page in the PDF:\n" + "\n".join(overflows) + "\n")
 
 
 def diverged_runs(summary):
