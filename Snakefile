@@ -11,6 +11,7 @@ import dd2424
 from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes
 from dd2424.pipeline.configuration import ConfigFileError, check_schema, config_files, override_origins, read_config
 from dd2424.pipeline.reports import ReportError, load_reports, load_schema
+from dd2424.util.clock import future_problem
 from dd2424.util.workarounds import quote_script_interpreter
 
 min_version("9.0")
@@ -44,6 +45,7 @@ except ConfigFileError as error:
     sys.exit(f"ConfigFileError: {error}")
 config.clear()
 config.update(USER_CONFIG)
+CONFIG_SOURCES_FILES = [name for name, _ in CONFIG_SOURCES if Path(name).is_file()]
 validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
 # Each report's experiments and published numbers: one file per report.  A
 # refusal names the file and the key; the Snakefile's own traceback would only
@@ -61,6 +63,14 @@ try:
     check_config(config)
 except (ReportError, ConfigError) as error:
     sys.exit(f"{type(error).__name__}: {error}")
+# A file stamped in the future would make Snakemake rerun every job after it and then delete their outputs:
+# found by the main process, before any job (a job on another node has its own clock).
+if workflow.is_main_process:
+    CLOCK_SKEW = future_problem(
+        ["resources", "results", *(r["file"] for r in config["reports"].values()), *CONFIG_SOURCES_FILES]
+    )
+    if CLOCK_SKEW:
+        sys.exit(f"ClockSkew: {CLOCK_SKEW}")
 
 
 # ---- Rules, by stage --------------------------------------------------------

@@ -291,6 +291,30 @@ def test_the_same_archive_at_another_url_retrains_nothing(finished):
     assert "Nothing to be done" in out, out[-3000:]
 
 
+def test_a_file_stamped_in_the_future_is_named_before_any_job_and_nothing_is_deleted(finished):
+    run_snakemake(finished, "-j1", "a1")  # heal what earlier tests damaged
+    archive = finished / "resources/cifar-10-python.tar.gz"
+    batches = sorted((finished / "results/data").rglob("*.npy"))
+    stamp = archive.stat().st_mtime
+    future = time.time() + 3600
+    os.utime(archive, (future, future))
+    done = run_snakemake(finished, "-j1", "a1", check=False)
+    assert done.returncode != 0
+    assert "ClockSkew: 1 file(s) have a modification time in the future" in done.stderr
+    assert (
+        re.search(r"resources/cifar-10-python.tar.gz \(3,[56][0-9][0-9] s ahead\)", done.stderr)
+        and "Nothing has run" in done.stderr
+    )
+    assert "find resources -newermt now -exec touch -h {} +" in done.stderr
+    assert all(b.exists() for b in batches) and archive.exists()
+    # the command it gives; then the jobs after the file run once more, as after any edit of it
+    subprocess.run(
+        ["find", "resources", "-newermt", "now", "-exec", "touch", "-h", "{}", "+"], cwd=finished, check=True
+    )
+    assert "extract" in run_snakemake(finished, "-n", "a1").stdout
+    os.utime(archive, (stamp, stamp))  # as it was: the later tests find everything up to date
+
+
 BIG = f"overrides: {{{MOMENTUM}: {{experiments: {{sanity: {{base: {{n_train: 100000}}}}}}}}}}\n"
 
 
