@@ -308,3 +308,15 @@ def test_a_batch_that_is_not_a_dict_of_arrays_is_refused_naming_it(tmp_path):
     write_archive(archive, per_batch=10, edit=lambda members: members.update(data_batch_5=[1, 2, 3]))
     with pytest.raises(data.ArchiveError, match="data_batch_5 is not a CIFAR-10 batch"):
         data.read_archive(archive)
+
+
+def test_zca_from_fewer_images_than_dimensions_is_the_eigendecomposition_map():
+    """Below d images the whitener works from the n x n Gram matrix: the same map as U diag(1/sqrt(s+eps)) U^T."""
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(40, 64)) @ rng.normal(size=(64, 64))).astype(np.float32)
+    eps = 0.5
+    s, U = np.linalg.eigh(X.T.astype(np.float64) @ X / len(X))
+    s = np.maximum(s, 0)
+    expected = (U / np.sqrt(s + eps)) @ U.T / np.sqrt((s / (s + eps)).mean())
+    rows = rng.normal(size=(5, 64)).astype(np.float32)
+    np.testing.assert_allclose(data.zca_whitener(X, eps)(rows), rows @ expected, rtol=1e-4, atol=1e-4)

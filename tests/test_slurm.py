@@ -62,8 +62,9 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     local = tiny_workdir(tmp_path / "local")
     remote = tiny_workdir(tmp_path / "slurm")
     for work in (local, remote):
-        # The grids' points in stacks of at most two: chunked sweeps.
-        (work / "chunks.yaml").write_text("search: {chunk_size: 2}\n")
+        # The grids' points in stacks of at most two: chunked sweeps; one seed (each job costs a SLURM
+        # submission and a status poll, whose interval grows by 10 s while no job ends).
+        (work / "chunks.yaml").write_text("search: {chunk_size: 2}\nseeds: [1]\n")
     run_snakemake(local, "-j2", TARGET, extra_configs=[local / "chunks.yaml"])
 
     done = run_snakemake(

@@ -333,15 +333,37 @@ def zca_whitener(X, eps, chunk=8192):
     and nearly local: a whitened image stays an image, and flips and small
     translations of it are still meaningful.
     """
-    cov = np.zeros((X.shape[1], X.shape[1]))
-    for start in range(0, len(X), chunk):
+    n, d = X.shape
+    if n < d:
+        return _zca_from_gram(X, eps)
+    cov = np.zeros((d, d))
+    for start in range(0, n, chunk):
         block = X[start : start + chunk]
         cov += block.T @ block  # float32 products, summed in float64
-    cov /= len(X)
+    cov /= n
     s, U = np.linalg.eigh(cov)
     zca = (U / np.sqrt(np.maximum(s, 0) + eps)) @ U.T
     # The whitened training data's mean variance per dimension: sum s / (s + eps) / d.
     scale = np.sqrt((np.maximum(s, 0) / (np.maximum(s, 0) + eps)).mean())
+    zca = (zca / scale).astype(np.float32)
+    return lambda rows: np.ascontiguousarray(rows @ zca, dtype=np.float32)
+
+
+def _zca_from_gram(X, eps):
+    """``zca_whitener`` for fewer rows than dimensions (n < d, small test archives): the covariance has rank
+    at most n, so its eigenvectors of non-zero eigenvalue come from the n x n Gram matrix X X^T / n, and every
+    other direction (eigenvalue 0) is scaled by 1 / sqrt(eps).  The same map as the d x d eigendecomposition,
+    in O(n^2 d + n d^2) rather than O(d^3) (seconds rather than half a minute for d = 3072)."""
+    n, d = X.shape
+    X = np.asarray(X, dtype=np.float64)
+    s, V = np.linalg.eigh(X @ X.T / n)
+    keep = s > s.max() * 1e-12
+    s, V = s[keep], V[:, keep]
+    U = X.T @ (V / np.sqrt(n * s))  # d x r, orthonormal columns: the covariance's eigenvectors
+    null = 1 / np.sqrt(eps)
+    zca = (U * (1 / np.sqrt(s + eps) - null)) @ U.T
+    zca[np.diag_indices(d)] += null
+    scale = np.sqrt((s / (s + eps)).sum() / d)
     zca = (zca / scale).astype(np.float32)
     return lambda rows: np.ascontiguousarray(rows @ zca, dtype=np.float32)
 
