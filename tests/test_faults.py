@@ -662,6 +662,11 @@ def test_a_training_job_on_a_split_cut_short_names_the_file_and_its_command(tmp_
     assert verify_in(work)[0] == 0
 
 
+def every_other_row(path):
+    header, *rows = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([header, *rows[:-1:2], rows[-1]]))
+
+
 def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(finished):
     run_snakemake(finished, "-j2", "a1")  # whole again after the tests above
     assert verify_in(finished)[0] == 0
@@ -673,8 +678,11 @@ def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(fini
         # two whole rows removed: still a valid table, found against metrics.json
         f"results/{A1}/bce/bce/seed1/history.csv": (
             lambda p: p.write_text("".join(p.read_text().splitlines(keepends=True)[:-2])),
-            "rows are missing",
+            r"2 row\(s\) missing",
         ),
+        # every other row removed, the last kept: a valid table whose last row agrees with metrics.json,
+        # found against the rows its schedule records
+        f"results/{A1}/bce/softmax/seed1/history.csv": (every_other_row, r"\d+ row\(s\) missing"),
         f"results/{A1}/figures/bce_curves.png": (cut, "not a whole PNG image"),
         f"results/{A1}/summary.csv": (lambda p: cut(p, 0.7), "cut short"),
     }

@@ -3,7 +3,7 @@ import pytest
 from conftest import default_spec
 
 from dd2424.nn.augment import flip_horizontally
-from dd2424.nn.trainer import DIVERGENCE_FACTOR, diverged, train
+from dd2424.nn.trainer import DIVERGENCE_FACTOR, diverged, recorded_updates, train
 from dd2424.pipeline.training import build_network
 
 SPEC = default_spec(
@@ -78,6 +78,10 @@ def test_cyclic_run_stops_at_the_end_of_its_cycles_and_evaluates_per_cycle():
     _, history, info = fit(spec)
     assert info["updates"] == 28
     assert [h["update"] for h in history] == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28]
+    # what make verify holds a history to
+    assert recorded_updates(spec, 200, 28, curves=True) == [h["update"] for h in history]
+    assert recorded_updates(spec, 200, 28, curves=False) == [28]
+    assert recorded_updates(SPEC, 200, 50, curves=True) == [0, 10, 20, 30, 40, 50]
 
 
 def test_flip_mirrors_only_selected_images(rng):

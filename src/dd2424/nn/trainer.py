@@ -70,6 +70,14 @@ def evaluation_points(spec, n, total):
     return points
 
 
+def recorded_updates(spec, n, total, curves):
+    """The updates whose evaluations a run that trained to its end records in its history, in order: 0
+    (with ``curves`` True), the evaluation points (with curves), and the last update ``total``.  What
+    ``make verify`` holds a history.csv to."""
+    between = np.flatnonzero(evaluation_points(spec, n, total)[1:total]) + 1 if curves else []
+    return [*([0] if curves is True else []), *map(int, between), total]
+
+
 class History:
     """Evaluations of every model of a stack, and which of them are still training.
 
@@ -323,6 +331,7 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
                 "updates": frozen[m][0] if m in frozen else t,
                 "epochs_trained": (frozen[m][0] if m in frozen else t) / per_epoch,
                 "diverged": m in frozen,
+                "curves": curves,
                 "train_seconds": seconds,
                 "eval_seconds": history.seconds,
                 "stack_size": model.n_models,
