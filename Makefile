@@ -15,7 +15,7 @@ BIN = $(VENV)/bin
 # checkout's path holds a double quote.
 SNAKEMAKE = $(BIN)/python -m snakemake
 
-.PHONY: setup tex report dry-run test lint bench verify clean
+.PHONY: setup tex report preview dry-run test lint bench verify clean
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -41,6 +41,12 @@ tex:
 
 report: setup tex
 	$(SNAKEMAKE) -j$(JOBS) $(SNAKEMAKE_ARGS)
+
+# A quick look at the whole PDF: every run 1/PREVIEW as long, one seed, nothing scored, in preview/ (apart from
+# results/): preview/results/report.pdf.
+PREVIEW ?= 10
+preview: setup tex
+	$(SNAKEMAKE) -j$(JOBS) --directory preview --config preview=$(PREVIEW) $(SNAKEMAKE_ARGS)
 
 dry-run: setup
 	$(SNAKEMAKE) -n $(SNAKEMAKE_ARGS)

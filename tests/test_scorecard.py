@@ -158,7 +158,7 @@ def test_the_scorecard_gives_each_published_number_ours_and_a_verdict(tmp_path):
     assert bound["ours"]["mean"] == 3e-6 and bound["verdict"] == "missed"
     assert third["verdict"] == "missed" and third["causes"] == second["causes"]
     overall, per_report = totals(rows)
-    assert overall == {"reproduced": 2, "total": 7, "not_run": 1, "shown": 0}
+    assert overall == {"reproduced": 2, "total": 7, "not_run": 1, "shown": 0, "preview": 0}
     assert [(t["report"], t["reproduced"], t["total"]) for t in per_report] == [("r-runs", 1, 2), ("r-search", 1, 5)]
     # the causes of an experiment's misses are stated once for the experiment, not under every row
     groups = by_experiment(rows)
@@ -258,7 +258,7 @@ def test_a_training_time_is_shown_beside_ours_and_counts_neither_as_a_hit_nor_a_
     assert bad["verdict"] == "shown" and bad["ours"]["mean"] == 4.0
     assert missing["verdict"] == "not run"
     overall, per_report = totals(summary_rows)
-    assert overall == {"reproduced": 1, "total": 1, "not_run": 0, "shown": 2}
+    assert overall == {"reproduced": 1, "total": 1, "not_run": 0, "shown": 2, "preview": 0}
     assert [(t["report"], t["reproduced"], t["total"], t["shown"]) for t in per_report] == [
         ("r-runs", 1, 1, 2),
         ("r-search", 0, 0, 0),
@@ -326,3 +326,42 @@ def test_a_value_at_an_epoch_or_update_is_the_mean_over_seeds_of_the_history_row
     assert at_words({"epoch": 1}) == "at epoch 1" and at_words({"update": 500}) == "at update 500"
     write_scorecard([epoch1, unreached], tmp_path / "scorecard.csv")
     assert [r.get("at") for r in read_scorecard(tmp_path / "scorecard.csv")] == [{"epoch": 1}, {"epoch": 2}]
+
+
+def test_a_preview_scores_nothing_and_says_why(tmp_path):
+    """Under config preview every scored number gets the verdict "preview" (ours beside the report's, with the
+    cause), counts in no total but its own; training times stay "shown"; a number we lack stays "not run"."""
+    summary, searches, gradchecks = made_up_results()
+    summary["train_seconds"] = [10.0, 14.0, 3.0, 5.0, 7.0]
+    entries = [
+        entry("r-runs", "req/good", "test_accuracy", 0.405),
+        entry("r-runs", "req/bad", "test_accuracy", 0.9),
+        entry("r-runs", "req/good", "train_seconds", 600.0),
+        entry("r-search", "search", "val_accuracy", 0.3, rank=9),
+    ]
+    rows = scorecard(entries, {**made_up_config(), "preview": 10}, summary, searches, gradchecks)
+    assert [r["verdict"] for r in rows] == ["preview", "preview", "shown", "not run"]
+    assert rows[0]["causes"] == ["a preview: every run trained 10 times shorter, on one seed"]
+    assert rows[1]["difference"] == pytest.approx(rows[1]["ours"]["mean"] - 0.9)
+    overall, _ = totals(rows)
+    assert overall == {"reproduced": 0, "total": 1, "not_run": 1, "shown": 1, "preview": 2}
+    write_scorecard(rows, tmp_path / "scorecard.csv")
+    assert [r["verdict"] for r in read_scorecard(tmp_path / "scorecard.csv")] == [r["verdict"] for r in rows]
+
+
+def test_a_preview_divides_every_length_and_trains_one_seed():
+    config = shipped_config(preview=10)
+    full = shipped_config()
+    for rid, name in [("a1-2025-text", "default"), ("a3-2025-patchify-convnet", "exercise4")]:
+        exp = config["reports"][rid]["experiments"][name]
+        assert ex.seeds_of(config, exp) == [1] and ex.seeds_of(full, exp) == [1, 2, 3]
+    a1 = ex.static_runs(config, "a1-2025-text", "default")["lam0_eta0.001"]
+    assert a1["epochs"] == 4 and ex.static_runs(full, "a1-2025-text", "default")["lam0_eta0.001"]["epochs"] == 40
+    conv = ex.static_runs(config, "a3-2025-patchify-convnet", "exercise4")["l2_only"]
+    assert conv["n_s"] == 80 and conv["cycles"] == 4 and conv["n_s_growth"] == 2
+    assert ex.preview_spec({"epochs": 3, "n_s": 5, "n_s_epochs": 0.5, "cyclic_updates": None}, 10) == {
+        "epochs": 1,
+        "n_s": 1,
+        "n_s_epochs": 0.05,
+        "cyclic_updates": None,
+    }

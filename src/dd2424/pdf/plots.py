@@ -217,7 +217,7 @@ SCORECARD_PANELS = (
     ("time", "training times (s)", "log", 1),
 )
 # "shown": a number set beside ours and not scored (a training time)
-VERDICT_MARKERS = {"reproduced": "o", "missed": "x", "shown": "^"}
+VERDICT_MARKERS = {"reproduced": "o", "missed": "x", "shown": "^", "preview": "d"}
 
 
 def scorecard_figure(rows, out):
@@ -246,8 +246,8 @@ def scorecard_figure(rows, out):
         ax.set_xlabel("published")
         ax.set_ylabel("ours")
     handles = [plt.Line2D([], [], color=colours[r], marker="s", ls="", label=r) for r in reports]
-    # the scored verdicts always, "shown" where a number is
-    verdicts = [v for v in VERDICT_MARKERS if v != "shown" or any(r["verdict"] == v for r in rows)]
+    # the scored verdicts always, "shown" and "preview" where a number is
+    verdicts = [v for v in VERDICT_MARKERS if v in ("reproduced", "missed") or any(r["verdict"] == v for r in rows)]
     handles += [plt.Line2D([], [], color="black", marker=VERDICT_MARKERS[v], ls="", label=v) for v in verdicts]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.06 + 0.04 * (len(handles) // 5), 1, 1))

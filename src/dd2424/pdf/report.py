@@ -82,7 +82,8 @@ def build_context(config, reports, summary_path, scorecard_path, files, report_d
         "n_models": len(summary),
         "diverged": diverged_runs(summary),
         "gradcheck_bar": config["gradcheck"]["max_rel_error"],
-        "seeds": config["seeds"],
+        "seeds": config["seeds"][:1] if config.get("preview") else config["seeds"],
+        "preview": config.get("preview"),
         "provenance": provenance_info,
         "arithmetic": training_arithmetic(summary, provenance_info["benchmarks"], provenance_info["gemm"]["gflops"]),
     }

@@ -18,6 +18,7 @@ it is also a row of ``summary.csv``.
 
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 
@@ -58,7 +59,21 @@ def experiment_kind(exp):
 def seeds_of(config, exp):
     kind = experiment_kind(exp)
     which = exp.get("seeds", "first" if kind in SEARCH_KINDS else "all")
-    return list(config["seeds"]) if which == "all" else list(config["seeds"][:1])
+    return list(config["seeds"]) if which == "all" and not config.get("preview") else list(config["seeds"][:1])
+
+
+# What a preview divides (a length in epochs or updates), and the smallest each may become.
+PREVIEW_LENGTHS = {"epochs": 1, "n_s": 1, "n_s_epochs": None, "cyclic_epochs": None, "cyclic_updates": 1}
+
+
+def preview_spec(spec, factor):
+    """``spec`` trained ``factor`` times shorter (config ``preview``): each length it sets in epochs or
+    updates divided, rounded up, integers at least 1 (a cyclic run keeps its cycles, each shorter)."""
+    out = dict(spec)
+    for key, smallest in PREVIEW_LENGTHS.items():
+        if out.get(key) is not None:
+            out[key] = max(smallest, math.ceil(out[key] / factor)) if smallest else out[key] / factor
+    return out
 
 
 def builds_ensemble(config, exp):
@@ -110,6 +125,8 @@ def static_runs(config, report, name):
             runs[f"p{i:03d}"] = dict(base)
     for run, spec in runs.items():
         spec.update(report=report, assignment=config["reports"][report]["assignment"], experiment=name, run=run)
+        if config.get("preview"):
+            spec.update(preview_spec(spec, config["preview"]))
     return runs
 
 

@@ -26,6 +26,8 @@ def scorecard_config(config, reports):
     return {
         "data": portable["data"],
         "gradcheck": config["gradcheck"],
+        # a preview's numbers are shown, never scored
+        "preview": config.get("preview"),
         # named among the causes of a miss: what a configuration changed of a report's settings
         "overrides": {
             r: changed

@@ -259,7 +259,9 @@ def scorecard(entries, config, summary, searches, gradchecks, ensembles=None, hi
     checked (``dd2424.pipeline.reports.check_published``) before any job ran;
     ``histories``: ``{'<report>/<experiment>/<run>': [history per seed]}`` of
     the runs an entry reads ``at`` an epoch or update.  Verdicts: reproduced,
-    missed, not run, or shown (a quantity that is not scored, beside ours).
+    missed, not run, shown (a quantity that is not scored, beside ours), or
+    preview (config ``preview``: every run trained shorter, on one seed, so
+    nothing is scored).
     """
     rows = []
     for entry in entries:
@@ -276,6 +278,12 @@ def scorecard(entries, config, summary, searches, gradchecks, ensembles=None, hi
             row.update(verdict="not run", difference=None, causes=[missing(entry, histories)])
         elif not scored(entry["quantity"]):
             row.update(verdict="shown", difference=ours["mean"] - entry["value"], causes=[])
+        elif config.get("preview"):
+            row.update(
+                verdict="preview",
+                difference=ours["mean"] - entry["value"],
+                causes=[f"a preview: every run trained {config['preview']} times shorter, on one seed"],
+            )
         else:
             ok = within(entry["quantity"], entry["value"], ours["mean"], ours["std"], row["bound"])
             row.update(
@@ -299,17 +307,21 @@ def by_experiment(rows):
 
 
 def totals(rows):
-    """'N of M reproduced', overall and per report: ``{reproduced, total, not_run, shown}``.
+    """'N of M reproduced', overall and per report: ``{reproduced, total, not_run, shown, preview}``
+    (a preview's rows count in ``preview`` alone).
 
     A row of a kind that is not scored (a training time) counts in no total,
     neither hit nor miss nor "not run"; ``shown`` counts those shown beside ours.
     """
-    counts = ("reproduced", "total", "not_run", "shown")
+    counts = ("reproduced", "total", "not_run", "shown", "preview")
     per_report = {}
     for row in rows:
         t = per_report.setdefault(row["report"], {"report": row["report"], **dict.fromkeys(counts, 0)})
         if row["kind"] not in SCORED_KINDS:
             t["shown"] += row["verdict"] == "shown"
+            continue
+        if row["verdict"] == "preview":
+            t["preview"] += 1
             continue
         t["total"] += 1
         t["reproduced"] += row["verdict"] == "reproduced"
