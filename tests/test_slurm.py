@@ -28,6 +28,13 @@ def why_no_slurm():
         return "not root: the test starts slurmctld, slurmd and munged itself"
     if not (shutil.which("slurmctld") or shutil.which("apt-get")):
         return "SLURM is not installed and there is no apt-get to install it"
+    conf = Path("/etc/slurm/slurm.conf")
+    # a link an earlier, killed run of this test left points into its own state directory
+    if conf.exists() and not (conf.is_symlink() and "slurm-state" in os.readlink(conf)):
+        return (
+            f"this machine has its own SLURM configuration ({conf}): the test starts a single-node cluster "
+            "only where none is configured (run the workflow on this cluster with profiles/slurm instead)"
+        )
     return None
 
 

@@ -57,8 +57,9 @@ CONF
 export SLURM_CONF="$state/slurm.conf"
 # srun inside a job reads the default path: the executor's job-step plugin
 # drops SLURM_* variables, SLURM_CONF among them.  Link ours there, unless
-# a real configuration is already in place.
-if [ -e /etc/slurm/slurm.conf ] && [ "$(readlink /etc/slurm/slurm.conf)" != "$SLURM_CONF" ]; then
+# a real configuration is already in place (a link into another slurm-state
+# directory is one an earlier, killed run of the test left: replaced).
+if [ -e /etc/slurm/slurm.conf ] && ! { [ -L /etc/slurm/slurm.conf ] && readlink /etc/slurm/slurm.conf | grep -q "slurm-state"; }; then
   echo "/etc/slurm/slurm.conf exists and is not ours: not starting a test cluster over it" >&2
   exit 3
 fi

@@ -140,10 +140,11 @@ def updates_per_epoch(n, n_batch):
 
 
 def resolve_n_s(spec, n_train):
-    """n_s in updates: given directly, or as ``n_s_epochs`` times floor(n / n_batch)."""
+    """n_s in updates: given directly, or as ``n_s_epochs`` times floor(n / n_batch), at least one update
+    (a preview's shortened half-cycle on a small training set may round below one)."""
     if spec.get("n_s"):
         return int(spec["n_s"])
-    return int(spec["n_s_epochs"] * (n_train // spec["n_batch"]))
+    return max(1, int(spec["n_s_epochs"] * (n_train // spec["n_batch"])))
 
 
 def cyclic(spec, n_train, n_s=None):
