@@ -261,7 +261,7 @@ def scorecard(entries, config, summary, searches, gradchecks, ensembles=None, hi
     the runs an entry reads ``at`` an epoch or update.  Verdicts: reproduced,
     missed, not run, shown (a quantity that is not scored, beside ours), or
     preview (config ``preview``: every run trained shorter, on one seed, so
-    nothing is scored).
+    no training result is scored; gradient checks are not shortened).
     """
     rows = []
     for entry in entries:
@@ -278,7 +278,7 @@ def scorecard(entries, config, summary, searches, gradchecks, ensembles=None, hi
             row.update(verdict="not run", difference=None, causes=[missing(entry, histories)])
         elif not scored(entry["quantity"]):
             row.update(verdict="shown", difference=ours["mean"] - entry["value"], causes=[])
-        elif config.get("preview"):
+        elif config.get("preview") and entry["experiment"] != "gradcheck":  # a gradient check is not shortened
             row.update(
                 verdict="preview",
                 difference=ours["mean"] - entry["value"],
