@@ -303,10 +303,10 @@ def test_a_duplicated_yaml_key_and_bad_yaml_name_the_file_and_the_line(tmp_path)
     path = tmp_path / "dup.yaml"
     path.write_text("id: a\nassignment: a1\ntitle: t\nid: b\nexperiments: {}\n")
     config = {**yaml.safe_load((ROOT / "config.yaml").read_text()), "report_files": {"x": str(path)}}
-    with pytest.raises(ReportError, match=r"dup\.yaml: line 4: duplicate key 'id' \(first at line 1\)"):
+    with pytest.raises(ReportError, match=r"dup\.yaml:4: duplicate key 'id' \(first at line 1\)"):
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
     path.write_text("id: a\nexperiments: {x: [1, 2}\n")
-    with pytest.raises(ReportError, match=r"dup\.yaml: line 2: not valid YAML"):
+    with pytest.raises(ReportError, match=r"dup\.yaml:2: not valid YAML"):
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT)
 
 

@@ -32,17 +32,17 @@ def test_scalars_mean_what_yaml_1_2_says(text, value):
 def test_a_duplicated_key_names_the_line_of_both(tmp_path):
     path = tmp_path / "dup.yaml"
     path.write_text("id: a\nexperiments:\n  e: {}\n  e: {}\n", encoding="utf-8")
-    with pytest.raises(YamlError, match=r"dup\.yaml: line 4: duplicate key 'e' \(first at line 3\)"):
+    with pytest.raises(YamlError, match=r"dup\.yaml:4: duplicate key 'e' \(first at line 3\)"):
         yaml_files.read(path)
 
 
 def test_a_syntax_error_and_a_tab_name_the_file_and_the_line(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("id: a\nexperiments: {x: [1, 2}\n", encoding="utf-8")
-    with pytest.raises(YamlError, match=r"bad\.yaml: line 2: not valid YAML"):
+    with pytest.raises(YamlError, match=r"bad\.yaml:2: not valid YAML"):
         yaml_files.read(path)
     path.write_text("id: a\nexperiments:\n\te: {}\n", encoding="utf-8")
-    with pytest.raises(YamlError, match=r"bad\.yaml: line 3: not valid YAML.*\(YAML indents with spaces, never tabs\)"):
+    with pytest.raises(YamlError, match=r"bad\.yaml:3: not valid YAML.*\(YAML indents with spaces, never tabs\)"):
         yaml_files.read(path)
 
 
@@ -59,7 +59,7 @@ def test_a_billion_laughs_is_refused_quickly_in_a_few_lines_and_little_memory(tm
     path.write_text(_laughs(levels), encoding="utf-8")
     tracemalloc.start()
     start = time.process_time()
-    with pytest.raises(YamlError, match=r"laughs\.yaml: line \d+: its aliases expand to more than 200,000 values") as e:
+    with pytest.raises(YamlError, match=r"laughs\.yaml:\d+: its aliases expand to more than 200,000 values") as e:
         yaml_files.read(path)
     cpu = time.process_time() - start
     peak = tracemalloc.get_traced_memory()[1]
@@ -74,7 +74,7 @@ def test_a_moderate_use_of_aliases_is_read():
 
 
 def test_a_self_containing_alias_is_refused():
-    with pytest.raises(YamlError, match="line 1: an alias that contains itself"):
+    with pytest.raises(YamlError, match=":1: an alias that contains itself"):
         yaml_files.loads("a: &x [1, *x]\n")
 
 

@@ -11,6 +11,7 @@ import hashlib
 import io
 import pickle
 import tarfile
+from pathlib import Path
 
 import numpy as np
 
@@ -66,6 +67,7 @@ def main():
     parser.add_argument("--per-batch", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     print(write_archive(args.out, args.per_batch, args.seed))
 
 

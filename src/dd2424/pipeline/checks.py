@@ -7,8 +7,9 @@ changing a check retrains nothing.
 import jsonschema
 
 from dd2424.data.cifar import has_validation, split_problem
-from dd2424.nn.schedules import cyclic_length, resolve_n_s
+from dd2424.nn.schedules import cyclic_length
 from dd2424.nn.spec import acts, acts_when, json_schema, keys, stackable
+from dd2424.util import yaml_files
 
 from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
 from .reports import check_published, split_origin
@@ -65,7 +66,7 @@ def check_config(config):
             here = f"{where}.{name}"
             for run, spec in static_runs(config, rid, name).items():
                 refuse_untrainable(spec, f"{here} (run {run!r})")
-                refuse_inert(exp, run, spec, f"{here} (run {run!r})")
+                refuse_inert(exp, run, spec, report["file"], name)
                 if spec["split"] not in splits:
                     raise ConfigError(
                         f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
@@ -189,10 +190,11 @@ def _patch_problems(spec):
     return []
 
 
-def check_spec(spec, train_images=None):
+def check_spec(spec, train_images=None, preview=False):
     """What makes a flat run spec untrainable as written, one message per problem naming its key and value.
 
-    Pure: no config, no files.  ``train_images`` is the number of images the
+    Pure: no config, no files.  ``preview``: the spec is a preview's (config ``preview``), whose
+    half-cycle in epochs may round below one update (it trains one).  ``train_images`` is the number of images the
     run trains on when known (``n_train``, or its split's size once the
     archive is unpacked); the checks that need it are skipped without it.
 
@@ -270,7 +272,7 @@ def check_spec(spec, train_images=None):
             problems.append(f"eta_min {spec['eta_min']} is not below eta_max {spec['eta_max']}: no cycle to run")
         if not spec.get("n_s") and not spec.get("n_s_epochs"):
             problems.append("schedule is cyclic but neither n_s nor n_s_epochs is set: the half-cycle has no length")
-        elif not spec.get("n_s") and n and resolve_n_s(spec, n) < 1:
+        elif not spec.get("n_s") and n and not preview and spec["n_s_epochs"] * (n // n_batch) < 1:
             problems.append(
                 f"n_s_epochs {spec['n_s_epochs']} is less than one update with n_batch {n_batch} on {n} images "
                 f"({n // n_batch} full mini-batches an epoch): the half-cycle would be shorter than one update"
@@ -287,20 +289,22 @@ def check_spec(spec, train_images=None):
     return problems
 
 
-def refuse_inert(exp, run, spec, where):
-    """Raise ConfigError if the experiment sets a key (in its base, the run, a grid or a sampled range)
-    that this run's other settings make meaningless (``acts``): ``init_sigma`` under ``init: he`` would be
-    recorded as given while He's σ trains."""
-    own = {
-        **(exp.get("base") or {}),
-        **((exp.get("runs") or {}).get(run) or {}),
-        **(exp.get("grid") or {}),
-        **((exp.get("random") or {}).get("sample") or {}),
+def refuse_inert(exp, run, spec, file, name):
+    """Raise ConfigError if experiment ``name`` of report ``file`` sets a key (in its base, the run, a grid or a
+    sampled range) that this run's other settings make meaningless (``acts``): ``init_sigma`` under
+    ``init: he`` would be recorded as given while He's σ trains.  The message names the line that sets it."""
+    layers = {
+        ("base",): exp.get("base") or {},
+        ("runs", run): (exp.get("runs") or {}).get(run) or {},
+        ("grid",): exp.get("grid") or {},
+        ("random", "sample"): (exp.get("random") or {}).get("sample") or {},
     }
+    own = {key: where for where, values in layers.items() for key in values}
     inert = [key for key in own if not acts(key, spec)]
     if inert:
+        line = yaml_files.line_of(file, ["experiments", name, *own[inert[0]], inert[0]])
         raise ConfigError(
-            f"{where}: "
+            f"{file}{f':{line}' if line else ''}: experiments.{name} (run {run!r}): "
             + "; ".join(
                 f"{key} is set but does nothing here: it acts when {acts_when(key)} "
                 f"(this run: {', '.join(f'{k} {spec.get(k)}' for k in _rule_keys(key))})"
@@ -317,9 +321,9 @@ def _rule_keys(key):
     return list(dict.fromkeys(named))
 
 
-def refuse_untrainable(spec, where, train_images=None):
+def refuse_untrainable(spec, where, train_images=None, preview=False):
     """Raise ConfigError naming ``where`` (experiment and run) if ``check_spec`` finds a problem."""
-    problems = check_spec(spec, train_images)
+    problems = check_spec(spec, train_images, preview)
     if problems:
         raise ConfigError(f"{where}: {'; '.join(problems)}")
 
@@ -413,4 +417,5 @@ def check_sizes(config, batch_sizes):
                 images = spec.get("n_train") or available
                 if spec["n_batch"] > images:
                     raise ConfigError(f"{where}: n_batch {spec['n_batch']} is larger than its {images} training images")
-                refuse_untrainable(spec, where, images)
+                # a preview's shortened half-cycle may round below one update: it trains one
+                refuse_untrainable(spec, where, images, bool(config.get("preview")))

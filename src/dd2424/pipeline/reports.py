@@ -199,7 +199,8 @@ def _checked_report(path, overrides, origins, validator, schema, config):
         )
     if report["assignment"] not in config["assignments"]:
         raise ReportError(
-            f"{path}: assignment {report['assignment']!r} is not one of config's assignments "
+            f"{path}:{yaml_files.line_of(path, ['assignment'])}: assignment {report['assignment']!r} is not one of "
+            "config's assignments "
             f"({', '.join(config['assignments'])})"
         )
     report["file"] = str(path)

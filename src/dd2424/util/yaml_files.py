@@ -96,7 +96,7 @@ def _expanded_size(node, name, memo, open_nodes):
     if key in memo:
         return memo[key]
     if key in open_nodes:
-        raise YamlError(f"{name}: line {node.start_mark.line + 1}: an alias that contains itself")
+        raise YamlError(f"{name}:{node.start_mark.line + 1}: an alias that contains itself")
     open_nodes.add(key)
     if isinstance(node, yaml.MappingNode):
         size = 1 + sum(
@@ -109,7 +109,7 @@ def _expanded_size(node, name, memo, open_nodes):
     open_nodes.discard(key)
     if size > MAX_NODES:
         raise YamlError(
-            f"{name}: line {node.start_mark.line + 1}: its aliases expand to more than {MAX_NODES:,} values "
+            f"{name}:{node.start_mark.line + 1}: its aliases expand to more than {MAX_NODES:,} values "
             "(nested aliases, a 'billion laughs'?): write the values out, or use fewer aliases"
         )
     memo[key] = size
@@ -126,14 +126,14 @@ def _node(text, name):
     except yaml.YAMLError as e:
         loader.dispose()
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
+        where = f":{mark.line + 1}" if mark is not None else ""
         problem = " ".join(filter(None, (getattr(e, "context", None), getattr(e, "problem", None)))) or str(e)
         lines = text.splitlines()
         before = lines[mark.line][: mark.column + 1] if mark is not None and mark.line < len(lines) else ""
         hint = " (YAML indents with spaces, never tabs)" if "\t" in before else ""
         if "nesting depth" in problem:
-            raise YamlError(f"{name}: {where}nested too deeply to be a report or config file") from None
-        raise YamlError(f"{name}: {where}not valid YAML: {shorten(problem)}{hint}") from None
+            raise YamlError(f"{name}{where}: nested too deeply to be a report or config file") from None
+        raise YamlError(f"{name}{where}: not valid YAML: {shorten(problem)}{hint}") from None
     except RecursionError:
         loader.dispose()
         raise YamlError(f"{name}: nested too deeply to be a report or config file") from None
@@ -148,8 +148,8 @@ def loads(text, name="<text>"):
         return None if node is None else loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise YamlError(f"{name}: {where}{shorten(getattr(e, 'problem', None) or e)}") from None
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise YamlError(f"{name}{where}: {shorten(getattr(e, 'problem', None) or e)}") from None
     except RecursionError:
         raise YamlError(f"{name}: nested too deeply to be a report or config file") from None
     finally:
