@@ -59,7 +59,7 @@ def workdir(tmp_path_factory):
 def test_report_and_summary_are_built(workdir):
     pdf = workdir / "results/report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
-    # nothing runs off its page: no figure or table too tall or too wide
+    # nothing runs off its page: no figure or table taller than the page
     assert latex.page_overflows((workdir / "results/report/report.log").read_text(encoding="latin-1")) == []
     summary = pd.read_csv(workdir / "results/summary.csv")
     config = merged_config(workdir)

@@ -33,10 +33,11 @@ def clear_state(tex_path):
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-# What LaTeX's log says when something runs off its page: a figure or table taller than the page, or a
-# box wider or taller than its space by more than a hair (LaTeX reports fractions of a point too).
+# What LaTeX's log says when something runs off its page: a figure or table taller than the page, or a page
+# whose content is taller than its space by more than a hair (LaTeX reports fractions of a point too).  Lines
+# too wide (a long file name in typewriter type) stick into the margin and are not counted here.
 _OVERFLOW = re.compile(
-    r"^(?:LaTeX Warning: Float too large for page.*|Overfull \\[hv]box \(([0-9.]+)pt too \w+\).*)$", re.M
+    r"^(?:LaTeX Warning: Float too large for page.*|Overfull \\vbox \(([0-9.]+)pt too \w+\).*)$", re.M
 )
 
 
