@@ -9,7 +9,14 @@ from snakemake.utils import min_version, validate
 
 import dd2424
 from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes
-from dd2424.pipeline.configuration import ConfigFileError, check_schema, config_files, override_origins, read_config
+from dd2424.pipeline.configuration import (
+    ConfigFileError,
+    blame,
+    check_schema,
+    config_files,
+    override_origins,
+    read_config,
+)
 from dd2424.pipeline.reports import ReportError, load_reports, load_schema
 from dd2424.util.clock import future_problem
 from dd2424.util.workarounds import quote_script_interpreter
@@ -58,7 +65,12 @@ REPORT_SCHEMA = load_schema(
 try:
     check_run_specs(config)
     config["reports"] = load_reports(
-        config, REPORT_SCHEMA, os.getcwd(), workflow.basedir, override_origins(CONFIG_SOURCES)
+        config,
+        REPORT_SCHEMA,
+        os.getcwd(),
+        workflow.basedir,
+        override_origins(CONFIG_SOURCES),
+        lambda keys: blame(CONFIG_SOURCES, keys),
     )
     check_config(config)
 except (ReportError, ConfigError) as error:

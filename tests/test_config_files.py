@@ -3,7 +3,7 @@
 import pytest
 from conftest import ROOT, run_snakemake, tiny_workdir
 
-from dd2424.pipeline.configuration import ConfigFileError, check_schema, override_origins, read_config
+from dd2424.pipeline.configuration import ConfigFileError, blame, check_schema, override_origins, read_config
 from dd2424.pipeline.reports import ReportError, load_reports
 from dd2424.pipeline.reports import load_schema as load_report_schema
 
@@ -113,3 +113,11 @@ def test_runs_named_on_and_off_keep_their_names_through_snakemake(tmp_path):
     done = run_snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml"])
     assert done.returncode != 0
     assert f"{work / 'add.yaml'}:2: overrides.mine.title: 3 is not of type 'string'" in done.stdout + done.stderr
+
+
+def test_a_report_file_path_that_matches_nothing_names_the_config_file_and_line(tmp_path):
+    (mine,) = _files(tmp_path, mine="seeds: [1]\nreport_files:\n  mine: mine/a3-2026-mien.yaml\n")
+    config, sources = read_config([ROOT / "config.yaml", mine], [])
+    with pytest.raises(ReportError) as e:
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT, override_origins(sources), lambda k: blame(sources, k))
+    assert str(e.value).startswith(f"{mine}:3: report_files.mine: 'mine/a3-2026-mien.yaml' matches no file")

@@ -46,7 +46,7 @@ def read_yaml(path):
         raise ReportError(str(e)) from None
 
 
-def report_paths(report_files, workdir, basedir):
+def report_paths(report_files, workdir, basedir, blame=None):
     """The files ``report_files`` names (``{label: path or glob}``; null drops a label), in order.
 
     A relative path is taken from the working directory and, where nothing
@@ -64,7 +64,9 @@ def report_paths(report_files, workdir, basedir):
             if matches:
                 break
         if not matches:
-            raise ReportError(f"report_files.{label}: {pattern!r} matches no file (looked in {workdir} and {basedir})")
+            where = f"{blame(['report_files', label])}: " if blame else ""
+            looked = " and ".join(dict.fromkeys(str(Path(d).resolve()) for d in (workdir, basedir)))
+            raise ReportError(f"{where}report_files.{label}: {pattern!r} matches no file (looked in {looked})")
         paths += [Path(m).resolve() for m in matches if Path(m).resolve() not in paths]
     return paths
 
@@ -143,12 +145,13 @@ def _schema_error(path, errors, override, override_origin, rid):
     return ReportError("\n".join(lines))
 
 
-def load_reports(config, schema, workdir, basedir, origins=None):
+def load_reports(config, schema, workdir, basedir, origins=None, blame=None):
     """``{report id: report}`` of every file ``config["report_files"]`` names, checked.
 
     ``schema`` is the report schema (a dict); ``origins`` says which config
     file set each report's ``overrides`` (``{report id: path}``), so that a bad
-    value there is blamed on that file.  Each report gets ``file`` (its path).
+    value there is blamed on that file; ``blame(keys)`` names the file and line that set a config key (for a
+    ``report_files`` entry that matches nothing).  Each report gets ``file`` (its path).
     The splits a report file defines (``splits``) are merged into
     ``config["splits"]`` (a new mapping; see ``merge_splits``), so that the
     rules see them as they see config.yaml's.  Raises ``ReportError`` naming
@@ -157,7 +160,7 @@ def load_reports(config, schema, workdir, basedir, origins=None):
     validator = jsonschema.Draft202012Validator(schema)
     overrides = config.get("overrides") or {}
     reports, problems = {}, []
-    for path in report_paths(config.get("report_files") or {}, workdir, basedir):
+    for path in report_paths(config.get("report_files") or {}, workdir, basedir, blame):
         try:
             report = _checked_report(path, overrides, origins or {}, validator, schema, config)
         except ReportError as error:
