@@ -4,7 +4,7 @@ and the course's debug file."""
 import numpy as np
 import pytest
 
-from dd2424.nn import layers
+from dd2424.nn import patchify
 from dd2424.nn.model import Network
 from dd2424.pipeline.gradcheck import check_debug_file, check_network, run_check, same_masks
 
@@ -85,21 +85,21 @@ def reference_debug_data(rng, f=4, n_f=2, n_h=10, n=5):
 def test_the_patch_matrix_is_the_courses(rng):
     X = rng.normal(size=(3, 3072))
     for f in (1, 2, 4, 5, 7, 16, 32):
-        ours = layers.patch_matrix(X, f).reshape(3, layers.patch_count(f), -1).transpose(1, 2, 0)
+        ours = patchify.patch_matrix(X, f).reshape(3, patchify.patch_count(f), -1).transpose(1, 2, 0)
         np.testing.assert_array_equal(ours, loop_patches(X, f), err_msg=f"f={f}")
 
 
 @pytest.mark.parametrize("f,n", [(2, 5), (4, 8), (8, 32), (16, 128), (16, 100), (8, 100), (8, 7)])
 def test_the_blocked_filter_gradient_is_the_one_product(rng, f, n):
     """Blocks of whole images where a divisor of n comes near 256 rows (f 2: one image a block), else one product."""
-    MX = rng.normal(size=(n * layers.patch_count(f), 3 * f * f))
+    MX = rng.normal(size=(n * patchify.patch_count(f), 3 * f * f))
     G = rng.normal(size=(MX.shape[0], 6))
-    np.testing.assert_allclose(layers.filter_gradient(MX, G, n), MX.T @ G, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(patchify.filter_gradient(MX, G, n), MX.T @ G, rtol=1e-12, atol=1e-12)
 
 
 def test_the_patch_order_refuses_a_patch_larger_than_the_image():
     with pytest.raises(ValueError, match="does not fit"):
-        layers.patch_order(33)
+        patchify.patch_order(33)
 
 
 @pytest.mark.parametrize("f,n_f", [(4, 3), (5, 2), (3, 4)])

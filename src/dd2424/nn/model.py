@@ -1,9 +1,8 @@
-"""One network for all three assignments and the bonus: k linear layers, ReLU
-between them, optional batch norm after every hidden linear layer (or after
-its ReLU), and a choice of loss; for the bonus, optional dropout after every
-hidden ReLU and label smoothing of the training loss (both off by default);
-for the 2025-2026 Assignment 3, an optional patchify convolution before the
-linear layers (off by default).
+"""One network for all three assignments and the bonus: k linear layers, ReLU between them, optional batch
+norm after every hidden linear layer (or after its ReLU), and a choice of loss; for the bonus, optional dropout
+after every hidden ReLU and label smoothing of the training loss; for the 2025-2026 Assignment 3, an optional
+patchify convolution before the linear layers (``patchify``; its filters ``F{b}`` and biases ``c{b}`` are
+parameters like the others).  Each extra is off by default.
 
 Assignment 1 is ``hidden=[]``, Assignment 2 ``hidden=[50]``, Assignment 3
 ``hidden=[50, 50, ...]`` with ``batch_norm=True``.  A hidden layer is
@@ -11,22 +10,6 @@ linear -> batch norm -> ReLU (-> dropout), or with ``bn_position=
 "after_relu"`` linear -> ReLU -> batch norm (-> dropout).  After training,
 ``precise_statistics`` can replace the batch norms' moving averages by
 their statistics over the whole training set.
-
-With ``patch_size`` f and ``patch_filters`` n_f (DD2424 2025 Assignment 3,
-Background 1) the images first pass a convolution with n_f filters of
-f x f x 3 applied with stride f and no padding, plus a bias per filter and a
-ReLU: H_i = max(0, X * F_i + c_i); the flattened outputs h, n_f n_p values
-(n_p = floor(32 / f)^2), are the first linear layer's input.  Lists of sizes
-and counts make several such banks, each with its own patches and filters,
-their outputs concatenated in the lists' order.  ``sizes[0]`` stays the
-image's 3072 values: the convolution only changes the first linear layer's
-fan-in, to the sum of n_f n_p over the banks.  Bank b's filters are
-``F{b}`` (M, 3 f^2, n_f), one filter per column in the course's order (see
-``layers.patch_order``), its biases ``c{b}`` (M, n_f); the filters are
-weights (initialised like the linear layers with fan-in 3 f^2, and under
-L2), the biases are initialised as ``bias_init`` says.  h lists each patch's
-n_f outputs together, patch after patch (``layers.patchify_forward``): the
-layout of the course's debug file, whose W1 columns it indexes.
 
 Every parameter carries a leading model axis: the network is a stack of
 ``n_models`` networks of the same shape that train side by side on the same
@@ -42,7 +25,7 @@ import copy
 
 import numpy as np
 
-from . import layers
+from . import layers, patchify
 from .losses import SMOOTHING_KINDS, get_loss
 
 INITS = ("normal", "he", "xavier")
@@ -83,7 +66,7 @@ class Network:
         if label_smoothing_kind not in SMOOTHING_KINDS:
             raise ValueError(f"unknown label_smoothing_kind {label_smoothing_kind!r}; choose one of {SMOOTHING_KINDS}")
         self.sizes = list(sizes)
-        self.banks = conv_banks(patch_size, patch_filters, self.sizes[0])
+        self.banks = patchify.conv_banks(patch_size, patch_filters, self.sizes[0])
         self.label_smoothing_kind = label_smoothing_kind
         self.loss_name = loss
         self.loss_fn = get_loss(loss)
@@ -99,21 +82,21 @@ class Network:
         self.params = {}
         stds = {"normal": lambda fan_in: sigma, "he": lambda fan_in: np.sqrt(2.0 / fan_in)}
         stds["xavier"] = lambda fan_in: np.sqrt(1.0 / fan_in)
+
+        def bias(n):  # zero, or sigma times one draw
+            return self._stacked(sigma[:, :, 0] * rng.standard_normal(n) if bias_init == "normal" else 0.0, n)
+
         # The filters are drawn first, and only for a convolution: other networks draw as before.
         for b, (f, n_f) in enumerate(self.banks, start=1):
-            k = layers.CHANNELS * f * f
+            k = patchify.CHANNELS * f * f
             self.params[f"F{b}"] = self._stacked(stds[init](k) * rng.standard_normal((k, n_f)), k, n_f)
-            c = sigma[:, :, 0] * rng.standard_normal(n_f) if bias_init == "normal" else 0.0
-            self.params[f"c{b}"] = self._stacked(c, n_f)
+            self.params[f"c{b}"] = bias(n_f)
         dense = [self.features(), *self.sizes[1:]]
         for i, (fan_in, fan_out) in enumerate(zip(dense[:-1], dense[1:]), start=1):
             std = stds[init](fan_in)
             self.params[f"W{i}"] = self._stacked(std * rng.standard_normal((fan_out, fan_in)), fan_out, fan_in)
             if self.has_bias(i):
-                if bias_init == "normal":
-                    self.params[f"b{i}"] = self._stacked(sigma[:, :, 0] * rng.standard_normal(fan_out), fan_out)
-                else:
-                    self.params[f"b{i}"] = self._stacked(0.0, fan_out)
+                self.params[f"b{i}"] = bias(fan_out)
             if self.has_batch_norm(i):
                 self.params[f"gamma{i}"] = self._stacked(1.0, fan_out)
                 self.params[f"beta{i}"] = self._stacked(0.0, fan_out)
@@ -158,7 +141,7 @@ class Network:
         """The first linear layer's fan-in: the input size, or with a convolution the sum of n_f n_p over its banks."""
         if not self.banks:
             return self.sizes[0]
-        return sum(n_f * layers.patch_count(f) for f, n_f in self.banks)
+        return sum(n_f * patchify.patch_count(f) for f, n_f in self.banks)
 
     def _optional_per_model(self, values):
         values = self.per_model(values)
@@ -173,7 +156,7 @@ class Network:
         """Scores (M, n, K) for X (n, d) and the caches the backward pass needs.
 
         ``caches[i - 1]`` is linear layer i's; with a convolution, one more at
-        the end holds each bank's (``layers.patchify_forward``).
+        the end holds each bank's (``patchify.patchify_forward``).
         """
         h, conv_caches = self._patchify(X)
         caches = []
@@ -193,7 +176,7 @@ class Network:
             return X, None
         outputs, caches = [], []
         for b, (f, _) in enumerate(self.banks, start=1):
-            H, cache = layers.patchify_forward(X, self.params[f"F{b}"], self.params[f"c{b}"], f)
+            H, cache = patchify.patchify_forward(X, self.params[f"F{b}"], self.params[f"c{b}"], f)
             outputs.append(H)
             caches.append(cache)
         return (outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=-1)), caches
@@ -273,7 +256,7 @@ class Network:
             for b, cache in enumerate(caches[self.n_layers], start=1):
                 width = cache[1].shape[-1]
                 dH = dh if len(self.banks) == 1 else dh[..., first : first + width]
-                grads[f"F{b}"], grads[f"c{b}"] = layers.patchify_backward(dH, cache)
+                grads[f"F{b}"], grads[f"c{b}"] = patchify.patchify_backward(dH, cache)
                 first += width
         if lam is not None:
             for k in self.weight_names():
@@ -465,28 +448,3 @@ class Network:
             net.params = {k[6:]: f[k][None] for k in f.files if k.startswith("param_")}
             net.running = {k[8:]: f[k][None] for k in f.files if k.startswith("running_")}
         return net
-
-
-def conv_banks(patch_size, patch_filters, n_inputs):
-    """[(f, n_f), ...] of the patchify layer's banks, [] without one.
-
-    ``patch_size`` and ``patch_filters``: both None, or an int each (one
-    bank), or lists of the same length (a bank per entry).  Raises
-    ValueError when only one is given, the lengths differ, a size is outside
-    1..32 or a count below 1, or the input is not a 3 x 32 x 32 image.
-    """
-    if patch_size is None and patch_filters is None:
-        return []
-    if patch_size is None or patch_filters is None:
-        raise ValueError(f"patch_size {patch_size!r} and patch_filters {patch_filters!r}: give both or neither")
-    sizes = [patch_size] if np.ndim(patch_size) == 0 else list(patch_size)
-    counts = [patch_filters] if np.ndim(patch_filters) == 0 else list(patch_filters)
-    if len(sizes) != len(counts) or not sizes:
-        raise ValueError(f"patch_size {patch_size!r} and patch_filters {patch_filters!r}: one count per size")
-    for f, n_f in zip(sizes, counts):
-        if int(f) != f or not 1 <= f <= layers.SIDE or int(n_f) != n_f or n_f < 1:
-            raise ValueError(f"a bank of {n_f!r} filters of {f!r} x {f!r} pixels: f must be 1..32, n_f at least 1")
-    image = layers.CHANNELS * layers.SIDE * layers.SIDE
-    if n_inputs != image:
-        raise ValueError(f"a patchify layer needs {image}-value images (3 x 32 x 32), not inputs of {n_inputs}")
-    return [(int(f), int(n_f)) for f, n_f in zip(sizes, counts)]

@@ -109,6 +109,14 @@ def _condition(conditions):
     )
 
 
+def acts_on(key):
+    """The keys whose values decide whether ``key`` acts (its ``shown`` rule's), in the rule's order."""
+    shown = keys().get(key, {}).get("shown", {})
+    named = [*shown.get("when", {}), *shown.get("unless", {})]
+    named += [k for c in shown.get("when_any") or [] for k in c]
+    return list(dict.fromkeys(named))
+
+
 def acts_when(key):
     """In words, when ``key`` acts (its ``shown`` rule), for a refusal."""
     shown = keys().get(key, {}).get("shown", {})

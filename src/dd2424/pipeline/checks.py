@@ -8,7 +8,7 @@ import jsonschema
 
 from dd2424.data.cifar import has_validation, split_problem
 from dd2424.nn.schedules import cyclic_length
-from dd2424.nn.spec import acts, acts_when, json_schema, keys, stackable
+from dd2424.nn.spec import acts, acts_on, acts_when, json_schema, stackable
 from dd2424.util import yaml_files
 
 from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
@@ -307,18 +307,11 @@ def refuse_inert(exp, run, spec, file, name):
             f"{file}{f':{line}' if line else ''}: experiments.{name} (run {run!r}): "
             + "; ".join(
                 f"{key} is set but does nothing here: it acts when {acts_when(key)} "
-                f"(this run: {', '.join(f'{k} {spec.get(k)}' for k in _rule_keys(key))})"
+                f"(this run: {', '.join(f'{k} {spec.get(k)}' for k in acts_on(key))})"
                 for key in inert
             )
             + ": remove it, or set what it needs"
         )
-
-
-def _rule_keys(key):
-    shown = keys().get(key, {}).get("shown", {})
-    named = [*shown.get("when", {}), *shown.get("unless", {})]
-    named += [k for c in shown.get("when_any") or [] for k in c]
-    return list(dict.fromkeys(named))
 
 
 def refuse_untrainable(spec, where, train_images=None, preview=False):

@@ -54,7 +54,7 @@ def read_config(files, config_args):
     return config, sources
 
 
-def _sets(data, keys):
+def sets(data, keys):
     """Whether ``data`` sets the value at ``keys`` (the value itself, or a non-mapping above it)."""
     for key in keys:
         if not isinstance(data, dict) or key not in data:
@@ -68,7 +68,7 @@ def _sets(data, keys):
 def blame(sources, keys):
     """``file:line`` (or ``--config``) of the last source that sets the value at ``keys``."""
     for name, data in reversed(sources):
-        if _sets(data, keys):
+        if sets(data, keys):
             if name == COMMAND_LINE:
                 return name
             line = yaml_files.line_of(name, keys)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dd2424.data.cifar import N_CLASSES, load_split
-from dd2424.nn import layers
+from dd2424.nn import patchify
 from dd2424.nn.model import Network
 from dd2424.nn.spec import defaults, hidden_label, summary_columns
 
@@ -204,7 +204,7 @@ def debug_network(data):
     f, n_f = Fs.shape[0], Fs.shape[3]
     W1, W2 = np.asarray(data["W1"], dtype=np.float64), np.asarray(data["W2"], dtype=np.float64)
     net = Network(
-        [layers.CHANNELS * layers.SIDE**2, W1.shape[0], N_CLASSES],
+        [patchify.CHANNELS * patchify.SIDE**2, W1.shape[0], N_CLASSES],
         dtype=np.float64,
         rng=np.random.default_rng(0),
         patch_size=f,
@@ -234,7 +234,7 @@ def debug_outputs(net, X, y):
     grads = net.backward(dscores, caches)
     (f, n_f), n = net.banks[0], X.shape[0]
     MX, H = caches[-1][0]
-    grid = layers.SIDE // f
+    grid = patchify.SIDE // f
     # The layer keeps only its ReLU's output: the outputs before it from the cached M_X.
     pre_relu = (MX @ net.params["F1"][0] + net.params["c1"][0]).reshape(n, grid, grid, n_f)
     hidden = caches[1][0][0]  # the second linear layer's input, x1

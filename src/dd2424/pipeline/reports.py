@@ -23,7 +23,7 @@ import jsonschema
 from dd2424.nn.spec import json_schema
 from dd2424.util import yaml_files
 
-from .configuration import problem_keys
+from .configuration import problem_keys, sets
 from .quantities import ENSEMBLE_ACCURACIES, HISTORY_QUANTITIES, QUANTITIES, kind_of
 from .scorecard import point_matches
 
@@ -111,19 +111,6 @@ def value_limits(defs, key):
     }
 
 
-def _from_override(override, keys):
-    """Whether the value at ``keys`` of a merged report came from ``override`` (it sets that value or a
-    whole mapping or list above it)."""
-    node = override
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-        if not isinstance(node, dict):
-            return True
-    return True
-
-
 def _schema_error(path, errors, override, override_origin, rid):
     """One ReportError naming every problem the schema finds in a report, a line each, sorted by key
     path (each the most telling of its alternatives, as ``best_match`` picks it), and each blamed on
@@ -133,7 +120,7 @@ def _schema_error(path, errors, override, override_origin, rid):
         (jsonschema.exceptions.best_match([e]) for e in errors), key=lambda e: list(map(str, e.absolute_path))
     ):
         keys = problem_keys(error)
-        if keys and _from_override(override, keys):
+        if keys and sets(override, keys):  # the value came from the override
             file, keys, where = override_origin, ["overrides", rid, *keys], ["overrides", rid, *error.absolute_path]
         else:
             file, where = path, list(error.absolute_path)
