@@ -242,6 +242,12 @@ def test_overrides_merge_into_a_report(tmp_path):
             r"'grid' is a grid search",
         ),
         (lambda r: r["experiments"]["required"].update(figures=["bar"]), r"experiments\.required\.figures\.0: 'bar'"),
+        # a test curve is drawn beside a run's curves; a search's points have none
+        (
+            lambda r: r["experiments"]["grid"].update(base={"test_curves": True}),
+            r"r0/a1-made-up\.yaml: experiments\.grid: test_curves draws a test curve beside "
+            r"a runs experiment's training curves; 'grid' is a grid search",
+        ),
     ],
 )
 def test_a_malformed_report_is_refused_naming_the_file_and_the_key(tmp_path, change, message):

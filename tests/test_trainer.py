@@ -202,3 +202,51 @@ def test_a_split_without_validation_trains_and_records_nan_validation_figures(ar
         assert written["test_accuracy"] == metrics["with"][m]["test_accuracy"]
     table = summary.from_metrics(sorted((tmp_path / "without").glob("*_metrics.json")))
     assert table.val_accuracy.isna().all() and table.train_accuracy.notna().all()
+
+
+def test_test_curves_record_the_test_set_at_every_evaluation_and_change_no_weight(archive, tmp_path, monkeypatch):
+    """With ``test_curves`` each history row holds the test set's figures too (the last row is the job's final
+    test figures), evaluated on the weights of that update; the weights are those of the same run without it,
+    and its figure draws a third curve."""
+    import json
+
+    from dd2424.data import cifar as data
+    from dd2424.pdf import plots
+    from dd2424.pipeline import results
+    from dd2424.pipeline import training as run
+
+    data.extract(archive[0], tmp_path / "raw")
+    data.make_split(
+        tmp_path / "raw", {"train": ["data_batch_1"], "val": ["data_batch_2"], "test": ["test_batch"]}, tmp_path / "s"
+    )
+    suffix = {"model": "npz", "history": "csv", "metrics": "json", "predictions": "npz"}
+    written = {}
+    for test_curves in (False, True):
+        spec = default_spec(
+            epochs=3, n_batch=20, eta=0.01, test_curves=test_curves, report="r", assignment="a1", experiment="e"
+        )
+        spec["run"] = f"t{int(test_curves)}"
+        outs = [{k: tmp_path / f"{spec['run']}_{k}.{x}" for k, x in suffix.items()}]
+        run.train_stack([spec], tmp_path / "s", 1, outs, log=lambda line: None)
+        written[test_curves] = outs[0]
+    plain, tested = (results.read_history(written[k]["history"]) for k in (False, True))
+    assert "test_loss" not in plain and len(tested) == len(plain) == 4
+    same = ["update", "train_loss", "val_loss", "train_accuracy", "val_accuracy"]
+    assert (tested[same].to_numpy() == plain[same].to_numpy()).all()
+    metrics = json.loads(written[True]["metrics"].read_text(encoding="utf-8"))
+    for key in ("loss", "cost", "accuracy"):
+        assert tested[f"test_{key}"].iloc[-1] == pytest.approx(metrics[f"test_{key}"], rel=1e-6)
+    # the first row is the untrained network's: chance on 10 classes, and the curve then falls
+    assert tested["test_loss"].iloc[0] > tested["test_loss"].iloc[-1]
+    assert tested["test_accuracy"].iloc[0] < 0.3
+    # recomputed from the saved weights: the last row is theirs
+    model = run.load_model(written[True]["model"])
+    final = model.evaluate(*data.load_split(tmp_path / "s", "test"), model.per_model([spec["lambda"]]))
+    assert tested["test_accuracy"].iloc[-1] == pytest.approx(float(final["accuracy"][0]))
+    drawn = []
+    original = plots._mean_band
+    monkeypatch.setattr(
+        plots, "_mean_band", lambda ax, h, x, column, *rest: drawn.append(column) or original(ax, h, x, column, *rest)
+    )
+    plots.training_curves({"t1": [tested], "t0": [plain]}, tmp_path / "curves.png")
+    assert drawn.count("test_loss") == 1 and drawn.count("val_loss") == 2 and (tmp_path / "curves.png").stat().st_size

@@ -89,11 +89,15 @@ class History:
     much as training them.  With "val" (a search ranked by its best
     validation accuracy, ``rank_by: best_val``) every evaluation but the
     final one covers the validation set alone, and there is none before
-    the first update.
+    the first update.  With a ``test_set`` (curves True only) every
+    evaluation covers the test set as well: recorded for a figure, never
+    used to choose anything.
     """
 
-    def __init__(self, model, train_set, val_set, lam, etas, per_epoch, curves, log):
+    def __init__(self, model, train_set, val_set, lam, etas, per_epoch, curves, log, test_set=None):
         self.model, self.sets, self.lam = model, {"train": train_set, "val": val_set}, lam
+        if test_set is not None:
+            self.sets["test"] = test_set
         self.etas, self.per_epoch, self.curves, self.log = etas, per_epoch, curves, log
         self.rows = [[] for _ in range(model.n_models)]
         self.active = np.ones(model.n_models, dtype=bool)
@@ -107,13 +111,13 @@ class History:
             column = models
         else:  # a few models (that diverged): evaluate them alone
             net, lam, column = self.model.take(models), self.lam[models], range(len(models))
-        parts = ("train", "val") if self.curves is True or final else ("val",)
+        parts = ("train", "val", "test") if self.curves is True or final else ("val",)
         # A split without a validation set: its figures are NaN, and say nothing of divergence.
-        parts = tuple(p for p in parts if len(self.sets[p][1]))
+        parts = tuple(p for p in parts if p in self.sets and len(self.sets[p][1]))
         results = {part: net.evaluate(*self.sets[part], lam) for part in parts}
         for m, k in zip(models, column):
             row = {"update": t, "epoch": t / self.per_epoch, "eta": float(self.etas[max(t - 1, 0), m])}
-            for part in ("train", "val"):
+            for part in self.sets:
                 for key in ("loss", "cost", "accuracy"):
                     row[f"{part}_{key}"] = float(results[part][key][k]) if part in results else math.nan
             if self.rows[m] and self.rows[m][-1]["update"] == t:
@@ -230,11 +234,13 @@ def diverged(loss, first_loss):
         return ~np.isfinite(loss) | (loss > DIVERGENCE_FACTOR * np.abs(first_loss))
 
 
-def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True):
+def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=True, test_set=None):
     """Train the stack ``model`` in place, model m as ``specs[m]`` says; return ``(histories, infos)``.
 
     ``curves``: True, "val" or False, what ``History`` evaluates between the
-    first and the last update.
+    first and the last update; ``test_set``, where given, is evaluated at
+    each of those points too (``test_*`` columns; curves True only, else
+    ValueError).
 
     ``train_set`` and ``val_set`` are ``(X, y)`` pairs, X may be a read-only
     memory map.  Each history holds one row per evaluation; its last row is
@@ -268,7 +274,9 @@ def train(model, train_set, val_set, specs, rng, log=lambda line: None, curves=T
         spec["adam_beta2"],
         spec["adam_eps"],
     )
-    history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log)
+    if test_set is not None and curves is not True:
+        raise ValueError("a test curve is drawn beside full training curves: test_set needs curves=True")
+    history = History(model, train_set, val_set, lam, etas, per_epoch, curves, log, test_set)
     augmentation = augmentation_options(spec, X, model.dtype)
     frozen = {}  # model -> (update, its weights when it diverged)
 

@@ -10,7 +10,8 @@ import pandas as pd  # noqa: E402
 from dd2424.util import atomic  # noqa: E402
 
 DPI = 150
-COLOURS = {"train": "tab:blue", "val": "tab:orange"}
+COLOURS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
+PART_LABELS = {"train": "training", "val": "validation", "test": "test"}
 
 
 def _save(fig, out):
@@ -38,16 +39,17 @@ def training_curves(histories, out, x="epoch"):
     """Cost, loss and accuracy during training (``{run: [history DataFrame per seed]}``): one row of
     panels per run, or, beyond ``MAX_CURVE_ROWS`` runs, one row in which each run is a line (its
     validation curve, or its training curve without a validation set), so that the figure keeps its
-    height whatever the number of runs."""
+    height whatever the number of runs.  A run whose histories have ``test_*`` columns (``test_curves``)
+    gets a test curve beside the others."""
     runs = list(histories)
     if len(runs) > MAX_CURVE_ROWS:
         return _curves_together(histories, out, x)
     fig, axes = plt.subplots(len(runs), 3, figsize=(11, 2.6 * len(runs)), squeeze=False)
     for row, run in zip(axes, runs):
         for ax, metric in zip(row, ("cost", "loss", "accuracy")):
-            for part in ("train", "val"):
-                label = "training" if part == "train" else "validation"
-                _mean_band(ax, histories[run], x, f"{part}_{metric}", label, COLOURS[part])
+            for part, label in PART_LABELS.items():
+                if f"{part}_{metric}" in histories[run][0]:
+                    _mean_band(ax, histories[run], x, f"{part}_{metric}", label, COLOURS[part])
             ax.set_title(f"{run}: {metric}", fontsize=9)
             _curve_axes(ax, x, metric, histories[run][0][f"train_{metric}"])
         row[0].legend(fontsize=7)

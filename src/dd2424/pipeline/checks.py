@@ -73,6 +73,11 @@ def check_config(config):
                     )
                 if experiment_kind(exp) in SEARCH_KINDS:
                     _refuse_without_validation(config, spec["split"], f"{here}: a {experiment_kind(exp)} search")
+                    if spec["test_curves"]:
+                        raise ConfigError(
+                            f"{here}: test_curves draws a test curve beside a runs experiment's "
+                            f"training curves; {name!r} is a {experiment_kind(exp)} search, whose points draw none"
+                        )
             if "refine" in exp:
                 _check_refine(experiments, name, where, rid)
             if "rank_by" in exp and experiment_kind(exp) not in SEARCH_KINDS:

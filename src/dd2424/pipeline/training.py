@@ -99,7 +99,9 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
         f"training {spec['report']}/{spec['experiment']} [{runs}] seed {seed} on {len(train_set[1])} images: "
         f"sizes {net.sizes}{patchify_label(net)}, loss {spec['loss']}, a stack of {len(specs)}"
     )
-    histories, infos = trainer.train(net, train_set, val_set, specs, rng, log=log, curves=curves)
+    # test_curves is one value per stack (not a stackable key)
+    test_set = (X_test, y_test) if spec["test_curves"] else None
+    histories, infos = trainer.train(net, train_set, val_set, specs, rng, log=log, curves=curves, test_set=test_set)
 
     lam = net.per_model([s["lambda"] for s in specs])
     test = net.evaluate(X_test, y_test, lam, probabilities=True)
