@@ -406,14 +406,36 @@ def test_the_same_checkout_elsewhere_with_its_results_copied_reruns_nothing(work
         ("src/dd2424/pipeline/summary.py", {"render_report", "report", "all"}),
     ],
 )
-def test_a_change_of_code_reruns_exactly_the_jobs_whose_code_it_is(workdir, source, reruns):
-    path = ROOT / source
+def test_a_change_of_code_reruns_exactly_the_jobs_whose_code_it_is(workdir, tmp_path, source, reruns):
+    """The edit is made in a clone holding the checkout's tracked files as they are (its commit and any
+    uncommitted change, which the PDF's provenance records), so that the checkout itself, which other tests
+    run at the same time, never changes."""
+    project = tmp_path / "project"
+    files = tracked_files()
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(project)], check=True)
+    for path in files:
+        copy = project / path.relative_to(ROOT)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, copy)
+
+    def dry_run():
+        done = subprocess.run(
+            [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "-n", "--configfile"]
+            + [str(project / "tests/data/tiny.yaml"), str(workdir / "data.yaml")],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(project / "src")},
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    assert "Nothing to be done" in dry_run()  # the copy as it is: the same content
+    path = project / source
     original = path.read_text()
-    try:
-        path.write_text(original + "\n# an edit of content\n")
-        counts = job_counts(snakemake(workdir, "-n").stdout)
-    finally:
-        path.write_text(original)
+    path.write_text(original + "\n# an edit of content\n")
+    counts = job_counts(dry_run())
+    path.write_text(original)
     trained = sum(n for rule, n in counts.items() if rule.startswith("train_"))
     if source.endswith("cifar.py"):
         assert counts["split"] == len(merged_config(workdir)["splits"]) and trained > 50
@@ -423,7 +445,7 @@ def test_a_change_of_code_reruns_exactly_the_jobs_whose_code_it_is(workdir, sour
 
     else:
         assert set(counts) == reruns, counts
-    assert "Nothing to be done" in snakemake(workdir, "-n").stdout  # the same content again: nothing
+    assert "Nothing to be done" in dry_run()  # the same content again: nothing
 
 
 EXAMPLE = "a2-example-momentum"
