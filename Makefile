@@ -6,7 +6,8 @@ VENV ?= .venv
 # One job per core unless told otherwise (make report JOBS=8).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SNAKEMAKE_ARGS ?=
-PYTEST_ARGS ?=
+# The test files spread over the cores, a file per worker (its module fixtures are built once).
+PYTEST_ARGS ?= -n auto --dist loadfile
 # The Debian packages the PDF needs (the report step names the same list).
 TEX_PACKAGES = $(shell cat src/dd2424/pdf/tex-packages.txt)
 
