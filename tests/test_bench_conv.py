@@ -3,14 +3,20 @@
 import numpy as np
 
 from dd2424 import bench
+from dd2424.nn.arithmetic import network_flop_per_sample, useful_flop_per_sample
 
 
 def test_the_convnets_useful_arithmetic_by_hand():
     # arch 2: 64 patches of 48 values, 10 filters: 2 * 64 * 48 * 10 flop forward and as many for the filters'
     # gradient; 640 -> 50 -> 10 linear layers, three products each
-    assert bench.conv_flop_per_sample(4, 10, 50) == 2 * 2 * 64 * 48 * 10 + 3 * 2 * (640 * 50 + 50 * 10)
+    assert network_flop_per_sample([50], 4, 10) == 2 * 2 * 64 * 48 * 10 + 3 * 2 * (640 * 50 + 50 * 10)
     # f 16: 4 patches of 768 values
-    assert bench.conv_flop_per_sample(16, 160, 50) == 4 * 4 * 768 * 160 + 6 * (640 * 50 + 500)
+    assert network_flop_per_sample([50], 16, 160) == 4 * 4 * 768 * 160 + 6 * (640 * 50 + 500)
+    # two banks, (4, 10) and (8, 5): their outputs side by side feed the first linear layer
+    banks = 2 * 2 * 64 * 48 * 10 + 2 * 2 * 16 * 192 * 5
+    assert network_flop_per_sample([50], [4, 8], [10, 5]) == banks + 6 * ((640 + 80) * 50 + 500)
+    # no convolution: the dense network's, whose first layer needs no input gradient
+    assert network_flop_per_sample([50]) == useful_flop_per_sample([3072, 50, 10]) == 4 * 3072 * 50 + 6 * 500
 
 
 def test_the_table_says_when_torch_is_missing(monkeypatch, capsys):

@@ -98,6 +98,29 @@ def test_training_arithmetic_sets_each_reports_useful_products_against_its_train
     assert total["share"] == pytest.approx((a1["tflop"] + a2["tflop"]) * 1e3 / 3.0 / 10.0)
 
 
+def test_training_arithmetic_counts_a_convnets_banks_as_its_table_holds_them():
+    """A ConvNet's patchify layer counts: one bank as a number, two as the list text summary.csv reads back."""
+    import pandas as pd
+
+    from dd2424.pdf.provenance import training_arithmetic
+
+    summary = pd.DataFrame(
+        {
+            "report": ["c", "c", "d"],
+            "hidden": [50, 50, 50],
+            "updates": [1, 1, 1],
+            "n_batch": [1, 1, 1],
+            "patch_size": [4.0, "[4, 8]", float("nan")],
+            "patch_filters": [10.0, "[10, 5]", float("nan")],
+        }
+    )
+    one = 4 * 64 * 48 * 10 + 6 * (640 * 50 + 500)
+    two = 4 * 64 * 48 * 10 + 4 * 16 * 192 * 5 + 6 * (720 * 50 + 500)
+    dense = 4 * 3072 * 50 + 6 * 500
+    table = training_arithmetic(summary, [{"group": "c/x", "seconds": 1.0}], gemm_gflops=1.0)
+    assert [p["tflop"] * 1e12 for p in table["parts"]] == pytest.approx([one + two, dense])
+
+
 def test_prose_keeps_mathematics_and_escapes_the_rest():
     assert filters.prose(r"loss $\lambda\|W\|^2$ at 50% & more") == r"loss $\lambda\|W\|^2$ at 50\% \& more"
     # an odd number of $ is no mathematics: every $ is text

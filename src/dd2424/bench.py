@@ -38,7 +38,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dd2424.data.cifar import N_CLASSES, D  # noqa: E402
-from dd2424.nn.arithmetic import GEMM_N, gemm_gflops, useful_flop_per_sample  # noqa: E402
+from dd2424.nn.arithmetic import GEMM_N, gemm_gflops, network_flop_per_sample, useful_flop_per_sample  # noqa: E402
 from dd2424.nn.spec import defaults  # noqa: E402
 from dd2424.nn.trainer import train  # noqa: E402
 from dd2424.pipeline.training import build_network, keep_freed_memory  # noqa: E402
@@ -160,16 +160,6 @@ def conv_shape(f, n_f, n_h):
     }
 
 
-def conv_flop_per_sample(f, n_f, n_h):
-    """The products a ConvNet's training step cannot avoid, per sample: the convolution's forward GEMM and
-    filter gradient (2 n_p 3 f^2 n_f flop each; the data need no input gradient), and for each linear layer its
-    forward product, weight gradient and input gradient (the first one's feeds the filters' gradient)."""
-    n_p = (32 // f) ** 2
-    conv = 2 * 2 * n_p * 3 * f * f * n_f
-    dense = 3 * 2 * (n_p * n_f * n_h + n_h * N_CLASSES)
-    return conv + dense
-
-
 def torch_conv_samples_per_s(f, n_f, n_h, data, epochs):
     """PyTorch's training samples/s of the same ConvNet on the same data, or None without torch.
 
@@ -223,7 +213,7 @@ def conv_table(data, gemm, repeats=3, epochs=1):
     print("-" * len(header))
     for name, (f, n_f, n_h) in CONV_NETWORKS.items():
         ours, reference = best[name]
-        gflops = ours * conv_flop_per_sample(f, n_f, n_h) / 1e9
+        gflops = ours * network_flop_per_sample([n_h], f, n_f) / 1e9
         torch_cols = (
             f"{reference:>16,.0f} {ours / reference:>9.2f}x" if reference else f"{'not installed':>16} {'':>10}"
         )

@@ -2,6 +2,7 @@
 training time and memory (Snakemake's benchmark files), and the share of the machine's GEMM rate."""
 
 import glob
+import json
 import math
 import os
 import platform
@@ -11,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dd2424.data.cifar import N_CLASSES, D
-from dd2424.nn.arithmetic import useful_flop_per_sample
+from dd2424.nn.arithmetic import network_flop_per_sample
 from dd2424.nn.spec import hidden_from_label
 
 
@@ -54,6 +54,13 @@ def provenance(config, commit, bench_dir, config_checksum, gemm):
     }
 
 
+def _cell(value):
+    """A run-spec value as a table holds it: None for an empty cell, a list for its JSON text ("[4, 8]")."""
+    if isinstance(value, str) and value.startswith("["):
+        return json.loads(value)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
 def training_arithmetic(summary, benchmarks, gemm_gflops):
     """Per report (and in all): the useful training TFLOP of its models
     (``arithmetic``, per trained sample), its training jobs' time (every job but
@@ -74,7 +81,11 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
     parts = []
     for part, models in summary.groupby("report", sort=False):
         flop = sum(
-            m.updates * m.n_batch * useful_flop_per_sample([D, *hidden_from_label(m.hidden), N_CLASSES])
+            m.updates
+            * m.n_batch
+            * network_flop_per_sample(
+                hidden_from_label(m.hidden), *(_cell(getattr(m, k, None)) for k in ("patch_size", "patch_filters"))
+            )
             for m in models.itertuples()
         )
         seconds = sum(b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/"))
