@@ -16,7 +16,7 @@ BIN = $(VENV)/bin
 # checkout's path holds a double quote.
 SNAKEMAKE = $(BIN)/python -m snakemake
 
-.PHONY: setup tex report preview dry-run test lint bench verify clean
+.PHONY: setup tex report preview dry-run test lint bench runtime verify clean
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
@@ -65,6 +65,10 @@ lint: setup
 # one thread each, against a float32 GEMM (and PyTorch, if installed in the venv).
 bench: setup
 	$(BIN)/python -m dd2424.bench $(BENCH_ARGS)
+
+# Where a finished run's time went: its critical path, list schedules on 1-16 cores, its share of the GEMM limit.
+runtime: setup
+	$(BIN)/python -m dd2424.runtime . $(RUNTIME_ARGS)
 
 # Re-read every result under results/ and name each damaged one with the command that rebuilds it.
 verify: setup

@@ -56,6 +56,25 @@ def workdir(tmp_path_factory):
     return workdir
 
 
+def test_the_run_time_report_reads_every_job_of_the_run(workdir, capsys):
+    """``python -m dd2424.runtime`` on the finished tiny run: every job Snakemake would run again (but the
+    target rule, which makes no file), a critical path that ends with the PDF, and the training's arithmetic
+    against the GEMM rate the run measured."""
+    from dd2424 import runtime
+
+    counts = job_counts(snakemake(workdir, "-n", "--forceall").stdout)
+    jobs = runtime.read_jobs(workdir)
+    assert len(jobs) == sum(counts.values()) - counts["all"]
+    seconds, chain = runtime.critical_path(jobs)
+    assert chain[0].rule == "download" and chain[-1].rule == "report"
+    assert max(j.seconds for j in jobs) <= seconds <= runtime.simulated_wall(jobs, 2)
+    assert runtime.simulated_wall(jobs, 1) == pytest.approx(sum(j.seconds for j in jobs))
+    runtime.main([str(workdir), "--cores", "2"])
+    out = capsys.readouterr().out
+    models = len(list((workdir / "results").rglob("metrics.json")))
+    assert f"{len(jobs)} jobs" in out and f"training: {models} models" in out and "one-core GEMM" in out
+
+
 def test_report_and_summary_are_built(workdir):
     pdf = workdir / "results/report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
