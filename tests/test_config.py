@@ -349,3 +349,19 @@ def test_snakemake_refuses_an_untrainable_run_before_any_job(tmp_path):
     assert done.returncode != 0
     assert "layers (run 'k3_bn'): batch_norm is true with n_batch 1" in done.stdout + done.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_job_whose_step_is_large_asks_for_training_threads_and_the_others_for_one(config):
+    """Exercise 4's stack of two architecture-5 ConvNets: 2 x 100 x 5.12 MFLOP per mini-batch, over the
+    threshold; Assignment 1's four linear models: 4 x 100 x 2 x 2 x 3072 x 10 flop, far under it."""
+    from dd2424.pipeline import jobs
+
+    (conv,) = _headline_jobs(config, "a3-2025-patchify-convnet", "exercise4")
+    (linear,) = _headline_jobs(config, "a1-2022-held-out", "required")
+    per_model = 4 * 64 * 48 * 40 + 6 * (2560 * 300 + 3000)
+    assert jobs.step_mflop(conv) == pytest.approx(2 * 100 * per_model / 1e6)
+    assert jobs.step_mflop(linear) == pytest.approx(4 * 100 * 4 * 3072 * 10 / 1e6)
+    assert jobs.threads(conv, config["training"]) == config["training"]["threads"] == 2
+    assert jobs.threads(linear, config["training"]) == 1
+    assert jobs.threads(conv, {**config["training"], "threads": 1}) == 1
+    assert jobs.threads(conv, {**config["training"], "large_step_mflop": 2000}) == 1

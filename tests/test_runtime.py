@@ -14,8 +14,10 @@ def write_run(workdir, jobs):
     folder = workdir / ".snakemake" / "metadata"
     folder.mkdir(parents=True)
     for name, (rule, start, end, outputs, inputs) in jobs.items():
-        for output in outputs:
-            record = {"rule": rule, "job_hash": hash(name), "starttime": start, "endtime": end, "input": inputs}
+        for k, output in enumerate(outputs):
+            # as Snakemake stamps them: each output's start as the job opens it, one end for all
+            record = {"rule": rule, "job_hash": hash(name), "starttime": start + k / 1e4, "endtime": end}
+            record["input"] = inputs
             (folder / base64.b64encode(output.encode()).decode()).write_text(json.dumps(record))
     return workdir
 
@@ -52,3 +54,17 @@ def test_a_workdir_without_a_run_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         runtime.main([str(tmp_path)])
     assert stop.value.code == 2 and "run the workflow" in capsys.readouterr().err
+
+
+def test_a_job_of_several_threads_takes_as_many_cores_and_a_smaller_one_goes_by(tmp_path):
+    """b recorded 2 BLAS threads: on 2 cores it waits for e to end (25 s) while c (one core) runs, then
+    a, b, d chain on: 25 + 30 + 2 s; on 3 cores b starts at once beside e, and c waits for e."""
+    rule, start, end, outputs, inputs = RUN["b"]
+    write_run(tmp_path, {**RUN, "b": (rule, start, end, [*outputs, "m/metrics.json"], inputs)})
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m/metrics.json").write_text(json.dumps({"blas_threads": 2}))
+    jobs = runtime.read_jobs(tmp_path)
+    assert sorted(j.threads for j in jobs) == [1, 1, 1, 1, 2]
+    assert runtime.simulated_wall(jobs, 2) == 57
+    assert runtime.simulated_wall(jobs, 3) == 37
+    assert runtime.simulated_wall(jobs, 1) == 68  # a two-thread job on one core: its time, alone

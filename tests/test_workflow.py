@@ -78,6 +78,11 @@ def test_the_run_time_report_reads_every_job_of_the_run(workdir, capsys):
 def test_report_and_summary_are_built(workdir):
     pdf = workdir / "results/report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
+    # a large step's job ran on two BLAS threads (tiny.yaml's training), recorded and named in the PDF
+    threads = pd.read_csv(workdir / "results/summary.csv").groupby("report").blas_threads.max()
+    assert threads["a3-2019-batch-norm"] == 2 and (threads.drop("a3-2019-batch-norm") == 1).all()
+    tex = (workdir / "results/report/report.tex").read_text(encoding="utf-8")
+    assert "trained with several BLAS threads" in tex and "\\texttt{a3-2019-batch-norm/sigma}" in tex
     # nothing runs off its page: no figure or table taller than the page
     assert latex.page_overflows((workdir / "results/report/report.log").read_text(encoding="latin-1")) == []
     summary = pd.read_csv(workdir / "results/summary.csv")
@@ -410,6 +415,30 @@ def test_the_same_checkout_elsewhere_with_its_results_copied_reruns_nothing(work
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Nothing to be done" in done.stdout, done.stdout[-3000:]
+
+
+def test_with_snakemakes_records_lost_a_changed_setting_still_reruns_its_job_and_only_it(workdir, tmp_path):
+    """.snakemake/ removed (as forum answers suggest for lock trouble): nothing reruns while the results agree
+    with the config; a changed lambda reruns the job whose metrics.json recorded the old one, named, and
+    once it has rerun, nothing again."""
+    work = tmp_path / "work"
+    shutil.copytree(workdir, work, symlinks=True)
+    shutil.rmtree(work / ".snakemake")
+    assert "Nothing to be done" in snakemake(work, "-n").stdout
+    (work / "lambda.yaml").write_text(
+        yaml.safe_dump({"overrides": {A2_CYCLIC: {"experiments": {"sanity": {"base": {"lambda": 0.01}}}}}})
+    )
+    done = snakemake(work, "-n", extra_configs=[work / "lambda.yaml"])
+    rule = "train_a2_2021_cyclic_sanity_eta_0_001_eta_0_1"
+    assert f"Rerunning {rule}: " in done.stderr and "lambda 0.0 recorded, 0.01 today" in done.stderr
+    counts = job_counts(done.stdout)
+    assert counts[rule] == 1 and sum(n for r, n in counts.items() if r.startswith("train_")) == 1, counts
+    snakemake(
+        work, "-j2", f"results/{A2_CYCLIC}/sanity/eta_0.1/seed1/metrics.json", extra_configs=[work / "lambda.yaml"]
+    )
+    metrics = json.loads((work / f"results/{A2_CYCLIC}/sanity/eta_0.1/seed1/metrics.json").read_text())
+    assert metrics["lambda"] == 0.01
+    assert "Rerunning" not in snakemake(work, "-n", extra_configs=[work / "lambda.yaml"]).stderr
 
 
 @pytest.mark.parametrize(

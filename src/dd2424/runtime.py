@@ -3,12 +3,13 @@ schedule of the same jobs takes on 1 to 16 cores, and the training's arithmetic 
 
     python -m dd2424.runtime [WORKDIR]          (or: make runtime)
 
-Reads what Snakemake itself keeps of every output in WORKDIR/.snakemake/metadata (the rule that made it,
-its inputs, the job's hash, start and end) rather than a log's text: jobs are the outputs that share a rule, a
-hash and a start, and a job depends on each job whose output it reads.  Each job is taken to need one core for as long
-as it took in the run; the schedule starts, whenever a core is free, the ready job with the longest chain
-still after it (as Snakemake's ``priority`` would).  Then the training's useful FLOP (``arithmetic``, from
-every metrics.json under results/) over the run's wall time (its first job's start to its last job's end: a
+Reads what Snakemake itself keeps of every output in WORKDIR/.snakemake/metadata (the rule that made
+it, its inputs, the job's hash, start and end) rather than a log's text: jobs are the outputs that share a
+rule, a hash and an end, and a job depends on each job whose output it reads.  Each job is taken to need
+its cores (a training job's ``blas_threads``, one for any other) for as long as it took in the run; the
+schedule starts, whenever cores are free, the ready jobs with the longest chain still after them (as
+Snakemake's ``priority`` would).  Then the training's useful FLOP (``arithmetic``, from every
+metrics.json under results/) over the run's wall time (its first job's start to its last job's end: a
 run from scratch), against its cores times the one-core float32 GEMM rate the run measured
 (results/report/gemm.json).
 """
@@ -36,6 +37,7 @@ class Job:
     outputs: list = field(default_factory=list)
     inputs: set = field(default_factory=set)
     needs: list = field(default_factory=list)  # the jobs whose outputs it reads
+    threads: int = 1  # a training job's BLAS threads (its metrics.json's blas_threads)
 
     @property
     def seconds(self):
@@ -59,10 +61,17 @@ def read_jobs(workdir):
             continue  # not a record of an output (a temporary file of Snakemake's)
         if record.get("incomplete") or record.get("starttime") is None or record.get("endtime") is None:
             continue
-        key = (record["rule"], record.get("job_hash"), record["starttime"])
+        # A job stamps each output's start as it opens it (microseconds apart) and all their ends at once.
+        key = (record["rule"], record.get("job_hash"), record["endtime"])
         job = jobs.setdefault(key, Job(record["rule"], record["starttime"], record["endtime"]))
+        job.start = min(job.start, record["starttime"])
         job.outputs.append(output)
         job.inputs.update(record.get("input") or [])
+    for job in jobs.values():
+        for output in job.outputs:
+            if output.endswith("metrics.json") and (Path(workdir) / output).is_file():
+                recorded = json.loads((Path(workdir) / output).read_text(encoding="utf-8")).get("blas_threads")
+                job.threads = max(job.threads, recorded or 1)
     ordered = sorted(jobs.values(), key=lambda j: (j.start, j.rule))
     made_by = {output: job for job in ordered for output in job.outputs}
     for job in ordered:
@@ -106,25 +115,28 @@ def critical_path(jobs):
 
 
 def simulated_wall(jobs, cores):
-    """Seconds a list schedule of ``jobs`` on ``cores`` cores takes, one core per job, the ready job with the
-    longest remaining chain first."""
+    """Seconds a list schedule of ``jobs`` on ``cores`` cores takes: whenever cores are free, the ready jobs
+    with the longest remaining chain first, each on its ``threads`` cores (at most ``cores``; a job that does
+    not fit lets a smaller one by), for as long as it took in the run."""
     remaining, users = _remaining(jobs)
     waiting = {id(j): len(j.needs) for j in jobs}
-    ready = [(-remaining[id(j)], n, j) for n, j in enumerate(jobs) if not j.needs]
-    heapq.heapify(ready)
-    running, now, free, order = [], 0.0, cores, len(jobs)
+    ready = sorted((j for j in jobs if not j.needs), key=lambda j: -remaining[id(j)])
+    running, now, free, started = [], 0.0, cores, 0
     while ready or running:
-        while ready and free:
-            _, _, job = heapq.heappop(ready)
-            heapq.heappush(running, (now + job.seconds, id(job), job))
-            free -= 1
-        now, _, job = heapq.heappop(running)
-        free += 1
+        for job in list(ready):
+            need = min(job.threads, cores)
+            if need <= free:
+                ready.remove(job)
+                started += 1
+                heapq.heappush(running, (now + job.seconds, started, job, need))
+                free -= need
+        now, _, job, need = heapq.heappop(running)
+        free += need
         for user in users[id(job)]:
             waiting[id(user)] -= 1
             if not waiting[id(user)]:
-                order += 1
-                heapq.heappush(ready, (-remaining[id(user)], order, user))
+                ready.append(user)
+        ready.sort(key=lambda j: -remaining[id(j)])
     return now
 
 
@@ -168,13 +180,14 @@ def main(argv=None):
     cores = args.cores or provided_cores(args.workdir) or os.cpu_count()
     seconds, chain = critical_path(jobs)
     print(f"{len(jobs)} jobs, {total:,.0f} job-seconds; wall {last - first:,.0f} s on {cores} cores")
-    print(f"critical path {seconds:,.0f} s ({seconds / 60:.1f} min), {len(chain)} jobs:")
+    print(f"critical path {seconds:,.0f} s ({seconds / 60:.1f} min), {len(chain)} jobs; the longest:")
     for job in sorted(chain, key=lambda j: -j.seconds)[: args.top]:
         print(f"  {job.seconds:8,.0f} s  {job.rule}  {job.outputs[0] if job.outputs else ''}")
-    print("simulated wall of a list schedule of these jobs (one core each):")
+    print("simulated wall of a list schedule of these jobs (each on its threads' cores):")
     for n in CORES:
         wall = simulated_wall(jobs, n)
-        print(f"  {n:3d} cores: {wall:8,.0f} s ({wall / 60:5.1f} min)  bound {max(seconds, total / n):8,.0f} s")
+        work = sum(j.seconds * min(j.threads, n) for j in jobs)
+        print(f"  {n:3d} cores: {wall:8,.0f} s ({wall / 60:5.1f} min)  bound {max(seconds, work / n):8,.0f} s")
     gemm_file = Path(args.workdir) / paths.pdf_file("gemm.json")
     flop, models = training_flop(args.workdir)
     if gemm_file.is_file():

@@ -5,11 +5,13 @@
 import glob
 import json
 import re
+import sys
 
 from dd2424.pipeline import experiments as ex
 from dd2424.pipeline import jobs
 from dd2424.pipeline import paths
 from dd2424.pipeline import projections
+from dd2424.pipeline import records
 from dd2424.pipeline import search
 from dd2424.pipeline import targets
 from dd2424.pipeline.reports import value_limits

@@ -18,6 +18,16 @@ localrules:
     summary_all,
 
 
+# Results whose metrics.json disagrees with today's spec or code (dd2424.pipeline.records): their job's
+# marker is stamped now, so that they rerun even where .snakemake/ was lost; found by the main process only.
+if workflow.is_main_process:
+    for job in TRAINING_JOBS:
+        why = records.stale(job, ex.experiments_of(config, job["report"])[job["experiment"]], config, code("train.py"))
+        if why:
+            print(f"Rerunning {job['name']}: {why}", file=sys.stderr)
+        records.mark(paths.job_marker(job["name"]), bool(why))
+
+
 for job in TRAINING_JOBS:
 
     rule:
@@ -26,6 +36,7 @@ for job in TRAINING_JOBS:
         input:
             split=paths.split_arrays(job["specs"][0]["split"]),
             derived=derived_file(job["report"], job["experiment"]),
+            marker=paths.job_marker(job["name"]),
         output:
             model=jobs.outputs(job, "model.npz"),
             history=jobs.outputs(job, "history.csv"),
@@ -37,7 +48,7 @@ for job in TRAINING_JOBS:
             jobs.side_file("benchmarks", job, ".tsv")
         # Search chains first, so that their long final runs do not start last.
         priority: 10 if job["chain"] else 0
-        threads: 1
+        threads: jobs.threads(job, config["training"])
         resources:
             mem_mb=3000,
             runtime=120,

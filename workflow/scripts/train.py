@@ -29,4 +29,6 @@ with LineLog(snakemake.log[0]) as log:
         outs,
         log=log,
         curves=snakemake.params.curves,
+        threads=snakemake.threads,
+        code_digest=snakemake.params.code,
     )

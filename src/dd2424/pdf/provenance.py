@@ -64,8 +64,10 @@ def _cell(value):
 def training_arithmetic(summary, benchmarks, gemm_gflops):
     """Per report (and in all): the useful training TFLOP of its models
     (``arithmetic``, per trained sample), its training jobs' time (every job but
-    the gradient check), the GFLOP/s those jobs reached per busy core, and that
-    rate's share of a float32 GEMM on one core."""
+    the gradient check), the GFLOP/s those jobs reached per job second, and that
+    rate's share of a float32 GEMM on one core; and the models trained with
+    several BLAS threads (``threaded``: how many, with how many threads at
+    most, in which experiments)."""
 
     def row(name, models, flop, seconds):
         gflops = flop / seconds / 1e9 if seconds > 0 else math.nan
@@ -91,4 +93,12 @@ def training_arithmetic(summary, benchmarks, gemm_gflops):
         seconds = sum(b["seconds"] for b in benchmarks if b["group"].startswith(f"{part}/"))
         parts.append((part, len(models), flop, seconds))
     total = row("in all", *(sum(p[i] for p in parts) for i in (1, 2, 3)))
-    return {"parts": [row(*p) for p in parts], "total": total}
+    # Models trained with several BLAS threads (training.threads): their sums ran in another order.
+    threads = summary["blas_threads"] if "blas_threads" in summary else pd.Series(1, index=summary.index)
+    several = summary[threads.fillna(1) > 1]
+    threaded = {
+        "models": len(several),
+        "threads": int(several["blas_threads"].max()) if len(several) else 1,
+        "experiments": sorted(set(several["report"] + "/" + several["experiment"])) if len(several) else [],
+    }
+    return {"parts": [row(*p) for p in parts], "total": total, "threaded": threaded}

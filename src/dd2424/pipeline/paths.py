@@ -71,3 +71,8 @@ def gradcheck_table(assignment):
 def pdf_file(name):
     """A file of the PDF's build: scorecard.csv, scorecard.png, gemm.json, report.tex."""
     return f"{RESULTS}/report/{name}"
+
+
+def job_marker(job_name):
+    """A training job's marker (dd2424.pipeline.records): its time reruns the job where .snakemake is lost."""
+    return f"{RESULTS}/markers/{job_name}"

@@ -26,6 +26,7 @@ RESULTS = [f"{part}_{m}" for part in ("train", "val", "test") for m in ("accurac
     "eval_seconds",
     "samples_per_s",
     "stack_size",
+    "blas_threads",
 ]
 
 

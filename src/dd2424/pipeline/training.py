@@ -77,8 +77,13 @@ def _json_safe(metrics):
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
 
 
-def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
+def train_stack(specs, split_dir, seed, outs, log=print, curves=True, threads=1, code_digest=None):
     """Train ``specs`` as one stack; ``outs[m]`` maps model/history/metrics/predictions to paths.
+
+    ``threads``: the BLAS threads the job was given, recorded in each model's metrics as ``blas_threads``
+    (with more than one, the products sum in another order: the same model within float32 rounding).
+    ``code_digest``: the job's code (its ``code`` param), recorded as ``code_digest``, which
+    ``records.stale`` holds today's code to where Snakemake's own records are lost.
 
     ``curves`` (True, "val" or False) as ``trainer.train`` takes it; with True
     or "val" each model's metrics also hold ``best_val_accuracy``,
@@ -109,6 +114,8 @@ def train_stack(specs, split_dir, seed, outs, log=print, curves=True):
     results = []
     for m, (s, history, info, out) in enumerate(zip(specs, histories, infos, outs)):
         metrics = {**s, "seed": seed, "train_images": len(train_set[1]), "val_images": len(val_set[1]), **info}
+        metrics["blas_threads"] = threads
+        metrics["code_digest"] = code_digest
         # Training and validation figures of the final weights are the history's last row.
         final = history[-1]
         for part in ("train", "val"):
