@@ -18,6 +18,7 @@ from dd2424.pipeline.configuration import (
     read_config,
 )
 from dd2424.pipeline.reports import ReportError, load_reports, load_schema
+from dd2424.util import live_run
 from dd2424.util.clock import future_problem
 from dd2424.util.workarounds import quote_script_interpreter
 
@@ -83,6 +84,13 @@ if workflow.is_main_process:
     )
     if CLOCK_SKEW:
         sys.exit(f"ClockSkew: {CLOCK_SKEW}")
+    # --unlock removes a live run's lock as readily as a dead one's: refused while a run still works here.
+    if "--unlock" in sys.argv:
+        LIVE_RUN = live_run.unlock_problem()
+        if LIVE_RUN:
+            sys.exit(f"LiveRun: {LIVE_RUN}")
+    elif not workflow.dryrun:
+        live_run.record()
 
 
 # ---- Rules, by stage --------------------------------------------------------

@@ -226,6 +226,23 @@ def test_a_second_snakemake_in_the_same_directory_refuses(tmp_path):
     assert json.loads((work / ONE_JOB).read_text())["updates"] > 0
 
 
+def test_unlock_is_refused_while_a_run_still_works_and_accepted_once_it_ended(tmp_path):
+    """--unlock during a live run would let a second run train the same job beside it: refused, naming the
+    process; a dry run records no run; once the run ended, --unlock works as before."""
+    work = tiny_workdir(tmp_path / "w")
+    first = start_slow_job(work)
+    try:
+        assert run_snakemake(work, "-n", ONE_JOB, check=False, extra_configs=[work / "slow.yaml"]).returncode == 0
+        refused = run_snakemake(work, "--unlock", ONE_JOB, check=False, extra_configs=[work / "slow.yaml"])
+        assert refused.returncode != 0
+        assert "LiveRun: a Snakemake run is still working in this directory (process" in refused.stderr
+        assert list((work / ".snakemake/locks").iterdir())  # the live run's lock is still there
+    finally:
+        first.wait(timeout=600)
+    assert first.returncode == 0 and json.loads((work / ONE_JOB).read_text())["updates"] > 0
+    assert run_snakemake(work, "--unlock", ONE_JOB, extra_configs=[work / "slow.yaml"]).returncode == 0
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A tiny Assignment 1, run to the end once."""
