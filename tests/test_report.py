@@ -1,5 +1,7 @@
 """Report helpers: LaTeX escaping, number formatting, a clear error without TeX."""
 
+import os
+
 import pytest
 
 from dd2424.pdf import filters, report
@@ -459,3 +461,17 @@ def test_a_runs_table_shows_each_runs_training_time_and_a_value_published_at_an_
     assert alone.split(" & ")[-5:] == ["1.000", "32.0", "1.500", "1.972", "-- \\\\"]
     assert stacked.split(" & ")[-5:] == ["1.000", "51.0$^\\dagger$", "--", "--", "75.0 \\\\"]
     assert "($^\\dagger$: the time of the whole stack of 3 models the run trained in, shared)" in text
+
+
+def test_the_provenance_names_the_blas_kernel_and_the_cpu_the_numbers_depend_on():
+    """Beyond the commit: the BLAS numpy calls (its kernel is chosen per CPU) and the processor."""
+    import numpy as np
+    import threadpoolctl
+
+    from dd2424.pdf.provenance import machine
+
+    np.ones((2, 2)) @ np.ones((2, 2))  # BLAS loaded
+    found = machine()
+    blas = next(lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas")
+    assert found["BLAS"].startswith(f"{blas['internal_api']} {blas['version']}")
+    assert found["CPU"].endswith(f", {os.cpu_count()} cores") and len(found["CPU"]) > len(", 2 cores")

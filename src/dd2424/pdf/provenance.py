@@ -32,6 +32,25 @@ def benchmarks(bench_dir):
     return list(rows.values())
 
 
+def machine():
+    """What a number depends on beyond the commit and the packages: {"BLAS": its library, version and the
+    kernel it chose for this CPU (threadpoolctl), "CPU": the processor's model}.  Two machines with other
+    kernels sum the same products in another order, and their models differ within float32 rounding."""
+    import threadpoolctl
+
+    libraries = [
+        f"{lib['internal_api']} {lib['version']} ({lib.get('architecture') or 'kernel unknown'})"
+        for lib in threadpoolctl.threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or platform.machine()
+    return {"BLAS": "; ".join(libraries) or "none found", "CPU": f"{cpu}, {os.cpu_count()} cores"}
+
+
 def provenance(config, commit, bench_dir, config_checksum, gemm):
     """What the report was made from; ``gemm`` is the workflow's GEMM measurement (gflops, n, threads)."""
     versions = {"python": platform.python_version()}
@@ -40,6 +59,7 @@ def provenance(config, commit, bench_dir, config_checksum, gemm):
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
+    versions.update(machine())
     bench = benchmarks(bench_dir)
     return {
         "commit": commit,
