@@ -352,16 +352,21 @@ def test_snakemake_refuses_an_untrainable_run_before_any_job(tmp_path):
 
 
 def test_a_job_whose_step_is_large_asks_for_training_threads_and_the_others_for_one(config):
-    """Exercise 4's stack of two architecture-5 ConvNets: 2 x 100 x 5.12 MFLOP per mini-batch, over the
-    threshold; Assignment 1's four linear models: 4 x 100 x 2 x 2 x 3072 x 10 flop, far under it."""
+    """Exercise 4's two architecture-5 ConvNets, 100 x 5.12 MFLOP per mini-batch each, over the threshold: a
+    job per run (a stack would only chain them), each on two threads; Assignment 1's four linear models,
+    4 x 100 x 2 x 2 x 3072 x 10 flop, far under it: one stack on one thread."""
     from dd2424.pipeline import jobs
 
-    (conv,) = _headline_jobs(config, "a3-2025-patchify-convnet", "exercise4")
+    conv = _headline_jobs(config, "a3-2025-patchify-convnet", "exercise4")
     (linear,) = _headline_jobs(config, "a1-2022-held-out", "required")
+    assert sorted(j["runs"] for j in conv) == [["l2_only"], ["smoothing"]]
     per_model = 4 * 64 * 48 * 40 + 6 * (2560 * 300 + 3000)
-    assert jobs.step_mflop(conv) == pytest.approx(2 * 100 * per_model / 1e6)
-    assert jobs.step_mflop(linear) == pytest.approx(4 * 100 * 4 * 3072 * 10 / 1e6)
-    assert jobs.threads(conv, config["training"]) == config["training"]["threads"] == 2
+    assert ex.step_mflop(conv[0]["specs"]) == pytest.approx(100 * per_model / 1e6)
+    assert ex.step_mflop(linear["specs"]) == pytest.approx(4 * 100 * 4 * 3072 * 10 / 1e6)
+    assert jobs.threads(conv[0], config["training"]) == config["training"]["threads"] == 2
     assert jobs.threads(linear, config["training"]) == 1
-    assert jobs.threads(conv, {**config["training"], "threads": 1}) == 1
-    assert jobs.threads(conv, {**config["training"], "large_step_mflop": 2000}) == 1
+    assert jobs.threads(conv[0], {**config["training"], "threads": 1}) == 1
+    # a higher threshold: one stack again, on one thread
+    higher = {**config, "training": {**config["training"], "large_step_mflop": 2000}}
+    (stacked,) = _headline_jobs(higher, "a3-2025-patchify-convnet", "exercise4")
+    assert stacked["runs"] == ["l2_only", "smoothing"] and jobs.threads(stacked, higher["training"]) == 1

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dd2424.nn.arithmetic import network_flop_per_sample
 from dd2424.nn.spec import IDENTITY, defaults, hidden_from_label, stackable
 
 SEARCH_KINDS = ("grid", "random", "refine")
@@ -212,6 +213,15 @@ def rule_name(*parts):
     return "_".join(re.sub(r"\W", "_", str(p)) for p in parts)
 
 
+def step_mflop(specs):
+    """Useful MFLOP of one mini-batch of a stack of ``specs`` (``arithmetic``), from its static specs (a
+    hidden size a search decides later counts as its base value)."""
+    return (
+        sum(s["n_batch"] * network_flop_per_sample(s["hidden"], s["patch_size"], s["patch_filters"]) for s in specs)
+        / 1e6
+    )
+
+
 def training_jobs(config, runs):
     """Every training job: a search stage's points in stacks (first seed), headline runs one job per seed.
 
@@ -219,7 +229,8 @@ def training_jobs(config, runs):
     (``spec.stackable``: the four (eta, lambda) runs of a table, say) train as one
     stack per seed: they would see the same shuffle one by one, and as a
     stack they share each mini-batch's reading and each evaluation's pass
-    over the data.  ``stack: false`` on an experiment trains each run alone.
+    over the data.  ``stack: false`` on an experiment trains each run alone, and so does a stack whose
+    mini-batch reaches ``training.large_step_mflop`` (``step_mflop``).
 
     ``runs`` is ``{(report, experiment): static_runs(...)}``.  Each job is
     a dict: ``name`` (its rule), ``label`` (its log's and benchmark's name),
@@ -258,6 +269,14 @@ def training_jobs(config, runs):
         else:
             # Sorted: a stack's name and params do not depend on the order of the config's runs.
             together = [sorted(g) for g in stacks(specs)] if exp.get("stack", True) else [[run] for run in specs]
+            # A large step gains nothing from a stack (its products are large already) and a stack's job is
+            # the sum of its runs': one job per run, so that they train side by side.
+            large = config["training"]["large_step_mflop"]
+            together = [
+                part
+                for g in together
+                for part in ([[r] for r in g] if step_mflop([specs[r] for r in g]) >= large else [g])
+            ]
             for names in together:
                 jobs.append(
                     dict(

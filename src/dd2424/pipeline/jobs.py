@@ -2,9 +2,8 @@
 gives the jobs).  A headline job is one rule for every seed (the seed a wildcard); a search chunk's seed
 is fixed."""
 
-from dd2424.nn.arithmetic import network_flop_per_sample
-
 from . import paths
+from .experiments import step_mflop
 
 
 def outputs(job, name):
@@ -34,20 +33,8 @@ def message(job):
     return f"Training {len(job['runs'])} points of {where} as one stack ({job['runs'][0]}..{job['runs'][-1]})"
 
 
-def step_mflop(job):
-    """Useful MFLOP of one mini-batch of the job, summed over its stack (``arithmetic``), from its static
-    specs (a hidden size a search decides later counts as its base value)."""
-    return (
-        sum(
-            s["n_batch"] * network_flop_per_sample(s["hidden"], s["patch_size"], s["patch_filters"])
-            for s in job["specs"]
-        )
-        / 1e6
-    )
-
-
 def threads(job, training):
     """The cores (BLAS threads) a training job asks for: ``training.threads`` where its step reaches
     ``training.large_step_mflop`` (config.yaml), one otherwise: a small step's products gain nothing from a
     second thread."""
-    return training["threads"] if step_mflop(job) >= training["large_step_mflop"] else 1
+    return training["threads"] if step_mflop(job["specs"]) >= training["large_step_mflop"] else 1
