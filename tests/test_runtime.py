@@ -15,8 +15,8 @@ def write_run(workdir, jobs):
     folder.mkdir(parents=True)
     for name, (rule, start, end, outputs, inputs) in jobs.items():
         for k, output in enumerate(outputs):
-            # as Snakemake stamps them: each output's start as the job opens it, one end for all
-            record = {"rule": rule, "job_hash": hash(name), "starttime": start + k / 1e4, "endtime": end}
+            # as Snakemake stamps them: each output its own start and end, milliseconds apart
+            record = {"rule": rule, "job_hash": hash(name), "starttime": start + k / 1e4, "endtime": end - k / 1e4}
             record["input"] = inputs
             (folder / base64.b64encode(output.encode()).decode()).write_text(json.dumps(record))
     return workdir

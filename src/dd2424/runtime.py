@@ -5,7 +5,7 @@ schedule of the same jobs takes on 1 to 16 cores, and the training's arithmetic 
 
 Reads what Snakemake itself keeps of every output in WORKDIR/.snakemake/metadata (the rule that made
 it, its inputs, the job's hash, start and end) rather than a log's text: jobs are the outputs that share a
-rule, a hash and an end, and a job depends on each job whose output it reads.  Each job is taken to need
+rule and a hash, and a job depends on each job whose output it reads.  Each job is taken to need
 its cores (a training job's ``blas_threads``, one for any other) for as long as it took in the run; the
 schedule starts, whenever cores are free, the ready jobs with the longest chain still after them (as
 Snakemake's ``priority`` would).  Then the training's useful FLOP (``arithmetic``, from every
@@ -61,10 +61,10 @@ def read_jobs(workdir):
             continue  # not a record of an output (a temporary file of Snakemake's)
         if record.get("incomplete") or record.get("starttime") is None or record.get("endtime") is None:
             continue
-        # A job stamps each output's start as it opens it (microseconds apart) and all their ends at once.
-        key = (record["rule"], record.get("job_hash"), record["endtime"])
+        # One job's outputs share its rule and hash; each has its own start and end, milliseconds apart.
+        key = (record["rule"], record.get("job_hash"))
         job = jobs.setdefault(key, Job(record["rule"], record["starttime"], record["endtime"]))
-        job.start = min(job.start, record["starttime"])
+        job.start, job.end = min(job.start, record["starttime"]), max(job.end, record["endtime"])
         job.outputs.append(output)
         job.inputs.update(record.get("input") or [])
     for job in jobs.values():
