@@ -230,7 +230,7 @@ def training_jobs(config, runs):
     stack per seed: they would see the same shuffle one by one, and as a
     stack they share each mini-batch's reading and each evaluation's pass
     over the data.  ``stack: false`` on an experiment trains each run alone, and so does a stack whose
-    mini-batch reaches ``training.large_step_mflop`` (``step_mflop``).
+    every run's own mini-batch reaches ``training.large_step_mflop`` (``step_mflop``).
 
     ``runs`` is ``{(report, experiment): static_runs(...)}``.  Each job is
     a dict: ``name`` (its rule), ``label`` (its log's and benchmark's name),
@@ -269,13 +269,13 @@ def training_jobs(config, runs):
         else:
             # Sorted: a stack's name and params do not depend on the order of the config's runs.
             together = [sorted(g) for g in stacks(specs)] if exp.get("stack", True) else [[run] for run in specs]
-            # A large step gains nothing from a stack (its products are large already) and a stack's job is
-            # the sum of its runs': one job per run, so that they train side by side.
+            # Runs whose own step is large gain nothing from a stack (their products are large already) and a
+            # stack's job lasts the sum of its runs': one job per run, so that they train side by side.
             large = config["training"]["large_step_mflop"]
             together = [
                 part
                 for g in together
-                for part in ([[r] for r in g] if step_mflop([specs[r] for r in g]) >= large else [g])
+                for part in ([[r] for r in g] if min(step_mflop([specs[r]]) for r in g) >= large else [g])
             ]
             for names in together:
                 jobs.append(
