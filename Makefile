@@ -71,8 +71,10 @@ runtime: setup
 	$(BIN)/python -m dd2424.runtime . $(RUNTIME_ARGS)
 
 # Re-read every result under results/ and name each damaged one with the command that rebuilds it.
+# The run's own --configfile / --config options, to compare its results with: make verify VERIFY_ARGS="--configfile my.yaml"
+VERIFY_ARGS ?=
 verify: setup
-	$(BIN)/python -m dd2424.verify
+	$(BIN)/python -m dd2424.verify $(VERIFY_ARGS)
 
 clean:
 	rm -rf results logs benchmarks .snakemake

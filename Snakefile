@@ -5,19 +5,13 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 import dd2424
-from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes
-from dd2424.pipeline.configuration import (
-    ConfigFileError,
-    blame,
-    check_schema,
-    config_files,
-    override_origins,
-    read_config,
-)
-from dd2424.pipeline.reports import ReportError, load_reports, load_schema
+from dd2424.pipeline import workflow_config
+from dd2424.pipeline.checks import ConfigError, check_sizes
+from dd2424.pipeline.configuration import ConfigFileError
+from dd2424.pipeline.reports import ReportError
 from dd2424.util import live_run
 from dd2424.util.clock import future_problem
 from dd2424.util.workarounds import quote_script_interpreter
@@ -43,39 +37,18 @@ configfile: f"{workflow.basedir}/config.yaml"
 
 
 # The config files and --config read again as YAML 1.2, bounded (Snakemake's YAML 1.1 makes a run named `on`
-# True and `--config 'seeds=[1]'` the string '1'); each problem names the file and line that set the value.
+# True and `--config 'seeds=[1]'` the string '1'), with each report's experiments and published numbers (one
+# file per report); each problem names the file and line that set the value: the Snakefile's own traceback
+# would only suggest that the fault is here.
 try:
-    USER_CONFIG, CONFIG_SOURCES = read_config(
-        config_files(workflow.basedir, workflow.overwrite_configfiles), workflow.config_settings.config_args
+    USER_CONFIG, CONFIG_SOURCES, REPORT_SCHEMA = workflow_config.load(
+        workflow.basedir, workflow.overwrite_configfiles, workflow.config_settings.config_args, os.getcwd()
     )
-    check_schema(USER_CONFIG, f"{workflow.basedir}/workflow/schemas/config.schema.yaml", CONFIG_SOURCES)
-except ConfigFileError as error:
-    sys.exit(f"ConfigFileError: {error}")
+except (ConfigFileError, ReportError, ConfigError) as error:
+    sys.exit(f"{type(error).__name__}: {error}")
 config.clear()
 config.update(USER_CONFIG)
 CONFIG_SOURCES_FILES = [name for name, _ in CONFIG_SOURCES if Path(name).is_file()]
-validate(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
-# Each report's experiments and published numbers: one file per report.  A
-# refusal names the file and the key; the Snakefile's own traceback would only
-# suggest that the fault is here.
-# The report schema, with the run spec's definitions (common.smk reads their limits).
-REPORT_SCHEMA = load_schema(
-    f"{workflow.basedir}/workflow/schemas/report.schema.yaml",
-    f"{workflow.basedir}/workflow/schemas/config.schema.yaml",
-)
-try:
-    check_run_specs(config)
-    config["reports"] = load_reports(
-        config,
-        REPORT_SCHEMA,
-        os.getcwd(),
-        workflow.basedir,
-        override_origins(CONFIG_SOURCES),
-        lambda keys: blame(CONFIG_SOURCES, keys),
-    )
-    check_config(config)
-except (ReportError, ConfigError) as error:
-    sys.exit(f"{type(error).__name__}: {error}")
 # A file stamped in the future would make Snakemake rerun every job after it and then delete their outputs:
 # found by the main process, before any job (a job on another node has its own clock).
 if workflow.is_main_process:

@@ -657,7 +657,11 @@ def cut(path, fraction=0.5):
 
 
 def verify_in(work):
-    done = subprocess.run([sys.executable, "-m", "dd2424.verify"], cwd=work, capture_output=True, text=True)
+    """make verify with the run's own config files (as run_snakemake gives them)."""
+    configs = [str(TINY), str(work / "data.yaml")]
+    done = subprocess.run(
+        [sys.executable, "-m", "dd2424.verify", "--configfile", *configs], cwd=work, capture_output=True, text=True
+    )
     return done.returncode, done.stdout
 
 

@@ -428,8 +428,21 @@ def test_with_snakemakes_records_lost_a_changed_setting_still_reruns_its_job_and
     (work / "lambda.yaml").write_text(
         yaml.safe_dump({"overrides": {A2_CYCLIC: {"experiments": {"sanity": {"base": {"lambda": 0.01}}}}}})
     )
-    done = snakemake(work, "-n", extra_configs=[work / "lambda.yaml"])
     rule = "train_a2_2021_cyclic_sanity_eta_0_001_eta_0_1"
+    # make verify names the same job, without Snakemake: with the run's options; without them, config.yaml's
+    # own (untrimmed) settings disagree with every tiny result
+    configs = ["--configfile", str(TINY), str(work / "data.yaml")]
+    status, out = verify(work, *configs, str(work / "lambda.yaml"))
+    assert status == 1 and out.count("STALE ") == 1, out
+    # the job's first model that disagrees (its stack's runs share the lambda)
+    assert re.search(
+        f"STALE results/{A2_CYCLIC}/sanity/eta_0\\.[0-9]+/seed1/metrics.json: lambda 0.0 recorded, 0.01 today", out
+    ), out
+    assert f"its job {rule} reruns in the next run" in out
+    assert verify(work, *configs)[0] == 0
+    status, out = verify(work)
+    assert status == 1 and "recorded" in out and "today" in out
+    done = snakemake(work, "-n", extra_configs=[work / "lambda.yaml"])
     assert f"Rerunning {rule}: " in done.stderr and "lambda 0.0 recorded, 0.01 today" in done.stderr
     counts = job_counts(done.stdout)
     assert counts[rule] == 1 and sum(n for r, n in counts.items() if r.startswith("train_")) == 1, counts
@@ -439,6 +452,13 @@ def test_with_snakemakes_records_lost_a_changed_setting_still_reruns_its_job_and
     metrics = json.loads((work / f"results/{A2_CYCLIC}/sanity/eta_0.1/seed1/metrics.json").read_text())
     assert metrics["lambda"] == 0.01
     assert "Rerunning" not in snakemake(work, "-n", extra_configs=[work / "lambda.yaml"]).stderr
+    assert verify(work, *configs, str(work / "lambda.yaml"))[0] == 0
+
+
+def verify(work, *args):
+    """(exit status, output) of ``python -m dd2424.verify`` in ``work``."""
+    done = subprocess.run([sys.executable, "-m", "dd2424.verify", *args], cwd=work, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
-"""Re-read every result and name each damaged file with the command that rebuilds it.
+"""Re-read every result, name each damaged file with the command that rebuilds it, and each model whose
+record disagrees with today's config and code.
 
-    python -m dd2424.verify [DIR]      (or: make verify)
+    python -m dd2424.verify [DIR] [--configfile F ...] [--config K=V ...]
+    (or: make verify VERIFY_ARGS="--configfile F")
 
 Snakemake reruns a job when an output is missing or older than its
 inputs, never when an output is damaged after the fact (a disk that
@@ -12,8 +14,16 @@ files agree with each other (the history's last row is the final one of
 metrics.json; the predictions give its test accuracy), and prints one
 line per damaged file with ``snakemake --force <file>``.  Exit status 1
 if anything is damaged.
+
+A result can also be whole but *stale*: trained with another spec or other
+code than today's config would train it (a report file edited while
+``.snakemake/`` was lost, a results folder copied from elsewhere).  With the
+run's own ``--configfile`` and ``--config`` options, every model's
+metrics.json is compared with today's job (``dd2424.pipeline.records``) and
+each disagreement is named; the next run retrains exactly those.
 """
 
+import argparse
 import csv
 import json
 import math
@@ -22,10 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
+import dd2424
 from dd2424.nn import trainer
 from dd2424.pdf.latex import BUILD_PREFIX
-from dd2424.pipeline import results, training
-from dd2424.util import damaged
+from dd2424.pipeline import experiments, records, results, training, workflow_config
+from dd2424.pipeline.checks import ConfigError
+from dd2424.pipeline.configuration import ConfigFileError
+from dd2424.pipeline.reports import ReportError
+from dd2424.util import damaged, sourcecode
 from dd2424.util.atomic import is_partial
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -203,15 +217,50 @@ def verify(root="."):
     )
 
 
+# The checkout whose code a run here would train with (the Snakefile refuses any other installed dd2424).
+CHECKOUT = Path(dd2424.__file__).resolve().parents[2]
+
+
+def stale_models(root, configfiles=(), config_args=(), basedir=CHECKOUT):
+    """``[(job name, why)]``: the training jobs under ``root`` whose existing results were made with another
+    spec or other code than a run with these options would use today (``records.stale_jobs``).
+
+    Raises what ``workflow_config.load`` raises for a config the run itself would refuse."""
+    config = workflow_config.load(basedir, configfiles, config_args, root).config
+    jobs = experiments.training_jobs(config, experiments.all_static_runs(config))
+    digest = sourcecode.workflow_script_digest(basedir, "train.py")
+    return [(job["name"], why) for job, why in records.stale_jobs(config, jobs, digest, root)]
+
+
+def arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m dd2424.verify", description=__doc__.splitlines()[0])
+    parser.add_argument("directory", nargs="?", default=".", help="the run's working directory (default: .)")
+    parser.add_argument(
+        "--configfile", nargs="+", action="extend", default=[], help="the run's --configfile options, in order"
+    )
+    parser.add_argument("--config", nargs="+", action="extend", default=[], help="the run's --config K=V options")
+    return parser.parse_args(argv)
+
+
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0]) if argv else Path(".")
+    args = arguments(sys.argv[1:] if argv is None else argv)
+    root = Path(args.directory)
     checked, damaged, leftovers = verify(root)
     for path, problem in damaged:
         print(f"DAMAGED {path}: {problem}\n  rebuild: snakemake -j1 --force {path}")
     for path in leftovers:
         print(f"leftover of an interrupted write (safe to delete): {path}")
     print(f"{checked} files read, {len(damaged)} damaged")
+    try:
+        stale = stale_models(root, [Path(f).resolve() for f in args.configfile], args.config)
+    except (ConfigFileError, ReportError, ConfigError) as error:
+        print(f"The config cannot be read, so no result was compared with it:\n{type(error).__name__}: {error}")
+        return 1
+    for name, why in stale:
+        print(f"STALE {why}\n  its job {name} reruns in the next run")
+    options = " ".join([*(f"--configfile {f}" for f in args.configfile), *(f"--config {c}" for c in args.config)])
+    config = options or "config.yaml alone"
+    print(f"{len(stale)} training jobs whose results today's config and code ({config}) would make otherwise")
     if damaged:
         targets = " ".join(sorted({str(p) for p, _ in damaged}))
         print(
@@ -219,8 +268,7 @@ def main(argv=None):
             f"  snakemake -j1 --force {targets}\n"
             "then `snakemake` as before, which reruns what depends on them."
         )
-        return 1
-    return 0
+    return 1 if damaged or stale else 0
 
 
 if __name__ == "__main__":

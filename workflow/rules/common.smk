@@ -31,7 +31,7 @@ wildcard_constraints:
 # What `all`, the summary and the report include (`in_all: false` leaves an assignment's reports out).
 IN_ALL = ex.reports_in_all(config)
 # Static specs of every run, and the training jobs, computed once at parse time.
-RUNS = {(r, e): ex.static_runs(config, r, e) for r in REPORTS for e in ex.experiments_of(config, r)}
+RUNS = ex.all_static_runs(config)
 TRAINING_JOBS = ex.training_jobs(config, RUNS)
 # The results files the PDF reads, by kind.
 REPORT_FILES = targets.report_files(config, IN_ALL)
@@ -52,7 +52,7 @@ def code(script):
     it imports (dd2424.util.sourcecode).  Only a change of content reruns a job; a touch, a branch switched and
     back or a checkout at another path reruns nothing (the profiles leave out Snakemake's own, time-based,
     code trigger)."""
-    return sourcecode.digest(f"{workflow.basedir}/workflow/scripts/{script}", f"{workflow.basedir}/src/dd2424")
+    return sourcecode.workflow_script_digest(workflow.basedir, script)
 
 
 # ---- Models and searches ----------------------------------------------------

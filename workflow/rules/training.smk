@@ -21,11 +21,11 @@ localrules:
 # Results whose metrics.json disagrees with today's spec or code (dd2424.pipeline.records): their job's
 # marker is stamped now, so that they rerun even where .snakemake/ was lost; found by the main process only.
 if workflow.is_main_process:
+    STALE = {job["name"]: why for job, why in records.stale_jobs(config, TRAINING_JOBS, code("train.py"))}
     for job in TRAINING_JOBS:
-        why = records.stale(job, ex.experiments_of(config, job["report"])[job["experiment"]], config, code("train.py"))
-        if why:
-            print(f"Rerunning {job['name']}: {why}", file=sys.stderr)
-        records.mark(paths.job_marker(job["name"]), bool(why))
+        if job["name"] in STALE:
+            print(f"Rerunning {job['name']}: {STALE[job['name']]}", file=sys.stderr)
+        records.mark(paths.job_marker(job["name"]), job["name"] in STALE)
 
 
 for job in TRAINING_JOBS:

@@ -222,6 +222,11 @@ def step_mflop(specs):
     )
 
 
+def all_static_runs(config):
+    """``{(report, experiment): static_runs(...)}`` of every experiment of every report."""
+    return {(r, e): static_runs(config, r, e) for r in config["reports"] for e in experiments_of(config, r)}
+
+
 def training_jobs(config, runs):
     """Every training job: a search stage's points in stacks (first seed), headline runs one job per seed.
 

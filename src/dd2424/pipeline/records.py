@@ -17,7 +17,7 @@ from pathlib import Path
 from dd2424.nn.spec import stackable
 
 from . import paths
-from .experiments import seeds_of
+from .experiments import experiments_of, seeds_of
 
 CODE_KEY = "code_digest"
 
@@ -55,6 +55,17 @@ def stale(job, exp, config, code_digest, workdir="."):
                 if key not in skip and recorded.get(key, value) != value:
                     return f"{path}: {key} {recorded[key]!r} recorded, {value!r} today"
     return None
+
+
+def stale_jobs(config, jobs, code_digest, workdir="."):
+    """``[(job, why)]``: every job of ``jobs`` (``experiments.training_jobs``) whose existing results
+    ``stale`` finds made otherwise, in order."""
+    found = []
+    for job in jobs:
+        why = stale(job, experiments_of(config, job["report"])[job["experiment"]], config, code_digest, workdir)
+        if why:
+            found.append((job, why))
+    return found
 
 
 def mark(marker, is_stale, workdir="."):

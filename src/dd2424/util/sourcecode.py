@@ -110,3 +110,9 @@ def digest(script, package_dir):
         h.update(name.encode())
         h.update(_file(package_dir, name).read_bytes())
     return h.hexdigest()[:16]
+
+
+def workflow_script_digest(basedir, script):
+    """``digest`` of the workflow's ``workflow/scripts/<script>`` under checkout ``basedir``, with the
+    checkout's package: what a job of that script records as its code (a rule's ``code`` param)."""
+    return digest(Path(basedir, "workflow", "scripts", script), Path(basedir, "src", "dd2424"))
