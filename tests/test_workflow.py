@@ -455,6 +455,25 @@ def test_with_snakemakes_records_lost_a_changed_setting_still_reruns_its_job_and
     assert verify(work, *configs, str(work / "lambda.yaml"))[0] == 0
 
 
+def test_with_snakemakes_records_lost_a_changed_split_reruns_the_split_and_what_trains_on_it(workdir, tmp_path):
+    """A split's stats.json records its spec and code: with .snakemake/ removed, a split spec changed
+    reruns that split alone (named, by make verify too), and the training on it after it."""
+    work = tmp_path / "work"
+    shutil.copytree(workdir, work, symlinks=True)
+    shutil.rmtree(work / ".snakemake")
+    (work / "split.yaml").write_text(yaml.safe_dump({"splits": {"batch1": {"preprocess": "center"}}}))
+    configs = ["--configfile", str(TINY), str(work / "data.yaml")]
+    status, out = verify(work, *configs, str(work / "split.yaml"))
+    assert status == 1 and out.count("STALE results/data/") == 1, out
+    assert "STALE results/data/batch1/stats.json: split spec" in out and "'preprocess': 'center'" in out, out
+    assert "its job split (split batch1, and every training job on it) reruns" in out
+    done = snakemake(work, "-n", extra_configs=[work / "split.yaml"])
+    assert "Rerunning split batch1: " in done.stderr, done.stderr
+    counts = job_counts(done.stdout)
+    assert counts["split"] == 1 and any(r.startswith("train_") for r in counts), counts
+    assert "Nothing to be done" in snakemake(work, "-n").stdout
+
+
 def verify(work, *args):
     """(exit status, output) of ``python -m dd2424.verify`` in ``work``."""
     done = subprocess.run([sys.executable, "-m", "dd2424.verify", *args], cwd=work, capture_output=True, text=True)

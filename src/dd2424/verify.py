@@ -19,7 +19,7 @@ A result can also be whole but *stale*: trained with another spec or other
 code than today's config would train it (a report file edited while
 ``.snakemake/`` was lost, a results folder copied from elsewhere).  With the
 run's own ``--configfile`` and ``--config`` options, every model's
-metrics.json is compared with today's job (``dd2424.pipeline.records``) and
+metrics.json and every split's stats.json is compared with today's job (``dd2424.pipeline.records``) and
 each disagreement is named; the next run retrains exactly those.
 """
 
@@ -222,14 +222,20 @@ CHECKOUT = Path(dd2424.__file__).resolve().parents[2]
 
 
 def stale_models(root, configfiles=(), config_args=(), basedir=CHECKOUT):
-    """``[(job name, why)]``: the training jobs under ``root`` whose existing results were made with another
-    spec or other code than a run with these options would use today (``records.stale_jobs``).
+    """``[(job, why)]``: the splits and training jobs under ``root`` whose existing results were made with
+    another spec or other code than a run with these options would use today (``records.stale_splits``,
+    ``records.stale_jobs``).
 
     Raises what ``workflow_config.load`` raises for a config the run itself would refuse."""
     config = workflow_config.load(basedir, configfiles, config_args, root).config
     jobs = experiments.training_jobs(config, experiments.all_static_runs(config))
+    split_digest = sourcecode.workflow_script_digest(basedir, "split.py")
+    splits = [
+        (f"split (split {name}, and every training job on it)", why)
+        for name, why in records.stale_splits(config, split_digest, root)
+    ]
     digest = sourcecode.workflow_script_digest(basedir, "train.py")
-    return [(job["name"], why) for job, why in records.stale_jobs(config, jobs, digest, root)]
+    return splits + [(job["name"], why) for job, why in records.stale_jobs(config, jobs, digest, root)]
 
 
 def arguments(argv):
@@ -260,7 +266,7 @@ def main(argv=None):
         print(f"STALE {why}\n  its job {name} reruns in the next run")
     options = " ".join([*(f"--configfile {f}" for f in args.configfile), *(f"--config {c}" for c in args.config)])
     config = options or "config.yaml alone"
-    print(f"{len(stale)} training jobs whose results today's config and code ({config}) would make otherwise")
+    print(f"{len(stale)} jobs whose results today's config and code ({config}) would make otherwise")
     if damaged:
         targets = " ".join(sorted({str(p) for p, _ in damaged}))
         print(

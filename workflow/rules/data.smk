@@ -60,9 +60,20 @@ if os.path.exists(rules.extract.output.meta):
         sys.exit(f"ConfigError: {error}")
 
 
+# A split whose stats.json disagrees with today's split spec or code reruns where .snakemake/ was lost, as a
+# stale training job does (dd2424.pipeline.records); found by the main process only.
+if workflow.is_main_process:
+    STALE_SPLITS = dict(records.stale_splits(config, code("split.py")))
+    for name in config["splits"]:
+        if name in STALE_SPLITS:
+            print(f"Rerunning split {name}: {STALE_SPLITS[name]}", file=sys.stderr)
+        records.mark(paths.job_marker(f"split_{name}"), name in STALE_SPLITS)
+
+
 rule split:
     input:
         batches=rules.extract.output.batches,
+        marker=paths.job_marker("split_{split}"),
     output:
         arrays=paths.split_arrays("{split}"),
         stats=paths.split_stats("{split}"),

@@ -253,7 +253,7 @@ def _last(X, y, k):
     return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
-def make_split(raw_dir, spec, out_dir):
+def make_split(raw_dir, spec, out_dir, record=None):
     """Write float32 train/val/test arrays ``(n, 3072)`` and labels ``(n,)`` for one split spec.
 
     ``spec``: ``train`` (batch names), then either ``val`` (batch names) or
@@ -267,7 +267,9 @@ def make_split(raw_dir, spec, out_dir):
     reports use instead).  With ``zca_eps`` (standardised splits only), every
     part is then ZCA-whitened with the training part's covariance
     (``zca_whitener``).  Raises ValueError for a spec ``split_problem``
-    refuses or a val_size its pool cannot give.
+    refuses or a val_size its pool cannot give.  ``record``: more entries for
+    stats.json, what made the split (the pipeline's spec and code digest,
+    which ``dd2424.pipeline.records`` compares with today's).
     """
     problem = split_problem(spec)
     if problem:
@@ -319,6 +321,7 @@ def make_split(raw_dir, spec, out_dir):
     }
     # Named only when not the default, so that a default split's stats.json stays as it was.
     stats.update({k: spec[k] for k in ("preprocess", "val_from") if k in spec})
+    stats.update(record or {})
     atomic.write_text(out_dir / "stats.json", json.dumps(stats, indent=1))
 
 

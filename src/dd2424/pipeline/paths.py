@@ -74,5 +74,6 @@ def pdf_file(name):
 
 
 def job_marker(job_name):
-    """A training job's marker (dd2424.pipeline.records): its time reruns the job where .snakemake is lost."""
+    """A job's marker (dd2424.pipeline.records): its time reruns the job where .snakemake is lost; a split's
+    job is named ``split_<split>``."""
     return f"{RESULTS}/markers/{job_name}"

@@ -3,7 +3,8 @@
 Snakemake reruns a job whose params or code changed by comparing them with what it keeps in
 ``.snakemake/``; where that folder is lost (a clone with ``results/`` copied, a folder removed for lock
 trouble) it falls back to file times and misses every edit.  Each model's metrics.json records its run
-spec, its seed and the digest of the code that trained it (``code_digest``); at parse time the main process
+spec, its seed and the digest of the code that trained it (``code_digest``), and each split's stats.json
+its split spec and code digest; at parse time the main process
 compares them with today's job (``stale``) and sets the modification time of the job's *marker*, an input
 of its rule (``paths.job_marker``): now where its results disagree, so that Snakemake reruns the job by
 time alone, and the epoch where they agree, so that a marker never reruns anything by itself.
@@ -20,6 +21,7 @@ from . import paths
 from .experiments import experiments_of, seeds_of
 
 CODE_KEY = "code_digest"
+SPEC_KEY = "spec"
 
 
 def _derived_keys(job):
@@ -66,6 +68,34 @@ def stale_jobs(config, jobs, code_digest, workdir="."):
         if why:
             found.append((job, why))
     return found
+
+
+def split_record(spec, code_digest):
+    """What a split's stats.json records of what made it: its config spec and its job's code digest."""
+    return {SPEC_KEY: spec, CODE_KEY: code_digest}
+
+
+def stale_split(name, spec, code_digest, workdir="."):
+    """Why split ``name``'s existing stats.json was made otherwise than ``spec`` and today's code would
+    make it, or None (also where it does not exist or cannot be read: ``make verify`` names those)."""
+    path = Path(workdir) / paths.split_stats(name)
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if recorded.get(CODE_KEY) != code_digest:
+        return f"{path}: made by other code ({recorded.get(CODE_KEY)} recorded, {code_digest} today)"
+    # Through JSON both ways: a YAML list and the list stats.json holds compare equal.
+    if recorded.get(SPEC_KEY) != json.loads(json.dumps(spec)):
+        return f"{path}: split spec {recorded.get(SPEC_KEY)} recorded, {spec} today"
+    return None
+
+
+def stale_splits(config, code_digest, workdir="."):
+    """``[(split name, why)]``: every split of the config whose existing arrays ``stale_split`` finds made
+    otherwise, in config order."""
+    found = [(name, stale_split(name, spec, code_digest, workdir)) for name, spec in config["splits"].items()]
+    return [(name, why) for name, why in found if why]
 
 
 def mark(marker, is_stale, workdir="."):
