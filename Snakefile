@@ -14,6 +14,7 @@ from dd2424.pipeline.configuration import ConfigFileError
 from dd2424.pipeline.reports import ReportError
 from dd2424.util import live_run
 from dd2424.util.clock import future_problem
+from dd2424.util.slurm import problem as slurm_problem
 from dd2424.util.workarounds import quote_script_interpreter
 
 min_version("9.0")
@@ -64,6 +65,13 @@ if workflow.is_main_process:
             sys.exit(f"LiveRun: {LIVE_RUN}")
     elif not workflow.dryrun:
         live_run.record()
+
+
+# The executor is known only once the run starts (not at parse time): under profiles/slurm on a machine
+# without SLURM's commands, every job would fail on its first status query; stopped before any job instead.
+onstart:
+    if slurm_problem(getattr(workflow.executor_plugin, "name", None)):
+        sys.exit(slurm_problem(workflow.executor_plugin.name))
 
 
 # ---- Rules, by stage --------------------------------------------------------

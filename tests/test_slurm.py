@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_snakemake, tiny_workdir
 
+from dd2424.util import slurm
+
 pytestmark = pytest.mark.slurm
 REPORT = "a1-2024-grid-bce"
 # The report's target: its rule is named after its id.
@@ -123,3 +125,52 @@ def test_workflow_on_slurm_matches_a_local_run(cluster, tmp_path):
     for column in ("train_accuracy", "val_accuracy", "test_accuracy"):
         np.testing.assert_array_equal(got[column], expected[column])
     np.testing.assert_allclose(got.test_cost, expected.test_cost, rtol=1e-6)
+
+
+def test_the_slurm_check_names_what_is_missing_and_passes_other_executors():
+    def which_of(*present):
+        return lambda command: f"/usr/bin/{command}" if command in present else None
+
+    assert slurm.missing_commands(which_of("sbatch", "sacct", "squeue")) == []
+    # a cluster without accounting: squeue alone follows the jobs
+    assert slurm.missing_commands(which_of("sbatch", "squeue")) == []
+    assert slurm.missing_commands(which_of("sacct")) == ["sbatch"]
+    assert slurm.missing_commands(which_of()) == ["sbatch", "sacct", "squeue"]
+    assert slurm.problem("slurm", which_of("sbatch", "sacct")) is None
+    assert slurm.problem("local", which_of()) is None and slurm.problem(None, which_of()) is None
+    message = slurm.problem("slurm", which_of("squeue"))
+    assert message.startswith("NoSlurm: ") and "lacks sbatch;" in message and "make report" in message
+
+
+# What Debian's slurm-client puts on PATH (the executor plugin looks for sinfo when it is imported).
+SLURM_COMMANDS = {"sacct", "sacctmgr", "salloc", "sbatch", "scancel", "scontrol", "sinfo", "squeue", "srun"}
+
+
+def test_the_slurm_profile_without_slurm_stops_before_any_job_with_the_fix(tmp_path):
+    """profiles/slurm where SLURM's commands are not on PATH (a laptop): one message naming what is missing
+    and what to run instead, exit status 1, and no job started (the plugin alone would start each job and
+    fail it on its first status query)."""
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')")
+    # PATH as it is, less SLURM's commands: a directory of links to everything else on it
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for program in Path(directory).glob("*") if Path(directory).is_dir() else ():
+            link = bin_dir / program.name
+            if program.name not in SLURM_COMMANDS and not link.exists() and not link.is_symlink():
+                link.symlink_to(program)
+    work = tiny_workdir(tmp_path / "work")
+    done = run_snakemake(
+        work,
+        "--workflow-profile",
+        str(ROOT / "profiles/slurm"),
+        "--slurm-no-account",
+        check=False,
+        env={**os.environ, "PATH": str(bin_dir)},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "NoSlurm: the SLURM executor (profiles/slurm) submits each job with sbatch" in done.stderr
+    assert "PATH lacks sbatch, sacct, squeue; nothing was run" in done.stderr
+    assert "make report" in done.stderr and "Traceback" not in done.stderr
+    assert not (work / "resources").exists() and not (work / "logs").exists()
