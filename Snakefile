@@ -68,10 +68,15 @@ if workflow.is_main_process:
 
 
 # The executor is known only once the run starts (not at parse time): under profiles/slurm on a machine
-# without SLURM's commands, every job would fail on its first status query; stopped before any job instead.
+# without SLURM's commands every job would fail on its first status query, and on a cluster without
+# accounting sacct would never see one end: stopped before any job instead.
 onstart:
-    if slurm_problem(getattr(workflow.executor_plugin, "name", None)):
-        sys.exit(slurm_problem(workflow.executor_plugin.name))
+    SLURM_PROBLEM = slurm_problem(
+        getattr(workflow.executor_plugin, "name", None),
+        getattr(workflow.executor_settings, "status_command", None),
+    )
+    if SLURM_PROBLEM:
+        sys.exit(SLURM_PROBLEM)
 
 
 # ---- Rules, by stage --------------------------------------------------------

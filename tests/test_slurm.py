@@ -136,10 +136,42 @@ def test_the_slurm_check_names_what_is_missing_and_passes_other_executors():
     assert slurm.missing_commands(which_of("sbatch", "squeue")) == []
     assert slurm.missing_commands(which_of("sacct")) == ["sbatch"]
     assert slurm.missing_commands(which_of()) == ["sbatch", "sacct", "squeue"]
-    assert slurm.problem("slurm", which_of("sbatch", "sacct")) is None
-    assert slurm.problem("local", which_of()) is None and slurm.problem(None, which_of()) is None
-    message = slurm.problem("slurm", which_of("squeue"))
+    assert slurm.problem("slurm", "squeue", which_of("sbatch", "squeue")) is None
+    assert slurm.problem("local", None, which_of()) is None and slurm.problem(None, None, which_of()) is None
+    message = slurm.problem("slurm", "sacct", which_of("squeue"))
     assert message.startswith("NoSlurm: ") and "lacks sbatch;" in message and "make report" in message
+
+
+def test_sacct_is_checked_only_as_the_status_command_and_its_failure_names_the_fix():
+    def sacct(returncode, stderr=""):
+        calls = []
+
+        def run(command, **options):
+            calls.append(command)
+            return subprocess.CompletedProcess(command, returncode, "", stderr)
+
+        return run, calls
+
+    run, calls = sacct(0)
+    assert slurm.accounting_problem("sacct", run) is None and calls[0][0] == "sacct"
+    run, calls = sacct(1, "Slurm accounting storage is disabled\n")
+    assert slurm.accounting_problem("squeue", run) is None and not calls
+    message = slurm.accounting_problem("sacct", run)
+    assert message.startswith("NoAccounting: ") and "(Slurm accounting storage is disabled)" in message
+    assert "slurm-status-command: squeue" in message
+
+
+def test_the_profile_on_a_cluster_without_accounting_stops_with_the_fix(cluster, tmp_path):
+    """The test cluster keeps no accounting: sacct, the executor's default where it is installed, fails, and
+    the run stops before any job saying to follow the jobs with squeue."""
+    work = tiny_workdir(tmp_path / "work")
+    done = run_snakemake(
+        work, "--workflow-profile", str(ROOT / "profiles/slurm"), "--slurm-no-account", check=False, env=cluster
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "NoAccounting: the SLURM executor follows each job with sacct" in done.stderr, done.stderr
+    assert "--slurm-status-command squeue" in done.stderr
+    assert not (work / "resources").exists() and not (work / "logs").exists()
 
 
 # What Debian's slurm-client puts on PATH (the executor plugin looks for sinfo when it is imported).

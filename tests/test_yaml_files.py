@@ -1,5 +1,7 @@
 """What a user's YAML means, and what it may cost to read: YAML 1.2's scalars, refusals with the file and line."""
 
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -101,3 +103,23 @@ def test_line_of_finds_the_key_a_problem_is_at(tmp_path):
     assert yaml_files.line_of(path, ["experiments", "e", "runs", "b", "eta"]) == 7
     assert yaml_files.line_of(path, ["experiments", "e", "runs", "a", "eta"]) == 5
     assert yaml_files.line_of(path, ["experiments", "nowhere"]) == 2
+
+
+def test_check_yaml_names_the_file_and_line_snakemake_does_not(tmp_path):
+    """Snakemake's refusal of a --configfile that is not YAML names no file; python -m dd2424.check_yaml
+    names each bad file with its line and problem, passes a good one, and exits 1 if any is bad."""
+    good = tmp_path / "good.yaml"
+    good.write_text("seeds: [1, 2]\n")
+    tab = tmp_path / "tab.yaml"
+    tab.write_text("seeds:\n\t- 1\n")
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("seeds: [1]\nseeds: [2]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "dd2424.check_yaml", str(good), str(tab), str(twice)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{good}: valid YAML"
+    assert lines[1].startswith(f"{tab}:2: ") and "tabs" in lines[1]
+    assert lines[2].startswith(f"{twice}:2: ") and "seeds" in lines[2]
+    assert subprocess.run([sys.executable, "-m", "dd2424.check_yaml", str(good)]).returncode == 0

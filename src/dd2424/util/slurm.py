@@ -2,10 +2,13 @@
 
 Without these commands the executor (snakemake-executor-plugin-slurm) starts every job, waits for its first
 status query and fails each one on "No such file or directory: 'sacct'"; a run under the shipped profile on
-a laptop would spend minutes failing every job.  ``problem`` names what is missing and what to do instead.
+a laptop would spend minutes failing every job; and on a cluster that keeps no accounting it follows each
+job with sacct all the same (its default wherever sacct is installed), which fails there, and waits for
+every job forever.  ``problem`` names what is missing and what to do instead.
 """
 
 import shutil
+import subprocess
 
 SUBMIT = "sbatch"
 # The executor queries job states with sacct, or squeue where the cluster keeps no accounting.
@@ -21,14 +24,41 @@ def missing_commands(which=shutil.which):
     return missing
 
 
-def problem(executor, which=shutil.which):
-    """Why a run with the executor named ``executor`` (Snakemake's ``workflow.executor_plugin.name``)
-    cannot submit from this machine, or None (any other executor, or SLURM's commands all there)."""
+def accounting_problem(status_command, run=subprocess.run):
+    """Why ``status_command`` (the executor's ``status_command`` setting) cannot follow jobs here, or None.
+
+    sacct answers from the cluster's accounting database; where there is none it exits non-zero ("Slurm
+    accounting storage is disabled"), and the executor reads that as a job not yet known, forever.
+    squeue (or no setting) is not checked.
+    """
+    if status_command != "sacct":
+        return None
+    try:
+        done = run(["sacct", "-X", "-n", "-S", "now"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        said = str(error)
+    else:
+        if done.returncode == 0:
+            return None
+        lines = (done.stderr + done.stdout).strip().splitlines()
+        said = lines[0] if lines else f"exit status {done.returncode}"
+    return (
+        f"NoAccounting: the SLURM executor follows each job with sacct, and sacct fails on this cluster "
+        f"({said}): the run would wait for its first job forever; nothing was run. Follow the jobs with squeue "
+        "instead: uncomment `slurm-status-command: squeue` in profiles/slurm/config.yaml, or add "
+        "--slurm-status-command squeue."
+    )
+
+
+def problem(executor, status_command=None, which=shutil.which, run=subprocess.run):
+    """Why a run with the executor named ``executor`` (Snakemake's ``workflow.executor_plugin.name``) and
+    the executor's ``status_command`` cannot submit and follow jobs from this machine, or None (any other
+    executor, or SLURM's commands all there and working)."""
     if executor != "slurm":
         return None
     missing = missing_commands(which)
     if not missing:
-        return None
+        return accounting_problem(status_command, run)
     return (
         f"NoSlurm: the SLURM executor (profiles/slurm) submits each job with {SUBMIT} and follows it with "
         f"{' or '.join(STATUS)}, and this machine's PATH lacks {', '.join(missing)}; nothing was run. "
