@@ -228,16 +228,15 @@ def test_nothing_reruns_and_a_change_reruns_only_its_experiment(workdir):
 REPORT_ONLY = {"scorecard", "scorecard_figure", "render_report", "report", "all"}
 
 
-def test_a_published_value_retrains_nothing(workdir):
-    """The published numbers reach the report only: editing them in the report file rescores, no training."""
-    path = ROOT / f"reports/{A1}.yaml"
+def test_a_published_value_retrains_nothing(workdir, tmp_path):
+    """The published numbers reach the report only: editing them in the report file rescores, no training.
+    Edited in a copy of the checkout (``project_copy``): other tests' runs see the checkout unchanged."""
+    project = project_copy(tmp_path)
+    path = project / f"reports/{A1}.yaml"
     original = path.read_text()
     assert "value: 0.2571}" in original
-    try:
-        path.write_text(original.replace("value: 0.2571}", "value: 0.2572}"))  # one published number edited
-        counts = job_counts(snakemake(workdir, "-n").stdout)
-    finally:
-        path.write_text(original)
+    path.write_text(original.replace("value: 0.2571}", "value: 0.2572}"))  # one published number edited
+    counts = job_counts(project_dry_run(project, workdir))
     assert set(counts) == REPORT_ONLY, counts
 
 
@@ -480,6 +479,33 @@ def verify(work, *args):
     return done.returncode, done.stdout + done.stderr
 
 
+def project_copy(tmp_path):
+    """A clone holding the checkout's tracked files as they are (its commit and any uncommitted change, which
+    the PDF's provenance records): a test edits it, never the checkout that other tests run at the same time."""
+    project = tmp_path / "project"
+    files = tracked_files()
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(project)], check=True)
+    for path in files:
+        copy = project / path.relative_to(ROOT)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, copy)
+    return project
+
+
+def project_dry_run(project, workdir):
+    """The output of a dry run of ``project``'s workflow and code on the tiny config in ``workdir``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "-n", "--configfile"]
+        + [str(project / "tests/data/tiny.yaml"), str(workdir / "data.yaml")],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 @pytest.mark.parametrize(
     "source, reruns",
     [
@@ -497,25 +523,10 @@ def test_a_change_of_code_reruns_exactly_the_jobs_whose_code_it_is(workdir, tmp_
     """The edit is made in a clone holding the checkout's tracked files as they are (its commit and any
     uncommitted change, which the PDF's provenance records), so that the checkout itself, which other tests
     run at the same time, never changes."""
-    project = tmp_path / "project"
-    files = tracked_files()
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(project)], check=True)
-    for path in files:
-        copy = project / path.relative_to(ROOT)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, copy)
+    project = project_copy(tmp_path)
 
     def dry_run():
-        done = subprocess.run(
-            [sys.executable, "-m", "snakemake", "-s", str(project / "Snakefile"), "-n", "--configfile"]
-            + [str(project / "tests/data/tiny.yaml"), str(workdir / "data.yaml")],
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(project / "src")},
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
+        return project_dry_run(project, workdir)
 
     assert "Nothing to be done" in dry_run()  # the copy as it is: the same content
     path = project / source
