@@ -22,7 +22,7 @@ from conftest import ROOT, TINY, run_snakemake, shipped_config, tiny_workdir
 
 from dd2424.data import cifar as data
 from dd2424.data.synthetic import write_archive
-from dd2424.pipeline import checks
+from dd2424.pipeline import checks, paths
 
 pytestmark = pytest.mark.faults
 
@@ -658,9 +658,11 @@ def cut(path, fraction=0.5):
 
 def verify_in(work):
     """make verify with the run's own config files (as run_snakemake gives them)."""
-    configs = [str(TINY), str(work / "data.yaml")]
     done = subprocess.run(
-        [sys.executable, "-m", "dd2424.verify", "--configfile", *configs], cwd=work, capture_output=True, text=True
+        [sys.executable, "-m", "dd2424.verify", "--configfile", str(TINY), "data.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
     )
     return done.returncode, done.stdout
 
@@ -681,7 +683,10 @@ def test_a_training_job_on_a_split_cut_short_names_the_file_and_its_command(tmp_
     run_snakemake(work, "-j1", "--force", split)
     run_snakemake(work, "-j1", model)  # trained again on the rebuilt split
     assert json.loads((work / model).read_text())["train_images"] == 100
-    assert verify_in(work)[0] == 0
+    status, out = verify_in(work)
+    # whole again; the rest of the model's report, never run, is missing
+    assert "DAMAGED" not in out and ", 0 damaged" in out, out
+    assert status == 1 and f"MISSING results/{A1}/summary.csv\n" in out, out
 
 
 def every_other_row(path):
@@ -716,15 +721,34 @@ def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(fini
     assert status == 1
     for path, (_, problem) in damage.items():
         assert re.search(f"DAMAGED {re.escape(path)}: .*{problem}", out), (path, out)
-        assert f"rebuild: snakemake -j1 --force {path}\n" in out
+        # the run's own command: its config files given
+        assert f"rebuild: snakemake -j1 --configfile {TINY} data.yaml --force {path}\n" in out
     assert f", {len(damage)} damaged" in out
 
-    command = out.split("To rebuild them all")[1].splitlines()[1].split()
-    assert command[:3] == ["snakemake", "-j1", "--force"] and len(command) == 3 + len(damage)
+    command = out.split("To rebuild the damaged files:")[1].splitlines()[1].split()
+    assert command[:5] == ["snakemake", "-j1", "--configfile", str(TINY), "data.yaml"], command
+    assert command[5] == "--force" and len(command) == 6 + len(damage)
     run_snakemake(finished, *command[1:])
     run_snakemake(finished, "-j2", "a1")
     status, out = verify_in(finished)
     assert status == 0 and ", 0 damaged" in out
+
+
+def test_verify_names_each_result_a_report_had_and_lost(finished):
+    """A model's folder removed (by hand, or by Snakemake when a job that would remake it failed): Snakemake
+    would quietly remake it, but verify names each file, while reports never run are only mentioned."""
+    run_snakemake(finished, "-j2", "a1")
+    gone = f"results/{A1}/required/lam0_eta0.1/seed2"
+    shutil.rmtree(finished / gone)
+    status, out = verify_in(finished)
+    assert status == 1, out
+    assert sorted(re.findall("MISSING (.*)", out)) == sorted(f"{gone}/{name}" for name in paths.MODEL_FILES), out
+    assert f"{len(paths.MODEL_FILES)} files missing of reports that have results" in out
+    assert "(not built yet: 2 file(s), such as results/summary.csv)" in out  # the default target's, not a1's
+    assert f"makes the missing and stale results again: snakemake -j1 --configfile {TINY} data.yaml\n" in out
+    run_snakemake(finished, "-j2", "a1")
+    status, out = verify_in(finished)
+    assert status == 0 and "0 files missing" in out and "MISSING" not in out, out
 
 
 # --------------------------------------------------- a job outliving Snakemake

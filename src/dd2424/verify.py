@@ -1,5 +1,5 @@
-"""Re-read every result, name each damaged file with the command that rebuilds it, and each model whose
-record disagrees with today's config and code.
+"""Re-read every result, name each damaged file with the command that rebuilds it, each model whose
+record disagrees with today's config and code, and each result the run should have made that is missing.
 
     python -m dd2424.verify [DIR] [--configfile F ...] [--config K=V ...]
     (or: make verify VERIFY_ARGS="--configfile F")
@@ -13,14 +13,19 @@ under ``DIR/results`` (and the unpacked batches under
 files agree with each other (the history's last row is the final one of
 metrics.json; the predictions give its test accuracy), and prints one
 line per damaged file with ``snakemake --force <file>``.  Exit status 1
-if anything is damaged.
+if anything is damaged, stale or missing.
 
 A result can also be whole but *stale*: trained with another spec or other
 code than today's config would train it (a report file edited while
 ``.snakemake/`` was lost, a results folder copied from elsewhere).  With the
 run's own ``--configfile`` and ``--config`` options, every model's
 metrics.json and every split's stats.json is compared with today's job (``dd2424.pipeline.records``) and
-each disagreement is named; the next run retrains exactly those.
+each disagreement is named; the next run retrains exactly those.  And a result can be *missing*: removed by
+hand, or by Snakemake itself when a job that would have remade it failed; every file the default target
+builds with those options is looked for, and those that do not exist are named by report.
+
+Every path printed is relative to DIR (the run's working directory, the one positional argument), and every
+command printed is the run's own: its directory and config options included.
 """
 
 import argparse
@@ -35,7 +40,7 @@ import numpy as np
 import dd2424
 from dd2424.nn import trainer
 from dd2424.pdf.latex import BUILD_PREFIX
-from dd2424.pipeline import experiments, records, results, training, workflow_config
+from dd2424.pipeline import experiments, records, results, targets, training, workflow_config
 from dd2424.pipeline.checks import ConfigError
 from dd2424.pipeline.configuration import ConfigFileError
 from dd2424.pipeline.reports import ReportError
@@ -221,21 +226,41 @@ def verify(root="."):
 CHECKOUT = Path(dd2424.__file__).resolve().parents[2]
 
 
-def stale_models(root, configfiles=(), config_args=(), basedir=CHECKOUT):
-    """``[(job, why)]``: the splits and training jobs under ``root`` whose existing results were made with
-    another spec or other code than a run with these options would use today (``records.stale_splits``,
-    ``records.stale_jobs``).
+def compare(root, configfiles=(), config_args=(), basedir=CHECKOUT):
+    """``(missing, not_built, stale)`` for the results under ``root`` against a run with these options today.
+
+    ``missing``: the files the default target leaves (``targets.default_outputs``) that do not exist although
+    a report they belong to has results: a report started or finished, then a result of it removed (by hand,
+    or by Snakemake when a job that would have remade it failed).  ``not_built``: ``{report or "": [file]}``,
+    the other files that do not exist: reports not run yet ("" for the summary and the PDF).  Both relative
+    to ``root``.  ``stale``: ``[(job, why)]``, the splits and training jobs whose existing results were
+    made with another spec or other code (``records.stale_splits``, ``records.stale_jobs``).
 
     Raises what ``workflow_config.load`` raises for a config the run itself would refuse."""
     config = workflow_config.load(basedir, configfiles, config_args, root).config
-    jobs = experiments.training_jobs(config, experiments.all_static_runs(config))
+    runs = experiments.all_static_runs(config)
+    expected = targets.default_outputs(config, runs)
+    absent = {f: owners for f, owners in expected.items() if not (root / f).exists()}
+    # A report has results once one of its own outputs exists (a split it shares with others does not count).
+    started = {
+        r
+        for r in experiments.reports_in_all(config)
+        if any(f not in absent for f in targets.report_outputs(config, runs, r))
+    }
+    missing = [f for f, owners in absent.items() if started.intersection(owners)]
+    not_built = {}
+    for f, owners in absent.items():
+        if not started.intersection(owners):
+            not_built.setdefault(owners[0] if owners else "", []).append(f)
+    jobs = experiments.training_jobs(config, runs)
     split_digest = sourcecode.workflow_script_digest(basedir, "split.py")
     splits = [
         (f"split (split {name}, and every training job on it)", why)
         for name, why in records.stale_splits(config, split_digest, root)
     ]
     digest = sourcecode.workflow_script_digest(basedir, "train.py")
-    return splits + [(job["name"], why) for job, why in records.stale_jobs(config, jobs, digest, root)]
+    stale = splits + [(job["name"], why) for job, why in records.stale_jobs(config, jobs, digest, root)]
+    return missing, not_built, stale
 
 
 def arguments(argv):
@@ -248,33 +273,53 @@ def arguments(argv):
     return parser.parse_args(argv)
 
 
+def snakemake_command(args, *more):
+    """The snakemake command line of a run in ``args.directory`` with the run's own config options."""
+    words = ["snakemake", "-j1"]
+    if Path(args.directory).resolve() != Path.cwd().resolve():
+        words += ["--directory", args.directory]
+    # Each option once with all its values: Snakemake keeps only the last of a repeated --config.
+    if args.configfile:
+        words += ["--configfile", *args.configfile]
+    if args.config:
+        words += ["--config", *args.config]
+    return " ".join([*words, *more])
+
+
 def main(argv=None):
     args = arguments(sys.argv[1:] if argv is None else argv)
     root = Path(args.directory)
     checked, damaged, leftovers = verify(root)
     for path, problem in damaged:
-        print(f"DAMAGED {path}: {problem}\n  rebuild: snakemake -j1 --force {path}")
+        print(f"DAMAGED {path}: {problem}\n  rebuild: {snakemake_command(args, '--force', str(path))}")
     for path in leftovers:
         print(f"leftover of an interrupted write (safe to delete): {path}")
     print(f"{checked} files read, {len(damaged)} damaged")
     try:
-        stale = stale_models(root, [Path(f).resolve() for f in args.configfile], args.config)
+        missing, not_built, stale = compare(root, [Path(f).resolve() for f in args.configfile], args.config)
     except (ConfigFileError, ReportError, ConfigError) as error:
         print(f"The config cannot be read, so no result was compared with it:\n{type(error).__name__}: {error}")
         return 1
+    options = snakemake_command(args).removeprefix("snakemake -j1").strip()
+    config = options or "config.yaml alone"
+    for path in missing:
+        print(f"MISSING {path}")
+    print(f"{len(missing)} files missing of reports that have results (with {config})")
+    for report, files in not_built.items():
+        what = f"report {report} is not built yet" if report else "not built yet"
+        print(f"({what}: {len(files)} file(s), such as {files[0]})")
     for name, why in stale:
         print(f"STALE {why}\n  its job {name} reruns in the next run")
-    options = " ".join([*(f"--configfile {f}" for f in args.configfile), *(f"--config {c}" for c in args.config)])
-    config = options or "config.yaml alone"
     print(f"{len(stale)} jobs whose results today's config and code ({config}) would make otherwise")
     if damaged:
-        targets = " ".join(sorted({str(p) for p, _ in damaged}))
+        files = " ".join(sorted({str(p) for p, _ in damaged}))
         print(
-            "To rebuild them all (with the same --configfile options as the run that made them):\n"
-            f"  snakemake -j1 --force {targets}\n"
-            "then `snakemake` as before, which reruns what depends on them."
+            f"To rebuild the damaged files:\n  {snakemake_command(args, '--force', files)}\n"
+            "then the run's own command again, which reruns what depends on them."
         )
-    return 1 if damaged or stale else 0
+    if missing or stale:
+        print(f"The run's own command makes the missing and stale results again: {snakemake_command(args)}")
+    return 1 if damaged or stale or missing else 0
 
 
 if __name__ == "__main__":

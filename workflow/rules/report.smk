@@ -113,7 +113,7 @@ rule report:
     input:
         tex=rules.render_report.output.tex,
     output:
-        pdf=report(f"{paths.RESULTS}/report.pdf", caption="../../report/captions/pdf.rst", category="report"),
+        pdf=report(paths.report_pdf(), caption="../../report/captions/pdf.rst", category="report"),
     log:
         "logs/report/latexmk.log",
     params:

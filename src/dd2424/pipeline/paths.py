@@ -64,6 +64,10 @@ def summary():
     return f"{RESULTS}/summary.csv"
 
 
+def report_pdf():
+    return f"{RESULTS}/report.pdf"
+
+
 def gradcheck_table(assignment):
     return f"{RESULTS}/gradcheck/{assignment}.csv"
 

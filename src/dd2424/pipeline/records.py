@@ -46,9 +46,10 @@ def stale(job, exp, config, code_digest, workdir="."):
     seeds = [job["seed"]] if job["seed"] is not None else seeds_of(config, exp)
     for seed in seeds:
         for run, spec in zip(job["runs"], job["specs"]):
-            path = Path(workdir) / paths.model_file(job["report"], job["experiment"], run, seed, "metrics.json")
+            # Named relative to the run's directory, as the run and make verify name every file.
+            path = paths.model_file(job["report"], job["experiment"], run, seed, "metrics.json")
             try:
-                recorded = json.loads(path.read_text(encoding="utf-8"))
+                recorded = json.loads(Path(workdir, path).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
             if recorded.get(CODE_KEY) != code_digest:
@@ -78,9 +79,9 @@ def split_record(spec, code_digest):
 def stale_split(name, spec, code_digest, workdir="."):
     """Why split ``name``'s existing stats.json was made otherwise than ``spec`` and today's code would
     make it, or None (also where it does not exist or cannot be read: ``make verify`` names those)."""
-    path = Path(workdir) / paths.split_stats(name)
+    path = paths.split_stats(name)
     try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
+        recorded = json.loads(Path(workdir, path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if recorded.get(CODE_KEY) != code_digest:

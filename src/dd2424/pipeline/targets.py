@@ -111,3 +111,21 @@ def report_outputs(config, runs, report):
 def assignment_outputs(config, runs, assignment):
     """Everything the target named after an assignment builds: each of its reports."""
     return [f for r in ex.reports_of(config, assignment) for f in report_outputs(config, runs, r)]
+
+
+def default_outputs(config, runs):
+    """``{file: the reports it belongs to}``: every file the default target (``all``) leaves under results/,
+    in build order: each split the included reports train on (belonging to each of them), every report's
+    outputs (``report_outputs``), then the summary and the PDF (belonging to none: they gather them all).
+    ``make verify`` names those that are missing."""
+    reports = ex.reports_in_all(config)
+    files = {}
+    for r in reports:
+        for e in ex.experiments_of(config, r):
+            for split in {spec["split"] for spec in runs[(r, e)].values()}:
+                for f in [*paths.split_arrays(split), paths.split_stats(split)]:
+                    files[f] = files.get(f, ()) + ((r,) if r not in files.get(f, ()) else ())
+    for r in reports:
+        files.update(dict.fromkeys(report_outputs(config, runs, r), (r,)))
+    files.update(dict.fromkeys([paths.summary(), paths.report_pdf()], ()))
+    return files
