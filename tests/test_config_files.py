@@ -3,6 +3,7 @@
 import pytest
 from conftest import ROOT, run_snakemake, tiny_workdir
 
+from dd2424.pipeline import workflow_config
 from dd2424.pipeline.configuration import ConfigFileError, blame, check_schema, override_origins, read_config
 from dd2424.pipeline.reports import ReportError, load_reports
 from dd2424.pipeline.reports import load_schema as load_report_schema
@@ -42,6 +43,18 @@ def test_a_bad_value_is_blamed_on_the_file_and_line_that_set_it(tmp_path):
     config, sources = read_config([ROOT / "config.yaml", first], ["search={chunk_size: -1}", "seeds=[1]"])
     with pytest.raises(ConfigFileError, match=r"^--config: search.chunk_size: -1 is less than the minimum of 1$"):
         check_schema(config, SCHEMA, sources)
+
+
+def test_mistakes_in_a_config_files_defaults_are_blamed_with_the_rest_at_once(tmp_path):
+    """The run-spec defaults of a --configfile are checked with its other keys: a line each, file and line."""
+    (mine,) = _files(tmp_path, mine="defaults:\n  lamda: 0.1\n  n_batch: -5\nseedz: [1]\n")
+    with pytest.raises(ConfigFileError) as e:
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    lines = str(e.value).splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{mine}:4: (top level): Additional properties are not allowed ('seedz' was")
+    assert lines[1].startswith(f"{mine}:2: defaults: Additional properties are not allowed ('lamda' was")
+    assert lines[2] == f"{mine}:3: defaults.n_batch: -5 is less than the minimum of 1"
 
 
 def test_every_broken_config_file_is_named_at_once(tmp_path):
@@ -121,3 +134,29 @@ def test_a_report_file_path_that_matches_nothing_names_the_config_file_and_line(
     with pytest.raises(ReportError) as e:
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT, override_origins(sources), lambda k: blame(sources, k))
     assert str(e.value).startswith(f"{mine}:3: report_files.mine: 'mine/a3-2026-mien.yaml' matches no file")
+
+
+def test_a_default_of_the_config_changes_only_the_runs_where_it_acts(tmp_path):
+    """``defaults: {eta: ...}`` is a constant schedule's η: cyclic runs keep their spec (and so their jobs'
+    params and records: nothing of theirs reruns); a default that acts in no run at all is refused."""
+    from dd2424.nn.spec import acts
+    from dd2424.pipeline import experiments as ex
+
+    before = ex.all_static_runs(workflow_config.load(ROOT, [], [], tmp_path).config)
+    (mine,) = _files(tmp_path, mine="defaults:\n  eta: 2.0e-3\n")
+    after = ex.all_static_runs(workflow_config.load(ROOT, [mine], [], tmp_path).config)
+    changed = inert = 0
+    for key, runs in before.items():
+        for run, spec in runs.items():
+            if acts("eta", spec):
+                changed += after[key][run] != spec
+            else:
+                inert += 1
+                assert after[key][run] == spec, (key, run)
+    assert changed > 0 and inert > 0, (changed, inert)
+    (unused,) = _files(tmp_path, unused="seeds: [1]\ndefaults:\n  adam_beta1: 0.8\n")
+    with pytest.raises(ConfigFileError) as e:
+        workflow_config.load(ROOT, [unused], [], tmp_path)
+    assert str(e.value).startswith(
+        f"{unused}:3: defaults.adam_beta1 is set but does nothing in any run: it acts when optimizer is adam"
+    ), str(e.value)

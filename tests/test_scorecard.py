@@ -12,6 +12,7 @@ from dd2424.pipeline.scorecard import (
     CIFAR10_MD5,
     at_words,
     by_experiment,
+    causes,
     our_value,
     published_entries,
     read_scorecard,
@@ -365,3 +366,23 @@ def test_a_preview_divides_every_length_and_trains_one_seed():
         "n_s_epochs": 0.05,
         "cyclic_updates": None,
     }
+
+
+def test_a_miss_under_the_configurations_own_defaults_names_them():
+    """``defaults: {n_batch: 20}`` in a --configfile changes every run that does not set n_batch itself: named
+    among the causes of those experiments' misses, as an override is, and of no other experiment's."""
+
+    from dd2424.pipeline import projections
+
+    config = shipped_config(defaults={"n_batch": 20})
+    projected = projections.scorecard_config(config, list(config["reports"]))
+    found = projected["defaults_set"]
+    assert found and all(changed == {"n_batch": 20} for exps in found.values() for changed in exps.values())
+    listed = {(r, e) for r, exps in found.items() for e in exps}
+    unlisted = [(r, e) for r in config["reports"] for e in ex.experiments_of(config, r) if (r, e) not in listed]
+    assert unlisted  # experiments whose runs all set n_batch themselves
+    for r, e in [*sorted(listed)[:3], *unlisted[:3]]:
+        cause = "not the report's settings: the configuration's defaults set n_batch=20"
+        row = {"report": r, "target": e, "quantity": "test_accuracy", "value": 0.5}
+        assert (cause in causes(row, projected, None, None)) == ((r, e) in listed), (r, e)
+    assert projections.scorecard_config(shipped_config(), list(config["reports"]))["defaults_set"] == {}

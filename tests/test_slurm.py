@@ -136,7 +136,8 @@ def test_the_slurm_check_names_what_is_missing_and_passes_other_executors():
     assert slurm.missing_commands(which_of("sbatch", "squeue")) == []
     assert slurm.missing_commands(which_of("sacct")) == ["sbatch"]
     assert slurm.missing_commands(which_of()) == ["sbatch", "sacct", "squeue"]
-    assert slurm.problem("slurm", "squeue", which_of("sbatch", "squeue")) is None
+    answers = lambda command, **options: subprocess.CompletedProcess(command, 0, "", "")  # noqa: E731
+    assert slurm.problem("slurm", "squeue", which_of("sbatch", "squeue"), answers) is None
     assert slurm.problem("local", None, which_of()) is None and slurm.problem(None, None, which_of()) is None
     message = slurm.problem("slurm", "sacct", which_of("squeue"))
     assert message.startswith("NoSlurm: ") and "lacks sbatch;" in message and "make report" in message
@@ -159,6 +160,25 @@ def test_sacct_is_checked_only_as_the_status_command_and_its_failure_names_the_f
     message = slurm.accounting_problem("sacct", run)
     assert message.startswith("NoAccounting: ") and "(Slurm accounting storage is disabled)" in message
     assert "slurm-status-command: squeue" in message
+
+
+def test_without_a_controller_answering_the_check_says_so_before_blaming_sacct():
+    """slurm-client installed on a machine of no cluster: sinfo, squeue and sacct all fail on the config."""
+    calls = []
+
+    def run(command, **options):
+        calls.append(command[0])
+        return subprocess.CompletedProcess(command, 1, "", "sinfo: error: resolve_ctls_from_dns_srv: Unknown host\n")
+
+    every = lambda command: f"/usr/bin/{command}"  # noqa: E731
+    message = slurm.problem("slurm", "sacct", every, run)
+    assert message.startswith("NoController: ") and "no SLURM controller answers" in message, message
+    assert "(sinfo: error: resolve_ctls_from_dns_srv: Unknown host)" in message and "make report" in message
+    assert calls == ["sinfo"]  # sacct not blamed
+    # a controller that answers, and accounting: no problem, both asked
+    calls.clear()
+    ok = lambda command, **options: calls.append(command[0]) or subprocess.CompletedProcess(command, 0, "", "")  # noqa: E731
+    assert slurm.problem("slurm", "sacct", every, ok) is None and calls == ["sinfo", "sacct"]
 
 
 def test_the_profile_on_a_cluster_without_accounting_stops_with_the_fix(cluster, tmp_path):

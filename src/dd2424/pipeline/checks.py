@@ -20,17 +20,51 @@ class ConfigError(ValueError):
     """A config the schema accepts but the workflow cannot run; names the key's path."""
 
 
-def check_run_specs(config):
-    """The run specs of the config itself (``defaults``, each assignment's ``defaults``) against the
-    declaration (``dd2424.nn.spec``): every problem at once, a line each with its key path."""
+def run_spec_problems(config):
+    """``[(key path, key path to blame, problem)]``: every problem of the run specs of the config itself
+    (``defaults``, each assignment's ``defaults``) against the declaration (``dd2424.nn.spec``).  A part
+    that is not a mapping is left to the config schema."""
     validator = jsonschema.Draft202012Validator(json_schema())
+    assignments = config.get("assignments")
+    places = [(["defaults"], config.get("defaults"))]
+    if isinstance(assignments, dict):
+        places += [
+            (["assignments", a, "defaults"], part.get("defaults"))
+            for a, part in assignments.items()
+            if isinstance(part, dict)
+        ]
     problems = []
-    places = [("defaults", config.get("defaults") or {})]
-    places += [(f"assignments.{a}.defaults", part.get("defaults") or {}) for a, part in config["assignments"].items()]
     for where, run_spec in places:
+        if not isinstance(run_spec, dict):
+            continue
         for error in sorted(validator.iter_errors(run_spec), key=lambda e: list(map(str, e.path))):
-            path = ".".join([where, *map(str, error.path)])
-            problems.append(f"{path}: {error.message}")
+            keys = [*where, *map(str, error.path)]
+            # a key the declaration does not allow: its own line, where the mapping may come from another file
+            blamed = keys
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                blamed = keys + [k for k in error.instance if k not in error.schema.get("properties", {})][:1]
+            problems.append((keys, blamed, error.message))
+    return problems
+
+
+def inert_defaults(config):
+    """``[(key, when it acts)]``: each key of the config's own ``defaults`` that acts in none of the
+    reports' runs (``spec.acts``): set, it would change nothing anywhere (``experiments`` keeps each run's
+    own value where a default does nothing)."""
+    runs = [
+        spec
+        for rid in config["reports"]
+        for e in config["reports"][rid]["experiments"]
+        for spec in static_runs(config, rid, e).values()
+    ]
+    return [
+        (key, acts_when(key)) for key in config.get("defaults") or {} if runs and not any(acts(key, s) for s in runs)
+    ]
+
+
+def check_run_specs(config):
+    """Raise ConfigError with every problem of ``run_spec_problems``, a line each with its key path."""
+    problems = [f"{'.'.join(keys)}: {message}" for keys, _, message in run_spec_problems(config)]
     if problems:
         raise ConfigError("the config's run specs:\n  " + "\n  ".join(problems))
 

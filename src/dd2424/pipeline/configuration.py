@@ -97,18 +97,20 @@ def problem_keys(error):
     return keys
 
 
-def check_schema(config, schema_path, sources):
-    """Raise ConfigFileError with every problem ``schema_path`` finds in ``config``, each blamed on the file
-    and line the user must edit."""
+def check_schema(config, schema_path, sources, more=()):
+    """Raise ConfigFileError with every problem ``schema_path`` finds in ``config``, and each of ``more``
+    (``[(key path, key path to blame, problem)]``, found by other checks of the same files), each blamed on
+    the file and line the user must edit: all at once."""
     schema = yaml_files.read(schema_path)
-    errors = sorted(
-        (jsonschema.exceptions.best_match([e]) for e in jsonschema.Draft202012Validator(schema).iter_errors(config)),
-        key=lambda e: list(map(str, e.absolute_path)),
+    errors = (
+        jsonschema.exceptions.best_match([e]) for e in jsonschema.Draft202012Validator(schema).iter_errors(config)
     )
+    problems = [(problem_keys(e), list(map(str, e.absolute_path)), e.message) for e in errors]
+    problems += [(blamed, keys, message) for keys, blamed, message in more]
     lines = []
-    for error in errors:
-        where = ".".join(map(str, error.absolute_path)) or "(top level)"
-        text = f"{blame(sources, problem_keys(error))}: {where}: {yaml_files.shorten(error.message, 300)}"
+    for blamed, where, message in sorted(problems, key=lambda p: list(map(str, p[1]))):
+        path = ".".join(map(str, where)) or "(top level)"
+        text = f"{blame(sources, blamed)}: {path}: {yaml_files.shorten(message, 300)}"
         if text not in lines:
             lines.append(text)
     if lines:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dd2424.nn.arithmetic import network_flop_per_sample
-from dd2424.nn.spec import IDENTITY, defaults, hidden_from_label, stackable
+from dd2424.nn.spec import IDENTITY, acts, defaults, hidden_from_label, stackable
 
 SEARCH_KINDS = ("grid", "random", "refine")
 
@@ -101,6 +101,20 @@ def _base(config, report, exp):
     return spec
 
 
+def _inert_config_defaults(config, report, spec):
+    """``{key: value}`` undoing each key of the config's own ``defaults`` that does nothing in this run
+    (``spec.acts``): the value the run has without that layer.  ``defaults`` is shared by every report, and
+    a key that acts in some runs (``eta`` under a constant schedule) must not change the others' specs: their
+    jobs' params, their records and so their results (a report file that sets an inert key is refused)."""
+    assignment = config["assignments"][config["reports"][report]["assignment"]].get("defaults", {})
+    declared = defaults()
+    return {
+        key: assignment.get(key, declared.get(key))
+        for key in config.get("defaults") or {}
+        if key in declared and not acts(key, spec)
+    }
+
+
 def static_runs(config, report, name):
     """{run name: spec} as far as the config alone determines it."""
     exp = experiments_of(config, report)[name]
@@ -125,6 +139,7 @@ def static_runs(config, report, name):
         for i in range(exp["refine"]["count"]):
             runs[f"p{i:03d}"] = dict(base)
     for run, spec in runs.items():
+        spec.update(_inert_config_defaults(config, report, spec))
         spec.update(report=report, assignment=config["reports"][report]["assignment"], experiment=name, run=run)
         if config.get("preview"):
             spec.update(preview_spec(spec, config["preview"]))

@@ -222,6 +222,9 @@ def causes(entry, config, summary, ours):
     overridden = report_overrides["experiments"].get(parts[0])
     if overridden:
         found.append(f"not the report's settings: the configuration overrides {', '.join(_flat(overridden))}")
+    defaulted = (config.get("defaults_set") or {}).get(entry["report"], {}).get(parts[0])
+    if defaulted:
+        found.append(f"not the report's settings: the configuration's defaults set {', '.join(_flat(defaulted))}")
     found += [f"not stated in the report: {s}" for s in exp.get("not_stated", [])]
     if "note" in exp:
         found.append(exp["note"].rstrip("."))

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from snakemake.utils import validate
 
-from .checks import check_config, check_run_specs
-from .configuration import blame, check_schema, config_files, override_origins, read_config
+from .checks import check_config, inert_defaults, run_spec_problems
+from .configuration import ConfigFileError, blame, check_schema, config_files, override_origins, read_config
 from .reports import load_reports, load_schema
 
 
@@ -29,10 +29,10 @@ def load(basedir, configfiles, config_args, workdir):
     every problem with its file and key."""
     schema_path = Path(basedir, "workflow", "schemas", "config.schema.yaml")
     config, sources = read_config(config_files(basedir, configfiles), config_args)
-    check_schema(config, schema_path, sources)
+    # The run specs of the config's own defaults are checked with the schema: every problem at once, blamed.
+    check_schema(config, schema_path, sources, run_spec_problems(config))
     validate(config, str(schema_path))  # fills in the schema's defaults
     report_schema = load_schema(Path(basedir, "workflow", "schemas", "report.schema.yaml"), schema_path)
-    check_run_specs(config)
     config["reports"] = load_reports(
         config,
         report_schema,
@@ -42,4 +42,13 @@ def load(basedir, configfiles, config_args, workdir):
         lambda keys: blame(sources, keys),
     )
     check_config(config)
+    inert = inert_defaults(config)
+    if inert:
+        raise ConfigFileError(
+            "\n".join(
+                f"{blame(sources, ['defaults', key])}: defaults.{key} is set but does nothing in any run: it acts "
+                f"when {when}: remove it, or set what it needs"
+                for key, when in inert
+            )
+        )
     return WorkflowConfig(config, sources, report_schema)

@@ -4,7 +4,10 @@ Without these commands the executor (snakemake-executor-plugin-slurm) starts eve
 status query and fails each one on "No such file or directory: 'sacct'"; a run under the shipped profile on
 a laptop would spend minutes failing every job; and on a cluster that keeps no accounting it follows each
 job with sacct all the same (its default wherever sacct is installed), which fails there, and waits for
-every job forever.  ``problem`` names what is missing and what to do instead.
+every job forever.  Where SLURM's commands are installed but no controller answers them (a machine with
+slurm-client and no cluster: every command fails on its config), each job would fail the same way, and
+blaming sacct would send the user to a fix that fails next.  ``problem`` names what is missing and what to
+do instead.
 """
 
 import shutil
@@ -24,6 +27,30 @@ def missing_commands(which=shutil.which):
     return missing
 
 
+def controller_problem(run=subprocess.run):
+    """Why no SLURM controller answers this machine (sinfo fails: no slurm.conf, a controller that is down or
+    unreachable), or None.  Checked before accounting: without a controller every command fails alike."""
+    try:
+        done = run(["sinfo", "--noheader", "--summarize"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        said = str(error)
+    else:
+        if done.returncode == 0:
+            return None
+        said = _first_line(done)
+    return (
+        f"NoController: SLURM's commands are installed here, but no SLURM controller answers them ("
+        f"{said}): this machine is not a configured node of a cluster, or its controller is down; nothing was "
+        "run. Run it from a login node of the cluster (where `sinfo` lists partitions), or on this machine "
+        "without the profile: make report (or snakemake -j2)."
+    )
+
+
+def _first_line(done):
+    lines = (done.stderr + done.stdout).strip().splitlines()
+    return lines[0] if lines else f"exit status {done.returncode}"
+
+
 def accounting_problem(status_command, run=subprocess.run):
     """Why ``status_command`` (the executor's ``status_command`` setting) cannot follow jobs here, or None.
 
@@ -40,8 +67,7 @@ def accounting_problem(status_command, run=subprocess.run):
     else:
         if done.returncode == 0:
             return None
-        lines = (done.stderr + done.stdout).strip().splitlines()
-        said = lines[0] if lines else f"exit status {done.returncode}"
+        said = _first_line(done)
     return (
         f"NoAccounting: the SLURM executor follows each job with sacct, and sacct fails on this cluster "
         f"({said}): the run would wait for its first job forever; nothing was run. Follow the jobs with squeue "
@@ -53,12 +79,13 @@ def accounting_problem(status_command, run=subprocess.run):
 def problem(executor, status_command=None, which=shutil.which, run=subprocess.run):
     """Why a run with the executor named ``executor`` (Snakemake's ``workflow.executor_plugin.name``) and
     the executor's ``status_command`` cannot submit and follow jobs from this machine, or None (any other
-    executor, or SLURM's commands all there and working)."""
+    executor, or SLURM's commands all there and working): its commands missing, then no controller
+    answering, then no accounting for sacct."""
     if executor != "slurm":
         return None
     missing = missing_commands(which)
     if not missing:
-        return accounting_problem(status_command, run)
+        return controller_problem(run) or accounting_problem(status_command, run)
     return (
         f"NoSlurm: the SLURM executor (profiles/slurm) submits each job with {SUBMIT} and follows it with "
         f"{' or '.join(STATUS)}, and this machine's PATH lacks {', '.join(missing)}; nothing was run. "
