@@ -160,3 +160,18 @@ def test_a_default_of_the_config_changes_only_the_runs_where_it_acts(tmp_path):
     assert str(e.value).startswith(
         f"{unused}:3: defaults.adam_beta1 is set but does nothing in any run: it acts when optimizer is adam"
     ), str(e.value)
+
+
+def test_an_override_naming_a_run_its_report_lacks_is_blamed_on_its_line(tmp_path):
+    (mine,) = _files(
+        tmp_path,
+        mine="seeds: [1]\noverrides:\n  a1-2025-text:\n    experiments:\n      default:\n"
+        "        runs:\n          lam0_eta0.01: {eta: 0.1}\n",
+    )
+    config, sources = read_config([ROOT / "config.yaml", mine], [])
+    with pytest.raises(ReportError) as e:
+        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT, override_origins(sources))
+    assert str(e.value).startswith(
+        f"{mine}:7: overrides.a1-2025-text.experiments.default.runs.lam0_eta0.01: experiment 'default' of "
+    ), str(e.value)
+    assert "has no run 'lam0_eta0.01' (its runs: lam0_eta0.001" in str(e.value)

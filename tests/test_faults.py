@@ -107,6 +107,27 @@ def test_snakemake_shows_a_malformed_report_file_before_any_job(tmp_path):
     assert not (work / "results").exists()
 
 
+def test_a_split_larger_than_its_data_on_a_first_run_is_named_before_any_split_or_training_job(tmp_path):
+    """Sizes are checked at parse time once the archive is unpacked; on a first run it is not yet, and the
+    unpacking job checks them: the config key named, no split or training started, the same on a rerun."""
+    work = tiny_workdir(tmp_path / "w")
+    (work / "big.yaml").write_text("splits:\n  all49k:\n    val_size: 1000\n")
+    problem = "splits.all49k.val_size is 1000, but its training pool has 500 images"
+    for _ in range(2):
+        done = run_snakemake(work, "-j2", "a3", check=False, extra_configs=[work / "big.yaml"])
+        assert done.returncode != 0
+        assert (
+            f"FAILED: ConfigError: the config (config.yaml or a --configfile): {problem}"
+            in (work / "logs/data/extract.log").read_text()
+        )
+        # nothing but the jobs' markers (stamped at parse time) under results/
+        assert [p.name for p in (work / "results").iterdir()] == ["markers"]
+        assert not (work / "resources/cifar-10/meta.json").exists()
+    run_snakemake(work, "-j1", "resources/cifar-10/meta.json")  # unpacked without the mistake
+    done = run_snakemake(work, "-n", check=False, extra_configs=[work / "big.yaml"])
+    assert done.returncode != 0 and problem in done.stdout + done.stderr  # now at parse time
+
+
 # -------------------------------------------------------------------- data
 def bad_archive(tmp_path, edit):
     path = tmp_path / "bad.tar.gz"
@@ -744,7 +765,7 @@ def test_verify_names_each_result_a_report_had_and_lost(finished):
     assert status == 1, out
     assert sorted(re.findall("MISSING (.*)", out)) == sorted(f"{gone}/{name}" for name in paths.MODEL_FILES), out
     assert f"{len(paths.MODEL_FILES)} files missing of reports that have results" in out
-    assert "(not built yet: 2 file(s), such as results/summary.csv)" in out  # the default target's, not a1's
+    assert "(not built yet: 2 files, such as results/summary.csv)" in out  # the default target's, not a1's
     assert f"makes the missing and stale results again: snakemake -j1 --configfile {TINY} data.yaml\n" in out
     run_snakemake(finished, "-j2", "a1")
     status, out = verify_in(finished)

@@ -475,3 +475,10 @@ def test_the_provenance_names_the_blas_kernel_and_the_cpu_the_numbers_depend_on(
     blas = next(lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas")
     assert found["BLAS"].startswith(f"{blas['internal_api']} {blas['version']}")
     assert found["CPU"].endswith(f", {os.cpu_count()} cores") and len(found["CPU"]) > len(", 2 cores")
+
+
+def test_counts_read_as_english():
+    from dd2424.pdf.filters import count_of, environment
+
+    assert count_of(1, "seed") == "1 seed" and count_of(3, "seed") == "3 seeds" and count_of(0, "file") == "0 files"
+    assert environment({"t": r"\VAR{n|count_of('seed')}"}).get_template("t").render(n=1) == "1 seed"

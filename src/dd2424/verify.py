@@ -39,6 +39,7 @@ import numpy as np
 
 import dd2424
 from dd2424.nn import trainer
+from dd2424.pdf.filters import count_of
 from dd2424.pdf.latex import BUILD_PREFIX
 from dd2424.pipeline import experiments, records, results, targets, training, workflow_config
 from dd2424.pipeline.checks import ConfigError
@@ -294,7 +295,7 @@ def main(argv=None):
         print(f"DAMAGED {path}: {problem}\n  rebuild: {snakemake_command(args, '--force', str(path))}")
     for path in leftovers:
         print(f"leftover of an interrupted write (safe to delete): {path}")
-    print(f"{checked} files read, {len(damaged)} damaged")
+    print(f"{count_of(checked, 'file')} read, {len(damaged)} damaged")
     try:
         missing, not_built, stale = compare(root, [Path(f).resolve() for f in args.configfile], args.config)
     except (ConfigFileError, ReportError, ConfigError) as error:
@@ -304,13 +305,13 @@ def main(argv=None):
     config = options or "config.yaml alone"
     for path in missing:
         print(f"MISSING {path}")
-    print(f"{len(missing)} files missing of reports that have results (with {config})")
+    print(f"{count_of(len(missing), 'file')} missing of reports that have results (with {config})")
     for report, files in not_built.items():
         what = f"report {report} is not built yet" if report else "not built yet"
-        print(f"({what}: {len(files)} file(s), such as {files[0]})")
+        print(f"({what}: {count_of(len(files), 'file')}, such as {files[0]})")
     for name, why in stale:
         print(f"STALE {why}\n  its job {name} reruns in the next run")
-    print(f"{len(stale)} jobs whose results today's config and code ({config}) would make otherwise")
+    print(f"{count_of(len(stale), 'job')} whose results today's config and code ({config}) would make otherwise")
     if damaged:
         files = " ".join(sorted({str(p) for p, _ in damaged}))
         print(

@@ -73,6 +73,11 @@ def mnum(value, digits=3):
     return "\\ensuremath{" + (power if mantissa == "1" else f"{mantissa} \\times {power}") + "}"
 
 
+def count_of(n, noun):
+    """``n`` and its noun, plural unless one: 1 seed, 3 seeds."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def environment(templates):
     """Jinja2 with LaTeX-friendly delimiters; ``templates`` is a directory or ``{name: text}``
     (the workflow passes their text, so that only a change of content rebuilds the report)."""
@@ -107,6 +112,7 @@ def environment(templates):
         setting=setting,
         kind=kind_of,
         at=at_words,
+        count_of=count_of,
     )
     return env
 

@@ -211,24 +211,33 @@ def split_origin(config, name):
 def override_problems(report, override, path, origin="the config"):
     """Refuse an override that changes an experiment, or a run, its report file does not have: merged in, it
     would add a new one silently while the one meant keeps its settings.  An override may add a whole
-    experiment (one that says what it trains: runs, grid, random or refine)."""
+    experiment (one that says what it trains: runs, grid, random or refine).  ``origin`` is the file that
+    sets the override: the refusal names its line."""
     experiments = report.get("experiments") or {}
+    rid = report.get("id")
     for name, changes in (override.get("experiments") or {}).items():
-        where = f"overrides.{report.get('id')}.experiments.{name}"
+        where = f"overrides.{rid}.experiments.{name}"
         whole = isinstance(changes, dict) and any(k in changes for k in ("runs", "grid", "random", "refine"))
         if name not in experiments and whole:
             continue
         if name not in experiments:
             raise ReportError(
-                f"{where} ({origin}): {path} has no experiment {name!r} (its experiments: {', '.join(experiments)})"
+                f"{_line_in(origin, ['overrides', rid, 'experiments', name])}: {where}: {path} has no experiment "
+                f"{name!r} (its experiments: {', '.join(experiments)})"
             )
         runs = (experiments[name] or {}).get("runs") or {}
         for run in (changes or {}).get("runs") or {}:
             if runs and run not in runs:
                 raise ReportError(
-                    f"{where}.runs.{run} ({origin}): experiment {name!r} of {path} has no run {run!r} "
-                    f"(its runs: {', '.join(map(str, runs))})"
+                    f"{_line_in(origin, ['overrides', rid, 'experiments', name, 'runs', run])}: {where}.runs.{run}: "
+                    f"experiment {name!r} of {path} has no run {run!r} (its runs: {', '.join(map(str, runs))})"
                 )
+
+
+def _line_in(origin, keys):
+    """``file:line`` of ``keys`` where ``origin`` is a config file that has them, else ``origin`` as it is."""
+    line = yaml_files.line_of(origin, keys) if Path(origin).is_file() else None
+    return f"{origin}:{line}" if line else origin
 
 
 def merge_splits(splits, reports):
