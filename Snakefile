@@ -12,7 +12,7 @@ from dd2424.pipeline import workflow_config
 from dd2424.pipeline.checks import ConfigError, check_sizes
 from dd2424.pipeline.configuration import ConfigFileError
 from dd2424.pipeline.reports import ReportError
-from dd2424.util import live_run
+from dd2424.util import live_run, rerun
 from dd2424.util.clock import future_problem
 from dd2424.util.slurm import problem as slurm_problem
 from dd2424.util.workarounds import quote_script_interpreter
@@ -50,6 +50,11 @@ except (ConfigFileError, ReportError, ConfigError) as error:
 config.clear()
 config.update(USER_CONFIG)
 CONFIG_SOURCES_FILES = [name for name, _ in CONFIG_SOURCES if Path(name).is_file()]
+# Every message that says what to run names this run's own options (its jobs inherit them).
+if workflow.is_main_process:
+    rerun.record(
+        workflow.basedir, os.getcwd(), workflow.overwrite_configfiles or (), workflow.config_settings.config_args or ()
+    )
 # A file stamped in the future would make Snakemake rerun every job after it and then delete their outputs:
 # found by the main process, before any job (a job on another node has its own clock).
 if workflow.is_main_process:

@@ -33,6 +33,7 @@ def config():
 
 
 A1 = "a1-2024-grid-bce"
+A1_RULE = "a1_2024_grid_bce"  # its target
 A2 = "a2-2021-cyclic"
 
 
@@ -279,8 +280,10 @@ def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finis
     assert done.returncode != 0
     log = (finished / f"logs/{A1}/summary.log").read_text()
     assert f"{target} is damaged: not valid JSON" in log
-    assert f"snakemake -j1 --force {target}" in log
-    run_snakemake(finished, "-j1", "--force", target)
+    # the run's own command: its Snakefile, directory and config files, pasted anywhere
+    command = quoted_command(log.split("is damaged")[1])
+    assert f" --force {target} -s {ROOT / 'Snakefile'} --directory {finished} --configfile {TINY} " in command
+    pasted(command)
     run_snakemake(finished, "-j1", f"results/{A1}/summary.csv")
     assert json.loads((finished / target).read_text())["run"] == "lam0_eta0.1"
 
@@ -342,12 +345,11 @@ def test_a_file_stamped_in_the_future_is_named_before_any_job_and_nothing_is_del
         re.search(r"resources/cifar-10-python.tar.gz \(3,[56][0-9][0-9] s ahead\)", done.stderr)
         and "Nothing has run" in done.stderr
     )
-    assert "find resources -newermt now -exec touch -h {} +" in done.stderr
+    fix = f"cd {finished} && find resources -newermt now -exec touch -h {{}} +"
+    assert fix in done.stderr
     assert all(b.exists() for b in batches) and archive.exists()
-    # the command it gives; then the jobs after the file run once more, as after any edit of it
-    subprocess.run(
-        ["find", "resources", "-newermt", "now", "-exec", "touch", "-h", "{}", "+"], cwd=finished, check=True
-    )
+    # the command it gives, pasted anywhere; then the jobs after the file run once more, as after any edit of it
+    pasted(fix)
     assert "extract" in run_snakemake(finished, "-n", "a1").stdout
     os.utime(archive, (stamp, stamp))  # as it was: the later tests find everything up to date
 
@@ -672,6 +674,18 @@ def test_snakemake_names_a_web_page_saved_as_the_archive_and_refetches_once_it_i
 
 
 # ------------------------------------------------------ damaged results found
+def pasted(command, cwd="/"):
+    """A command a message prints, run as a user pastes it into a shell: from another directory."""
+    done = subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, f"{command}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def quoted_command(text):
+    """The command of a message's `...` (the last one)."""
+    return re.findall(r"`([^`]+)`", text)[-1]
+
+
 def cut(path, fraction=0.5):
     blob = path.read_bytes()
     path.write_bytes(blob[: int(len(blob) * fraction)])
@@ -699,9 +713,9 @@ def test_a_training_job_on_a_split_cut_short_names_the_file_and_its_command(tmp_
     assert re.search(
         f"FAILED: CorruptResult: {re.escape(split)} is damaged: cut short: [0-9,]+ of the [0-9,]+ bytes", log
     )
-    assert f"Build it again with `snakemake -j1 --force {split}`" in log
+    assert re.search(f"Build it again with `[^`]* --force {re.escape(split)} [^`]*`", log)
     assert f"DAMAGED {split}: cut short" in verify_in(work)[1]
-    run_snakemake(work, "-j1", "--force", split)
+    pasted(quoted_command(log.split("FAILED")[1]))
     run_snakemake(work, "-j1", model)  # trained again on the rebuilt split
     assert json.loads((work / model).read_text())["train_images"] == 100
     status, out = verify_in(work)
@@ -742,14 +756,17 @@ def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(fini
     assert status == 1
     for path, (_, problem) in damage.items():
         assert re.search(f"DAMAGED {re.escape(path)}: .*{problem}", out), (path, out)
-        # the run's own command: its config files given
-        assert f"rebuild: snakemake -j1 --configfile {TINY} data.yaml --force {path}\n" in out
+        # the run's own command: its Snakefile, directory and config files given
+        assert re.search(
+            f"rebuild: .* -j1 --force {re.escape(path)} -s {ROOT / 'Snakefile'} --directory {finished} "
+            f"--configfile {TINY} {finished / 'data.yaml'}\n",
+            out,
+        ), out
     assert f", {len(damage)} damaged" in out
 
-    command = out.split("To rebuild the damaged files:")[1].splitlines()[1].split()
-    assert command[:5] == ["snakemake", "-j1", "--configfile", str(TINY), "data.yaml"], command
-    assert command[5] == "--force" and len(command) == 6 + len(damage)
-    run_snakemake(finished, *command[1:])
+    command = out.split("To rebuild the damaged files:")[1].splitlines()[1]
+    assert all(path in command.split() for path in damage)
+    pasted(command)
     run_snakemake(finished, "-j2", "a1")
     status, out = verify_in(finished)
     assert status == 0 and ", 0 damaged" in out
@@ -766,8 +783,11 @@ def test_verify_names_each_result_a_report_had_and_lost(finished):
     assert sorted(re.findall("MISSING (.*)", out)) == sorted(f"{gone}/{name}" for name in paths.MODEL_FILES), out
     assert f"{len(paths.MODEL_FILES)} files missing of reports that have results" in out
     assert "(not built yet: 2 files, such as results/summary.csv)" in out  # the default target's, not a1's
-    assert f"makes the missing and stale results again: snakemake -j1 --configfile {TINY} data.yaml\n" in out
-    run_snakemake(finished, "-j2", "a1")
+    # reports of other assignments, never run (though they share the a1 reports' split): mentioned only
+    assert re.search(r"\(report a2-\S+ is not built yet: [0-9]+ files, such as ", out), out
+    line = re.search(f"report {A1}: 4 of its [0-9]+ files missing; its target builds them: (.*)", out)
+    assert line and f" -j1 {A1_RULE} -s " in line[1], out
+    pasted(line[1])
     status, out = verify_in(finished)
     assert status == 0 and "0 files missing" in out and "MISSING" not in out, out
 

@@ -140,7 +140,7 @@ def test_the_slurm_check_names_what_is_missing_and_passes_other_executors():
     assert slurm.problem("slurm", "squeue", which_of("sbatch", "squeue"), answers) is None
     assert slurm.problem("local", None, which_of()) is None and slurm.problem(None, None, which_of()) is None
     message = slurm.problem("slurm", "sacct", which_of("squeue"))
-    assert message.startswith("NoSlurm: ") and "lacks sbatch;" in message and "make report" in message
+    assert message.startswith("NoSlurm: ") and "lacks sbatch;" in message and "without the profile: " in message
 
 
 def test_sacct_is_checked_only_as_the_status_command_and_its_failure_names_the_fix():
@@ -173,7 +173,7 @@ def test_without_a_controller_answering_the_check_says_so_before_blaming_sacct()
     every = lambda command: f"/usr/bin/{command}"  # noqa: E731
     message = slurm.problem("slurm", "sacct", every, run)
     assert message.startswith("NoController: ") and "no SLURM controller answers" in message, message
-    assert "(sinfo: error: resolve_ctls_from_dns_srv: Unknown host)" in message and "make report" in message
+    assert "(sinfo: error: resolve_ctls_from_dns_srv: Unknown host)" in message and "-j2" in message
     assert calls == ["sinfo"]  # sacct not blamed
     # a controller that answers, and accounting: no problem, both asked
     calls.clear()
@@ -224,5 +224,9 @@ def test_the_slurm_profile_without_slurm_stops_before_any_job_with_the_fix(tmp_p
     assert done.returncode == 1, done.stdout + done.stderr
     assert "NoSlurm: the SLURM executor (profiles/slurm) submits each job with sbatch" in done.stderr
     assert "PATH lacks sbatch, sacct, squeue; nothing was run" in done.stderr
-    assert "make report" in done.stderr and "Traceback" not in done.stderr
+    # the run's own options, without the profile
+    assert re.search(
+        f"without the profile: .* -j2 -s {ROOT / 'Snakefile'} --directory {work} --configfile ", done.stderr
+    )
+    assert "Traceback" not in done.stderr
     assert not (work / "resources").exists() and not (work / "logs").exists()

@@ -41,11 +41,11 @@ import dd2424
 from dd2424.nn import trainer
 from dd2424.pdf.filters import count_of
 from dd2424.pdf.latex import BUILD_PREFIX
-from dd2424.pipeline import experiments, records, results, targets, training, workflow_config
+from dd2424.pipeline import experiments, paths, records, results, targets, training, workflow_config
 from dd2424.pipeline.checks import ConfigError
 from dd2424.pipeline.configuration import ConfigFileError
 from dd2424.pipeline.reports import ReportError
-from dd2424.util import damaged, sourcecode
+from dd2424.util import damaged, rerun, sourcecode
 from dd2424.util.atomic import is_partial
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -230,29 +230,39 @@ CHECKOUT = Path(dd2424.__file__).resolve().parents[2]
 def compare(root, configfiles=(), config_args=(), basedir=CHECKOUT):
     """``(missing, not_built, stale)`` for the results under ``root`` against a run with these options today.
 
-    ``missing``: the files the default target leaves (``targets.default_outputs``) that do not exist although
-    a report they belong to has results: a report started or finished, then a result of it removed (by hand,
-    or by Snakemake when a job that would have remade it failed).  ``not_built``: ``{report or "": [file]}``,
-    the other files that do not exist: reports not run yet ("" for the summary and the PDF).  Both relative
-    to ``root``.  ``stale``: ``[(job, why)]``, the splits and training jobs whose existing results were
-    made with another spec or other code (``records.stale_splits``, ``records.stale_jobs``).
+    ``missing``: ``{report: (its files that do not exist, how many it has in all)}`` for each report that
+    has results (a model or its summary) and lacks some of the files the default target leaves
+    (``targets.default_outputs``): removed by hand, by Snakemake when a job that would have remade them
+    failed, or never built (a part of a report built alone).  ``not_built``: ``{report or "": [file]}``,
+    the reports that have no result yet ("" for the summary and the PDF).  Paths are relative to ``root``.
+    ``stale``: ``[(job, why)]``, the splits and training jobs whose existing results were made with another
+    spec or other code (``records.stale_splits``, ``records.stale_jobs``).
 
     Raises what ``workflow_config.load`` raises for a config the run itself would refuse."""
     config = workflow_config.load(basedir, configfiles, config_args, root).config
     runs = experiments.all_static_runs(config)
     expected = targets.default_outputs(config, runs)
-    absent = {f: owners for f, owners in expected.items() if not (root / f).exists()}
-    # A report has results once one of its own outputs exists (a split it shares with others does not count).
-    started = {
+    # A report has results once one of its models or its summary exists: not a split or a gradient check,
+    # which it shares with the other reports of its assignment.
+    started = [
         r
         for r in experiments.reports_in_all(config)
-        if any(f not in absent for f in targets.report_outputs(config, runs, r))
-    }
-    missing = [f for f, owners in absent.items() if started.intersection(owners)]
-    not_built = {}
-    for f, owners in absent.items():
-        if not started.intersection(owners):
+        if (root / paths.report_summary(r)).exists()
+        or any(
+            (root / f).exists()
+            for e in experiments.experiments_of(config, r)
+            for f in targets.run_outputs(config, runs, r, e)
+        )
+    ]
+    missing, not_built = {}, {}
+    for f, owners in expected.items():
+        mine = [r for r in owners if r in started]
+        if mine:
+            have, total = missing.get(mine[0], ([], 0))
+            missing[mine[0]] = (have + ([f] if not (root / f).exists() else []), total + 1)
+        elif not (root / f).exists():
             not_built.setdefault(owners[0] if owners else "", []).append(f)
+    missing = {r: (files, total) for r, (files, total) in missing.items() if files}
     jobs = experiments.training_jobs(config, runs)
     split_digest = sourcecode.workflow_script_digest(basedir, "split.py")
     splits = [
@@ -274,17 +284,12 @@ def arguments(argv):
     return parser.parse_args(argv)
 
 
+MISSING_SHOWN = 10  # files named per report: the count says how many more
+
+
 def snakemake_command(args, *more):
-    """The snakemake command line of a run in ``args.directory`` with the run's own config options."""
-    words = ["snakemake", "-j1"]
-    if Path(args.directory).resolve() != Path.cwd().resolve():
-        words += ["--directory", args.directory]
-    # Each option once with all its values: Snakemake keeps only the last of a repeated --config.
-    if args.configfile:
-        words += ["--configfile", *args.configfile]
-    if args.config:
-        words += ["--config", *args.config]
-    return " ".join([*words, *more])
+    """The snakemake command line of the run in ``args.directory`` with its own config options."""
+    return rerun.command(*more, run=rerun.run_of(CHECKOUT, args.directory, args.configfile, args.config))
 
 
 def main(argv=None):
@@ -301,11 +306,19 @@ def main(argv=None):
     except (ConfigFileError, ReportError, ConfigError) as error:
         print(f"The config cannot be read, so no result was compared with it:\n{type(error).__name__}: {error}")
         return 1
-    options = snakemake_command(args).removeprefix("snakemake -j1").strip()
-    config = options or "config.yaml alone"
-    for path in missing:
-        print(f"MISSING {path}")
-    print(f"{count_of(len(missing), 'file')} missing of reports that have results (with {config})")
+    options = [*(f"--configfile {f}" for f in args.configfile), *(f"--config {c}" for c in args.config)]
+    config = " ".join(options) or "config.yaml alone"
+    for report, (files, total) in missing.items():
+        print(
+            f"report {report}: {len(files)} of its {count_of(total, 'file')} missing; its target builds them: "
+            + snakemake_command(args, experiments.rule_name(report))
+        )
+        for path in files[:MISSING_SHOWN]:
+            print(f"MISSING {path}")
+        if len(files) > MISSING_SHOWN:
+            print(f"  and {len(files) - MISSING_SHOWN} more of report {report}")
+    n_missing = sum(len(files) for files, _ in missing.values())
+    print(f"{count_of(n_missing, 'file')} missing of reports that have results (with {config})")
     for report, files in not_built.items():
         what = f"report {report} is not built yet" if report else "not built yet"
         print(f"({what}: {count_of(len(files), 'file')}, such as {files[0]})")
@@ -313,13 +326,13 @@ def main(argv=None):
         print(f"STALE {why}\n  its job {name} reruns in the next run")
     print(f"{count_of(len(stale), 'job')} whose results today's config and code ({config}) would make otherwise")
     if damaged:
-        files = " ".join(sorted({str(p) for p, _ in damaged}))
+        files = sorted({str(p) for p, _ in damaged})
         print(
-            f"To rebuild the damaged files:\n  {snakemake_command(args, '--force', files)}\n"
+            f"To rebuild the damaged files:\n  {snakemake_command(args, '--force', *files)}\n"
             "then the run's own command again, which reruns what depends on them."
         )
-    if missing or stale:
-        print(f"The run's own command makes the missing and stale results again: {snakemake_command(args)}")
+    if stale:
+        print(f"The run's own command makes the stale results again: {snakemake_command(args)}")
     return 1 if damaged or stale or missing else 0
 
 

@@ -12,6 +12,8 @@ import shlex
 import time
 from pathlib import Path
 
+from . import rerun
+
 # Stamps this far ahead of the clock are a skew; less is filesystem rounding or a job finishing as we look.
 SLACK_SECONDS = 5.0
 
@@ -52,8 +54,11 @@ def future_problem(roots, now=None):
         "Snakemake would take them as newer than everything made from them, rerun those jobs and delete their "
         "outputs. Nothing has run. Stamp them with the current time (the jobs after them then run once more, "
         "as after an edit), then run again:\n"
-        f"  find {' '.join(shlex.quote(str(r)) for r in _roots_of(found, roots))} -newermt now -exec touch -h {{}} +"
-        + ("" if len(found) > 5 else f"\n  (or: touch -h {paths})")
+        "  "
+        + rerun.in_workdir(
+            f"find {' '.join(shlex.quote(str(r)) for r in _roots_of(found, roots))} -newermt now -exec touch -h {{}} +"
+        )
+        + ("" if len(found) > 5 else f"\n  (or: {rerun.in_workdir(f'touch -h {paths}')})")
     )
 
 

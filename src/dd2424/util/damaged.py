@@ -10,13 +10,14 @@ import os
 
 import numpy as np
 
+from . import rerun
+
 
 class CorruptResult(ValueError):
     def __init__(self, path, problem, redo="Train it again"):
         self.path, self.problem = str(path), problem
         super().__init__(
-            f"{path} is damaged: {problem}. {redo} with `snakemake -j1 --force {path}` "
-            "(or delete it and rerun snakemake)"
+            f"{path} is damaged: {problem}. {redo} with `{rerun.command('--force', path)}` (or delete it and run again)"
         )
 
 

@@ -13,6 +13,8 @@ do instead.
 import shutil
 import subprocess
 
+from . import rerun
+
 SUBMIT = "sbatch"
 # The executor queries job states with sacct, or squeue where the cluster keeps no accounting.
 STATUS = ("sacct", "squeue")
@@ -42,7 +44,7 @@ def controller_problem(run=subprocess.run):
         f"NoController: SLURM's commands are installed here, but no SLURM controller answers them ("
         f"{said}): this machine is not a configured node of a cluster, or its controller is down; nothing was "
         "run. Run it from a login node of the cluster (where `sinfo` lists partitions), or on this machine "
-        "without the profile: make report (or snakemake -j2)."
+        f"without the profile: {rerun.command(cores=2)}"
     )
 
 
@@ -90,5 +92,5 @@ def problem(executor, status_command=None, which=shutil.which, run=subprocess.ru
         f"NoSlurm: the SLURM executor (profiles/slurm) submits each job with {SUBMIT} and follows it with "
         f"{' or '.join(STATUS)}, and this machine's PATH lacks {', '.join(missing)}; nothing was run. "
         "Run it from a login node of the cluster (where `sbatch --version` works), "
-        "or on this machine without the profile: make report (or snakemake -j2)."
+        f"or on this machine without the profile: {rerun.command(cores=2)}"
     )
