@@ -10,7 +10,7 @@ from snakemake.utils import min_version
 import dd2424
 from dd2424.pipeline import workflow_config
 from dd2424.pipeline.checks import ConfigError, check_sizes
-from dd2424.pipeline.configuration import ConfigFileError
+from dd2424.pipeline.configuration import ConfigFileError, blame, override_origins
 from dd2424.pipeline.reports import ReportError
 from dd2424.util import live_run, rerun
 from dd2424.util.clock import future_problem

@@ -4,6 +4,7 @@ import pytest
 from conftest import ROOT, run_snakemake, tiny_workdir
 
 from dd2424.pipeline import workflow_config
+from dd2424.pipeline.checks import ConfigError, check_sizes
 from dd2424.pipeline.configuration import ConfigFileError, blame, check_schema, override_origins, read_config
 from dd2424.pipeline.reports import ReportError, load_reports
 from dd2424.pipeline.reports import load_schema as load_report_schema
@@ -158,8 +159,12 @@ def test_a_default_of_the_config_changes_only_the_runs_where_it_acts(tmp_path):
     with pytest.raises(ConfigFileError) as e:
         workflow_config.load(ROOT, [unused], [], tmp_path)
     assert str(e.value).startswith(
-        f"{unused}:3: defaults.adam_beta1 is set but does nothing in any run: it acts when optimizer is adam"
+        f"{unused}:3: defaults.adam_beta1 is set but changes no run: it acts when optimizer is adam"
     ), str(e.value)
+    # eta acts in a1-2025-text's one run, which sets its own: changes nothing either
+    (own,) = _files(tmp_path, own="report_files: {shipped: reports/a1-2025-text.yaml}\ndefaults:\n  eta: 0.01\n")
+    with pytest.raises(ConfigFileError, match=f"^{own}:3: defaults.eta is set but changes no run: it acts when "):
+        workflow_config.load(ROOT, [own], [], tmp_path)
 
 
 def test_an_override_naming_a_run_its_report_lacks_is_blamed_on_its_line(tmp_path):
@@ -175,3 +180,62 @@ def test_an_override_naming_a_run_its_report_lacks_is_blamed_on_its_line(tmp_pat
         f"{mine}:7: overrides.a1-2025-text.experiments.default.runs.lam0_eta0.01: experiment 'default' of "
     ), str(e.value)
     assert "has no run 'lam0_eta0.01' (its runs: lam0_eta0.001" in str(e.value)
+
+
+def test_what_an_override_sets_is_blamed_on_its_line_every_experiment_at_once(tmp_path):
+    """Inert keys set through a --configfile's overrides: the config file's lines, not the report's, and the
+    problems of two experiments in one refusal."""
+    (mine,) = _files(
+        tmp_path,
+        mine="overrides:\n  a2-2021-cyclic:\n    experiments:\n      cyclic:\n        base: {eta: 0.05}\n"
+        "      sanity:\n        base: {decay: 0.5}\n",
+    )
+    with pytest.raises(ConfigError) as e:
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    lines = sorted(str(e.value).splitlines())
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"{mine}:5: overrides.a2-2021-cyclic.experiments.cyclic.base (run ")
+    assert "eta is set but does nothing here: it acts when schedule is constant" in lines[0]
+    assert lines[1].startswith(f"{mine}:7: overrides.a2-2021-cyclic.experiments.sanity.base (run ")
+    assert "decay is set but does nothing here" in lines[1] and "reports/" not in str(e.value)
+
+
+def test_sizes_are_blamed_on_the_config_file_that_asks_for_them(tmp_path):
+    sizes = {**{f"data_batch_{i}": 10000 for i in range(1, 6)}, "test_batch": 10000}
+    (mine,) = _files(
+        tmp_path,
+        mine="splits:\n  mine: {train: [data_batch_1], test: [test_batch], val_size: 1000}\noverrides:\n"
+        "  a1-2025-text:\n    experiments:\n      default:\n        runs:\n"
+        "          lam0_eta0.001: {split: mine, n_train: 20000}\n",
+    )
+    config, sources, _ = workflow_config.load(ROOT, [mine], [], tmp_path)
+    with pytest.raises(ConfigError) as e:
+        check_sizes(config, sizes, override_origins(sources), lambda keys: blame(sources, keys))
+    assert str(e.value) == (
+        f"{mine}:8: overrides.a1-2025-text.experiments.default.runs.lam0_eta0.001 (run 'lam0_eta0.001'): "
+        "n_train 20000 is more than the 9000 training images of split 'mine'"
+    )
+    config["splits"]["mine"]["val_size"] = 12000
+    with pytest.raises(ConfigError, match=f"^{mine}:2: splits.mine.val_size is 12000, but its training pool has"):
+        check_sizes(config, sizes, override_origins(sources), lambda keys: blame(sources, keys))
+
+
+def test_keys_that_exclude_each_other_are_named_in_a_sentence(tmp_path):
+    (mine,) = _files(tmp_path, mine="splits:\n  batch1: {val_size: 2000}\n")
+    with pytest.raises(ConfigFileError) as e:
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    assert str(e.value).startswith(f"{mine}:2: splits.batch1: val and val_size exclude each other, and both are")
+    assert "data_batch" not in str(e.value)  # not the whole mapping
+
+
+def test_a_runs_typo_and_its_bad_value_are_named_together(tmp_path):
+    (mine,) = _files(
+        tmp_path,
+        mine="overrides:\n  a1-2025-text:\n    experiments:\n      default:\n        runs:\n"
+        "          lam0_eta0.001: {epoch: 3, lambda: -1}\n",
+    )
+    with pytest.raises(ReportError) as e:
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    lines = str(e.value).splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{mine}:6: overrides.a1-2025-text.") for line in lines), lines
+    assert "('epoch' was unexpected)" in lines[0] and "lambda: -1 is less than the minimum of 0" in lines[1]

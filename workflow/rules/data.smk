@@ -55,7 +55,12 @@ rule extract:
 # run specs ask for (n_train, n_batch, val_size) are checked before any job.
 if os.path.exists(rules.extract.output.meta):
     try:
-        check_sizes(config, json.loads(Path(rules.extract.output.meta).read_text(encoding="utf-8"))["sizes"])
+        check_sizes(
+            config,
+            json.loads(Path(rules.extract.output.meta).read_text(encoding="utf-8"))["sizes"],
+            override_origins(CONFIG_SOURCES),
+            lambda keys: blame(CONFIG_SOURCES, keys),
+        )
     except ConfigError as error:
         sys.exit(f"ConfigError: {error}")
 

@@ -4,6 +4,8 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
+from pathlib import Path
+
 import jsonschema
 
 from dd2424.data.cifar import has_validation, split_problem
@@ -11,8 +13,8 @@ from dd2424.nn.schedules import cyclic_length
 from dd2424.nn.spec import acts, acts_on, acts_when, json_schema, stackable
 from dd2424.util import yaml_files
 
-from .experiments import SEARCH_KINDS, experiment_kind, refine_chain, searched_keys, static_runs
-from .reports import check_published, split_origin
+from .experiments import SEARCH_KINDS, defaults_set, experiment_kind, refine_chain, searched_keys, static_runs
+from .reports import CONFIG_SPLITS, check_published, split_origin
 from .search import RULE_DEFAULTS, RULE_PARAMETERS
 
 
@@ -48,18 +50,12 @@ def run_spec_problems(config):
 
 
 def inert_defaults(config):
-    """``[(key, when it acts)]``: each key of the config's own ``defaults`` that acts in none of the
-    reports' runs (``spec.acts``): set, it would change nothing anywhere (``experiments`` keeps each run's
-    own value where a default does nothing)."""
-    runs = [
-        spec
-        for rid in config["reports"]
-        for e in config["reports"][rid]["experiments"]
-        for spec in static_runs(config, rid, e).values()
-    ]
-    return [
-        (key, acts_when(key)) for key in config.get("defaults") or {} if runs and not any(acts(key, s) for s in runs)
-    ]
+    """``[(key, when it acts)]``: each key of the config's own ``defaults`` that changes no run of any report
+    (``experiments.defaults_set``): it acts in none, or every run where it acts sets its own value."""
+    changed = {
+        key for exps in defaults_set(config, config["reports"]).values() for keys in exps.values() for key in keys
+    }
+    return [(key, acts_when(key)) for key in config.get("defaults") or {} if config["reports"] and key not in changed]
 
 
 def check_run_specs(config):
@@ -69,7 +65,7 @@ def check_run_specs(config):
         raise ConfigError("the config's run specs:\n  " + "\n  ".join(problems))
 
 
-def check_config(config):
+def check_config(config, origins=None):
     """Cross-references the schema cannot see, each refused with the file and the key's path.
 
     Run at parse time, before any job, on the config with its reports loaded
@@ -93,73 +89,82 @@ def check_config(config):
     for a, gradcheck in config["gradcheck"].items():
         if isinstance(gradcheck, dict) and gradcheck.get("split", "batch1") not in splits:
             raise ConfigError(f"gradcheck.{a}.split: {gradcheck['split']!r} is not one of splits: {sorted(splits)}")
+    # every experiment's first problem at once (a later one may follow from the first)
+    problems = []
     for rid, report in config["reports"].items():
-        experiments = report["experiments"]
-        where = f"{report['file']}: experiments"
-        for name, exp in experiments.items():
-            here = f"{where}.{name}"
-            for run, spec in static_runs(config, rid, name).items():
-                refuse_untrainable(spec, f"{here} (run {run!r})")
-                refuse_inert(exp, run, spec, report["file"], name)
-                if spec["split"] not in splits:
-                    raise ConfigError(
-                        f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}"
-                    )
-                if experiment_kind(exp) in SEARCH_KINDS:
-                    _refuse_without_validation(config, spec["split"], f"{here}: a {experiment_kind(exp)} search")
-                    if spec["test_curves"]:
-                        raise ConfigError(
-                            f"{here}: test_curves draws a test curve beside a runs experiment's "
-                            f"training curves; {name!r} is a {experiment_kind(exp)} search, whose points draw none"
-                        )
-            if "refine" in exp:
-                _check_refine(experiments, name, where, rid)
-            if "rank_by" in exp and experiment_kind(exp) not in SEARCH_KINDS:
-                raise ConfigError(
-                    f"{here}.rank_by ranks the points of a search (grid, random or refine); {name!r} is a runs "
-                    "experiment, whose training curves are recorded anyway"
-                )
-            if "bars" in exp.get("figures", []) and experiment_kind(exp) != "runs":
-                raise ConfigError(
-                    f"{here}.figures: bars sets the runs of a runs experiment side by side; {name!r} is a "
-                    f"{experiment_kind(exp)} search, which its own plot shows"
-                )
-            if "random" in exp:
-                _check_stackable_keys(f"{here}.random.sample", exp["random"]["sample"])
-            if "best_of" in exp:
-                source = exp["best_of"]["experiment"]
-                if source not in experiments:
-                    raise ConfigError(
-                        f"{here}.best_of.experiment names {source!r}, which is not an experiment of {rid}"
-                    )
-                if experiment_kind(experiments[source]) not in SEARCH_KINDS:
-                    raise ConfigError(
-                        f"{here}.best_of.experiment names {source!r}, which is not a search (grid, random or refine)"
-                    )
-                for spec in static_runs(config, rid, source).values():
-                    _refuse_without_validation(config, spec["split"], f"{here}.best_of: its search {source!r}")
-                searched = searched_keys(config, rid, source)
-                unknown = [k for k in exp["best_of"]["keys"] if k not in searched]
-                if unknown:
-                    raise ConfigError(
-                        f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
-                    )
-            if "ensemble" in exp:
-                _check_ensemble(config, rid, name, exp, here)
-            if exp.get("baseline") is not None:
-                source, _, run = str(exp["baseline"]).partition("/")
-                if "runs" not in experiments.get(source, {}):
-                    raise ConfigError(f"{here}.baseline names {source!r}, which is not a runs experiment of {rid}")
-                if run and run not in {str(r) for r in experiments[source]["runs"]}:
-                    raise ConfigError(
-                        f"{here}.baseline names run {run!r}, which {source!r} does not have "
-                        f"({', '.join(map(str, experiments[source]['runs']))})"
-                    )
+        for name, exp in report["experiments"].items():
+            try:
+                _check_experiment(config, rid, report, name, exp, origins or {})
+            except ConfigError as error:
+                problems.append(str(error))
         compared = report.get("compare", {}).get("experiment")
-        if compared is not None and compared not in experiments:
-            raise ConfigError(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
+        if compared is not None and compared not in report["experiments"]:
+            problems.append(f"{report['file']}: compare.experiment names {compared!r}, which is not an experiment")
+    if problems:
+        raise ConfigError("\n".join(problems))
     check_published(config["reports"], config, lambda r, e: static_runs(config, r, e))
     _check_published_validation(config)
+
+
+def _check_experiment(config, rid, report, name, exp, origins):
+    """Raise ConfigError for the first problem of experiment ``name`` of report ``rid`` (``check_config``)."""
+    splits = config["splits"]
+    experiments = report["experiments"]
+    where = f"{report['file']}: experiments"
+    here = f"{where}.{name}"
+    for run, spec in static_runs(config, rid, name).items():
+        refuse_untrainable(spec, f"{here} (run {run!r})")
+        refuse_inert(exp, run, spec, report["file"], name, override_of(config, origins, rid, name))
+        if spec["split"] not in splits:
+            raise ConfigError(f"{here} (run {run!r}): split {spec['split']!r} is not one of splits: {sorted(splits)}")
+        if experiment_kind(exp) in SEARCH_KINDS:
+            _refuse_without_validation(config, spec["split"], f"{here}: a {experiment_kind(exp)} search")
+            if spec["test_curves"]:
+                raise ConfigError(
+                    f"{here}: test_curves draws a test curve beside a runs experiment's "
+                    f"training curves; {name!r} is a {experiment_kind(exp)} search, whose points draw none"
+                )
+    if "refine" in exp:
+        _check_refine(experiments, name, where, rid)
+    if "rank_by" in exp and experiment_kind(exp) not in SEARCH_KINDS:
+        raise ConfigError(
+            f"{here}.rank_by ranks the points of a search (grid, random or refine); {name!r} is a runs "
+            "experiment, whose training curves are recorded anyway"
+        )
+    if "bars" in exp.get("figures", []) and experiment_kind(exp) != "runs":
+        raise ConfigError(
+            f"{here}.figures: bars sets the runs of a runs experiment side by side; {name!r} is a "
+            f"{experiment_kind(exp)} search, which its own plot shows"
+        )
+    if "random" in exp:
+        _check_stackable_keys(f"{here}.random.sample", exp["random"]["sample"])
+    if "best_of" in exp:
+        source = exp["best_of"]["experiment"]
+        if source not in experiments:
+            raise ConfigError(f"{here}.best_of.experiment names {source!r}, which is not an experiment of {rid}")
+        if experiment_kind(experiments[source]) not in SEARCH_KINDS:
+            raise ConfigError(
+                f"{here}.best_of.experiment names {source!r}, which is not a search (grid, random or refine)"
+            )
+        for spec in static_runs(config, rid, source).values():
+            _refuse_without_validation(config, spec["split"], f"{here}.best_of: its search {source!r}")
+        searched = searched_keys(config, rid, source)
+        unknown = [k for k in exp["best_of"]["keys"] if k not in searched]
+        if unknown:
+            raise ConfigError(
+                f"{here}.best_of.keys has {unknown}, which {source!r} does not search (it searches {searched})"
+            )
+    if "ensemble" in exp:
+        _check_ensemble(config, rid, name, exp, here)
+    if exp.get("baseline") is not None:
+        source, _, run = str(exp["baseline"]).partition("/")
+        if "runs" not in experiments.get(source, {}):
+            raise ConfigError(f"{here}.baseline names {source!r}, which is not a runs experiment of {rid}")
+        if run and run not in {str(r) for r in experiments[source]["runs"]}:
+            raise ConfigError(
+                f"{here}.baseline names run {run!r}, which {source!r} does not have "
+                f"({', '.join(map(str, experiments[source]['runs']))})"
+            )
 
 
 def _refuse_without_validation(config, split, what):
@@ -328,22 +333,48 @@ def check_spec(spec, train_images=None, preview=False):
     return problems
 
 
-def refuse_inert(exp, run, spec, file, name):
-    """Raise ConfigError if experiment ``name`` of report ``file`` sets a key (in its base, the run, a grid or a
-    sampled range) that this run's other settings make meaningless (``acts``): ``init_sigma`` under
-    ``init: he`` would be recorded as given while He's σ trains.  The message names the line that sets it."""
-    layers = {
-        ("base",): exp.get("base") or {},
-        ("runs", run): (exp.get("runs") or {}).get(run) or {},
-        ("grid",): exp.get("grid") or {},
-        ("random", "sample"): (exp.get("random") or {}).get("sample") or {},
+def _layers(exp, run):
+    """Where an experiment sets a run's keys: ``{key path: mapping}``, later layers winning."""
+    return {
+        ("base",): (exp or {}).get("base") or {},
+        ("runs", run): ((exp or {}).get("runs") or {}).get(run) or {},
+        ("grid",): (exp or {}).get("grid") or {},
+        ("random", "sample"): ((exp or {}).get("random") or {}).get("sample") or {},
     }
-    own = {key: where for where, values in layers.items() for key in values}
-    inert = [key for key in own if not acts(key, spec)]
+
+
+def override_of(config, origins, rid, name):
+    """``(file, report id, partial experiment)``: the config file whose ``overrides`` change experiment
+    ``name`` of report ``rid`` (``origins``: ``configuration.override_origins``) and what it sets; or None."""
+    part = (((config.get("overrides") or {}).get(rid) or {}).get("experiments") or {}).get(name)
+    return (origins.get(rid, CONFIG_SPLITS), rid, part) if isinstance(part, dict) else None
+
+
+def set_at(file, name, run, key, exp, override=None):
+    """``file:line: <key path>`` where ``key`` of run ``run`` of experiment ``name`` is set: in the config file
+    of ``override`` (``override_of``) where its overrides set it, else in the report ``file``."""
+    if override:
+        origin, rid, part = override
+        for where, values in _layers(part, run).items():
+            if key in values:
+                keys = ["overrides", rid, "experiments", name, *where, key]
+                line = yaml_files.line_of(origin, keys) if Path(origin).is_file() else None
+                return f"{origin}{f':{line}' if line else ''}: {'.'.join(map(str, keys[:-1]))}"
+    where = next((w for w, values in _layers(exp, run).items() if key in values), ())
+    line = yaml_files.line_of(file, ["experiments", name, *where, key]) if where else None
+    return f"{file}{f':{line}' if line else ''}: experiments.{name}"
+
+
+def refuse_inert(exp, run, spec, file, name, override=None):
+    """Raise ConfigError if experiment ``name`` of report ``file`` (with ``override``, ``override_of``) sets a
+    key (in its base, the run, a grid or a sampled range) that this run's other settings make meaningless
+    (``acts``): ``init_sigma`` under ``init: he`` would be recorded as given while He's σ trains.  The
+    message names the file and line that set it: the report's, or the config file whose override did."""
+    own = [key for values in _layers(exp, run).values() for key in values]
+    inert = list(dict.fromkeys(key for key in own if not acts(key, spec)))
     if inert:
-        line = yaml_files.line_of(file, ["experiments", name, *own[inert[0]], inert[0]])
         raise ConfigError(
-            f"{file}{f':{line}' if line else ''}: experiments.{name} (run {run!r}): "
+            f"{set_at(file, name, run, inert[0], exp, override)} (run {run!r}): "
             + "; ".join(
                 f"{key} is set but does nothing here: it acts when {acts_when(key)} "
                 f"(this run: {', '.join(f'{k} {spec.get(k)}' for k in acts_on(key))})"
@@ -409,14 +440,16 @@ def _check_stackable_keys(where, sample, what="a random search"):
         )
 
 
-def check_sizes(config, batch_sizes):
+def check_sizes(config, batch_sizes, origins=None, blame=None):
     """Sizes the run specs ask for against the data, once the archive's batch sizes are known.
 
     ``batch_sizes``: ``{batch name: images}`` (``meta.json`` of the extracted
-    archive).  Refuses, with the config path, a validation size larger than
-    its pool, an ``n_train`` above its split's training images, and an
-    ``n_batch`` above the images a run trains on.
+    archive).  Refuses a validation size larger than its pool, an ``n_train`` above its split's training
+    images, and an ``n_batch`` above the images a run trains on: every problem at once, each with the file
+    (and line) that set it.  ``origins`` (``configuration.override_origins``) and ``blame`` (key path ->
+    ``file:line``, ``configuration.blame``) name the config files; without them (in a job), "the config".
     """
+    origins = origins or {}
     train_sizes, problems = {}, []
     used = {g.get("split", "batch1") for g in config["gradcheck"].values() if isinstance(g, dict)}
     used |= {
@@ -429,25 +462,38 @@ def check_sizes(config, batch_sizes):
         carved = sum(batch_sizes.get(b, 0) for b in split["test"]) if val_from == "test" else pool
         # a split no run uses is never built: its sizes do not matter
         if name in used and "val_size" in split and not 0 <= split["val_size"] < carved:
+            origin = split_origin(config, name)
+            if origin == CONFIG_SPLITS and blame:
+                origin = blame(["splits", name, "val_size"])
             problems.append(
-                f"{split_origin(config, name)}: splits.{name}.val_size is {split['val_size']}, but its "
+                f"{origin}: splits.{name}.val_size is {split['val_size']}, but its "
                 f"{'test' if val_from == 'test' else 'training'} pool has {carved} images"
             )
         train_sizes[name] = pool - split.get("val_size", 0) if val_from == "train" else pool
     if problems:
         raise ConfigError("\n".join(problems))
     for rid, report in config["reports"].items():
-        for name in report["experiments"]:
+        for name, exp in report["experiments"].items():
+            override = override_of(config, origins, rid, name)
             for run, spec in static_runs(config, rid, name).items():
                 where = f"{report['file']}: experiments.{name} (run {run!r})"
                 available = train_sizes.get(spec["split"], 0)
-                if spec.get("n_train") and spec["n_train"] > available:
-                    raise ConfigError(
-                        f"{where}: n_train {spec['n_train']} is more than the {available} training images "
-                        f"of split {spec['split']!r}"
-                    )
                 images = spec.get("n_train") or available
-                if spec["n_batch"] > images:
-                    raise ConfigError(f"{where}: n_batch {spec['n_batch']} is larger than its {images} training images")
-                # a preview's shortened half-cycle may round below one update: it trains one
-                refuse_untrainable(spec, where, images, bool(config.get("preview")))
+                if spec.get("n_train") and spec["n_train"] > available:
+                    problems.append(
+                        f"{set_at(report['file'], name, run, 'n_train', exp, override)} (run {run!r}): n_train "
+                        f"{spec['n_train']} is more than the {available} training images of split {spec['split']!r}"
+                    )
+                elif spec["n_batch"] > images:
+                    problems.append(
+                        f"{set_at(report['file'], name, run, 'n_batch', exp, override)} (run {run!r}): n_batch "
+                        f"{spec['n_batch']} is larger than its {images} training images"
+                    )
+                else:
+                    # a preview's shortened half-cycle may round below one update: it trains one
+                    try:
+                        refuse_untrainable(spec, where, images, bool(config.get("preview")))
+                    except ConfigError as error:
+                        problems.append(str(error))
+    if problems:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))

@@ -146,6 +146,28 @@ def static_runs(config, report, name):
     return runs
 
 
+def defaults_set(config, reports):
+    """``{report: {experiment: {key: value}}}``: the settings the config's own ``defaults`` give the runs of
+    each experiment (keys that act there and that neither the report nor its assignment sets): like an
+    override, named among the causes of a miss; a key in none is refused (``checks.inert_defaults``).
+    config.yaml ships ``defaults: {}``."""
+    if not config.get("defaults"):
+        return {}
+    bare = {**config, "defaults": {}}
+    found = {}
+    for r in reports:
+        for name in experiments_of(config, r):
+            given, without = static_runs(config, r, name), static_runs(bare, r, name)
+            changed = {
+                key: value
+                for key, value in config["defaults"].items()
+                if any(given[run].get(key) != without[run].get(key) for run in given)
+            }
+            if changed:
+                found.setdefault(r, {})[name] = changed
+    return found
+
+
 def sample_points(ranges, count, seed):
     """``count`` points; each key's range is ``[lo, hi]`` with ``scale`` log10 or linear."""
     rng = np.random.default_rng(seed)

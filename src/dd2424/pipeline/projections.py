@@ -5,7 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .experiments import experiments_of, static_runs
+from .experiments import defaults_set
 from .scorecard import DISPLAY_ONLY, setting_overrides
 
 
@@ -48,27 +48,6 @@ def scorecard_config(config, reports):
             for r, report in portable["reports"].items()
         },
     }
-
-
-def defaults_set(config, reports):
-    """``{report: {experiment: {key: value}}}``: the settings the config's own ``defaults`` give the runs of
-    each experiment (keys that act there and that neither the report nor its assignment sets): like an
-    override, named among the causes of a miss.  config.yaml ships ``defaults: {}``."""
-    if not config.get("defaults"):
-        return {}
-    bare = {**config, "defaults": {}}
-    found = {}
-    for r in reports:
-        for name in experiments_of(config, r):
-            given, without = static_runs(config, r, name), static_runs(bare, r, name)
-            changed = {
-                key: value
-                for key, value in config["defaults"].items()
-                if any(given[run].get(key) != without[run].get(key) for run in given)
-            }
-            if changed:
-                found.setdefault(r, {})[name] = changed
-    return found
 
 
 def config_checksum(config, reports):

@@ -111,14 +111,24 @@ def value_limits(defs, key):
     }
 
 
+def _leaves(error):
+    """The problems under one schema error: of alternatives (a run spec, or null), every problem of the one
+    ``best_match`` finds most telling, so that a run's typo and its bad value are named together."""
+    if not error.context:
+        return [error]
+    branch = jsonschema.exceptions.best_match([error]).relative_schema_path
+    while branch and branch[0] not in {e.relative_schema_path[0] for e in error.context}:
+        branch = list(branch)[1:]
+    chosen = [e for e in error.context if branch and e.relative_schema_path[0] == branch[0]]
+    return [leaf for e in chosen for leaf in _leaves(e)] or [jsonschema.exceptions.best_match([error])]
+
+
 def _schema_error(path, errors, override, override_origin, rid):
     """One ReportError naming every problem the schema finds in a report, a line each, sorted by key
     path (each the most telling of its alternatives, as ``best_match`` picks it), and each blamed on
     the file the user must edit: the report file, or the config file whose ``overrides`` set the value."""
     lines = []
-    for error in sorted(
-        (jsonschema.exceptions.best_match([e]) for e in errors), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    for error in sorted((leaf for e in errors for leaf in _leaves(e)), key=lambda e: list(map(str, e.absolute_path))):
         keys = problem_keys(error)
         if keys and sets(override, keys):  # the value came from the override
             file, keys, where = override_origin, ["overrides", rid, *keys], ["overrides", rid, *error.absolute_path]

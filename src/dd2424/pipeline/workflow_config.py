@@ -41,13 +41,14 @@ def load(basedir, configfiles, config_args, workdir):
         override_origins(sources),
         lambda keys: blame(sources, keys),
     )
-    check_config(config)
+    check_config(config, override_origins(sources))
     inert = inert_defaults(config)
     if inert:
         raise ConfigFileError(
             "\n".join(
-                f"{blame(sources, ['defaults', key])}: defaults.{key} is set but does nothing in any run: it acts "
-                f"when {when}: remove it, or set what it needs"
+                f"{blame(sources, ['defaults', key])}: defaults.{key} is set but changes no run: it acts when "
+                f"{when}, and every such run sets its own {key} (or has this value already): remove it, or set "
+                "it where the runs set theirs (overrides)"
                 for key, when in inert
             )
         )
