@@ -79,6 +79,7 @@ onstart:
     SLURM_PROBLEM = slurm_problem(
         getattr(workflow.executor_plugin, "name", None),
         getattr(workflow.executor_settings, "status_command", None),
+        targets=workflow.dag_settings.targets or (),
     )
     if SLURM_PROBLEM:
         sys.exit(SLURM_PROBLEM)

@@ -29,7 +29,7 @@ def missing_commands(which=shutil.which):
     return missing
 
 
-def controller_problem(run=subprocess.run):
+def controller_problem(run=subprocess.run, targets=()):
     """Why no SLURM controller answers this machine (sinfo fails: no slurm.conf, a controller that is down or
     unreachable), or None.  Checked before accounting: without a controller every command fails alike."""
     try:
@@ -44,7 +44,7 @@ def controller_problem(run=subprocess.run):
         f"NoController: SLURM's commands are installed here, but no SLURM controller answers them ("
         f"{said}): this machine is not a configured node of a cluster, or its controller is down; nothing was "
         "run. Run it from a login node of the cluster (where `sinfo` lists partitions), or on this machine "
-        f"without the profile: {rerun.command(cores=2)}"
+        f"without the profile: {rerun.command(*targets, cores=2)}"
     )
 
 
@@ -78,19 +78,20 @@ def accounting_problem(status_command, run=subprocess.run):
     )
 
 
-def problem(executor, status_command=None, which=shutil.which, run=subprocess.run):
+def problem(executor, status_command=None, which=shutil.which, run=subprocess.run, targets=()):
     """Why a run with the executor named ``executor`` (Snakemake's ``workflow.executor_plugin.name``) and
     the executor's ``status_command`` cannot submit and follow jobs from this machine, or None (any other
     executor, or SLURM's commands all there and working): its commands missing, then no controller
-    answering, then no accounting for sacct."""
+    answering, then no accounting for sacct.  ``targets``: the run's, for the command that runs them
+    without the profile."""
     if executor != "slurm":
         return None
     missing = missing_commands(which)
     if not missing:
-        return controller_problem(run) or accounting_problem(status_command, run)
+        return controller_problem(run, targets) or accounting_problem(status_command, run)
     return (
         f"NoSlurm: the SLURM executor (profiles/slurm) submits each job with {SUBMIT} and follows it with "
         f"{' or '.join(STATUS)}, and this machine's PATH lacks {', '.join(missing)}; nothing was run. "
         "Run it from a login node of the cluster (where `sbatch --version` works), "
-        f"or on this machine without the profile: {rerun.command(cores=2)}"
+        f"or on this machine without the profile: {rerun.command(*targets, cores=2)}"
     )
