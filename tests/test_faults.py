@@ -299,6 +299,27 @@ def test_a_history_cut_mid_row_is_named(finished):
     run_snakemake(finished, "-j1", f"results/{A1}/figures/bce_curves.png")
 
 
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda text: "".join(text.splitlines(keepends=True)[:-1]), r"1 row\(s\) missing"),  # a whole, shorter table
+        # cut at a comma of its first row: one row, whose empty fields look like a run without validation
+        (lambda text: text[: text.index("\n") + 1] + ",".join(text.splitlines()[1].split(",")[:8]), "cut short: its"),
+    ],
+)
+def test_a_history_that_is_a_valid_table_but_not_its_runs_is_refused_by_its_reader(finished, damage, problem):
+    """A row removed, or a cut at a field boundary: a table pandas reads, refused against the run's metrics.json
+    and its schedule by every job that reads it, named with the command that trains it again."""
+    target = f"results/{A1}/bce/bce/seed1/history.csv"
+    (finished / target).write_text(damage((finished / target).read_text()))
+    done = run_snakemake(finished, "-j1", "--force", f"results/{A1}/figures/bce_curves.png", check=False)
+    assert done.returncode != 0
+    log = (finished / f"logs/{A1}/figures/bce_curves.log").read_text()
+    assert re.search(f"{re.escape(target)} is damaged: {problem}", log), log[-2000:]
+    pasted(quoted_command(log.split("is damaged")[-1]))
+    run_snakemake(finished, "-j1", f"results/{A1}/figures/bce_curves.png")
+
+
 def test_a_damaged_model_file_is_named(finished):
     target = f"results/{A1}/bce/softmax/seed1/model.npz"
     blob = (finished / target).read_bytes()
@@ -361,22 +382,26 @@ def test_sizes_beyond_the_data_are_refused_at_parse_time_once_it_is_unpacked(fin
     (finished / "big.yaml").write_text(BIG)
     done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "big.yaml"])
     assert done.returncode != 0
+    # blamed on the config file whose override sets it
     assert (
-        f"{MOMENTUM}.yaml: experiments.sanity (run 'overfit_100'): n_train 100000 is more than the 100 training images"
-        in (done.stdout + done.stderr)
-    )
+        f"big.yaml:1: overrides.{MOMENTUM}.experiments.sanity.base (run 'overfit_100'): n_train 100000 is more "
+        "than the 100 training images" in (done.stdout + done.stderr)
+    ), done.stderr
     (finished / "batch.yaml").write_text(f"overrides: {{{A1}: {{experiments: {{bce: {{base: {{n_batch: 500}}}}}}}}}}\n")
     done = run_snakemake(finished, "-n", check=False, extra_configs=[finished / "batch.yaml"])
     assert "n_batch 500 is larger than its 100 training images" in done.stdout + done.stderr
 
 
 def test_a_failing_job_writes_its_traceback_into_its_own_log(tmp_path):
+    """A training job failing at run time (its split cut short after it was made; sizes are refused before
+    any training): the traceback in the job's own log, and no output left."""
     work = tiny_workdir(tmp_path / "w")
-    (work / "big.yaml").write_text(BIG)
-    done = run_snakemake(work, "-j1", ONE_JOB, check=False, extra_configs=[work / "big.yaml"])
+    run_snakemake(work, "-j1", "results/data/batch1/stats.json")
+    cut(work / "results/data/batch1/train_X.npy", 0.5)
+    done = run_snakemake(work, "-j1", ONE_JOB, check=False)
     assert done.returncode != 0
     log = (work / ONE_LOG).read_text()
-    assert "Traceback" in log and "FAILED: ValueError: n_train 100000 is more than the" in log
+    assert "Traceback" in log and "FAILED: CorruptResult: results/data/batch1/train_X.npy is damaged" in log
     assert not (work / ONE_JOB).exists()
 
 
@@ -782,7 +807,7 @@ def test_verify_names_each_result_a_report_had_and_lost(finished):
     assert status == 1, out
     assert sorted(re.findall("MISSING (.*)", out)) == sorted(f"{gone}/{name}" for name in paths.MODEL_FILES), out
     assert f"{len(paths.MODEL_FILES)} files missing of reports that have results" in out
-    assert "(not built yet: 2 files, such as results/summary.csv)" in out  # the default target's, not a1's
+    assert "MISSING results/summary.csv" not in out  # the default target's, not a1's: never missing from a1
     # reports of other assignments, never run (though they share the a1 reports' split): mentioned only
     assert re.search(r"\(report a2-\S+ is not built yet: [0-9]+ files, such as ", out), out
     line = re.search(f"report {A1}: 4 of its [0-9]+ files missing; its target builds them: (.*)", out)

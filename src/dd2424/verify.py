@@ -38,7 +38,6 @@ from pathlib import Path
 import numpy as np
 
 import dd2424
-from dd2424.nn import trainer
 from dd2424.pdf.filters import count_of
 from dd2424.pdf.latex import BUILD_PREFIX
 from dd2424.pipeline import experiments, paths, records, results, targets, training, workflow_config
@@ -122,38 +121,6 @@ def file_problem(path):
     return check(path) if check else None
 
 
-def schedule_problem(metrics, history):
-    """Why a finished run's history.csv is not the rows its schedule records (None if it is): a row
-    removed, added or moved.  Results written before metrics.json recorded ``curves`` are judged by
-    their first row (update 0: curves; a single row: none; otherwise validation curves)."""
-    if "updates" not in metrics or "train_images" not in metrics:
-        return None
-    got = [int(u) for u in history["update"]]
-    curves = metrics.get("curves")
-    if curves is None:
-        curves = True if got[0] == 0 else (False if len(got) == 1 else "val")
-    try:
-        expected = trainer.recorded_updates(metrics, metrics["train_images"], metrics["updates"], curves)
-    except (KeyError, TypeError, ValueError):
-        return None  # a spec this version cannot schedule: the other checks still apply
-    if got == expected:
-        return None
-    missing = sorted(set(expected) - set(got))
-    extra = sorted(set(got) - set(expected))
-    what = []
-    if missing:
-        what.append(f"{len(missing)} row(s) missing (updates {_few(missing)})")
-    if extra:
-        what.append(f"{len(extra)} row(s) its schedule never records (updates {_few(extra)})")
-    if not what:
-        what.append("its rows are out of order")
-    return f"{'; '.join(what)}: its schedule records {len(expected)} rows, it has {len(got)}"
-
-
-def _few(values, shown=4):
-    return ", ".join(map(str, values[:shown])) + (", ..." if len(values) > shown else "")
-
-
 def run_problems(run_dir):
     """Disagreements between the four files of one trained model, each as (file, problem)."""
     run_dir = Path(run_dir)
@@ -165,18 +132,8 @@ def run_problems(run_dir):
         return []  # named file by file already
     found = []
     last = history.iloc[-1]
+    # (its rows against its schedule: results.read_history, which every reader of a history calls)
     if not metrics.get("diverged"):
-        rows = schedule_problem(metrics, history)
-        if rows:
-            found.append((run_dir / "history.csv", rows))
-        elif "updates" in metrics and int(last["update"]) != metrics["updates"]:
-            found.append(
-                (
-                    run_dir / "history.csv",
-                    f"its last row is update {int(last['update'])}, but training ended at update "
-                    f"{metrics['updates']} (metrics.json): rows are missing",
-                )
-            )
         val = metrics.get("val_accuracy")
         if val is not None and math.isfinite(val) and not math.isclose(last["val_accuracy"], val, abs_tol=1e-6):
             found.append(

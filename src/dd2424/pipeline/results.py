@@ -8,10 +8,12 @@ file's path and the one command that trains it again.
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from dd2424.nn import trainer
 from dd2424.util.damaged import CorruptResult
 
 HISTORY_COLUMNS = ["update", "epoch", "eta", "val_loss", "val_cost", "val_accuracy"]
@@ -43,7 +45,68 @@ def read_history(path):
     val_missing = history["val_accuracy"].isna()
     if history["update"].isna().any() or (val_missing.any() and not val_missing.all()):
         raise CorruptResult(path, "a row is incomplete (the file was cut short)")
+    with open(path, "rb") as f:  # a whole file ends its last row; one cut short at a field boundary does not
+        f.seek(-1, 2)
+        if f.read(1) != b"\n":
+            raise CorruptResult(path, "cut short: its last line is incomplete")
+    problem = rows_problem(Path(path).with_name("metrics.json"), history)
+    if problem:
+        raise CorruptResult(path, problem)
     return history
+
+
+def rows_problem(metrics_path, history):
+    """Why a model's history is not the rows its finished run recorded (``schedule_problem``), judged by its
+    metrics.json beside it; None where that is whole and agrees, or is missing or unreadable (named by
+    its own reader), or the run diverged (its history stops where it did)."""
+    try:
+        metrics = read_metrics(metrics_path)
+    except (CorruptResult, OSError):
+        return None
+    if metrics.get("diverged"):
+        return None
+    problem = schedule_problem(metrics, history)
+    if problem:
+        return problem
+    last = int(history["update"].iloc[-1])
+    if "updates" in metrics and last != metrics["updates"]:
+        return (
+            f"its last row is update {last}, but training ended at update {metrics['updates']} (metrics.json): "
+            "rows are missing"
+        )
+    return None
+
+
+def schedule_problem(metrics, history):
+    """Why a finished run's history.csv is not the rows its schedule records (None if it is): a row
+    removed, added or moved.  Results written before metrics.json recorded ``curves`` are judged by
+    their first row (update 0: curves; a single row: none; otherwise validation curves)."""
+    if "updates" not in metrics or "train_images" not in metrics:
+        return None
+    got = [int(u) for u in history["update"]]
+    curves = metrics.get("curves")
+    if curves is None:
+        curves = True if got[0] == 0 else (False if len(got) == 1 else "val")
+    try:
+        expected = trainer.recorded_updates(metrics, metrics["train_images"], metrics["updates"], curves)
+    except (KeyError, TypeError, ValueError):
+        return None  # a spec this version cannot schedule: the other checks still apply
+    if got == expected:
+        return None
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    what = []
+    if missing:
+        what.append(f"{len(missing)} row(s) missing (updates {_few(missing)})")
+    if extra:
+        what.append(f"{len(extra)} row(s) its schedule never records (updates {_few(extra)})")
+    if not what:
+        what.append("its rows are out of order")
+    return f"{'; '.join(what)}: its schedule records {len(expected)} rows, it has {len(got)}"
+
+
+def _few(values, shown=4):
+    return ", ".join(map(str, values[:shown])) + (", ..." if len(values) > shown else "")
 
 
 def load_predictions(path):
