@@ -159,11 +159,15 @@ def test_a_default_of_the_config_changes_only_the_runs_where_it_acts(tmp_path):
     with pytest.raises(ConfigFileError) as e:
         workflow_config.load(ROOT, [unused], [], tmp_path)
     assert str(e.value).startswith(
-        f"{unused}:3: defaults.adam_beta1 is set but changes no run: it acts when optimizer is adam"
+        f"{unused}:3: defaults.adam_beta1 is set but changes no run: it acts when optimizer is adam, and no run here"
     ), str(e.value)
+    # a key with no condition (lambda acts in every run), set by every run itself: no empty condition
+    (every,) = _files(tmp_path, every="report_files: {shipped: reports/a1-2025-text.yaml}\ndefaults:\n  lambda: 0.5\n")
+    with pytest.raises(ConfigFileError, match="changes no run: every run where it acts sets its own lambda, or has"):
+        workflow_config.load(ROOT, [every], [], tmp_path)
     # eta acts in a1-2025-text's one run, which sets its own: changes nothing either
     (own,) = _files(tmp_path, own="report_files: {shipped: reports/a1-2025-text.yaml}\ndefaults:\n  eta: 0.01\n")
-    with pytest.raises(ConfigFileError, match=f"^{own}:3: defaults.eta is set but changes no run: it acts when "):
+    with pytest.raises(ConfigFileError, match=f"^{own}:3: defaults.eta is set but changes no run: every run where "):
         workflow_config.load(ROOT, [own], [], tmp_path)
 
 

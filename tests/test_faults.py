@@ -282,7 +282,10 @@ def test_a_damaged_metrics_file_is_named_with_the_command_that_retrains_it(finis
     assert f"{target} is damaged: not valid JSON" in log
     # the run's own command: its Snakefile, directory and config files, pasted anywhere
     command = quoted_command(log.split("is damaged")[1])
-    assert f" --force {target} -s {ROOT / 'Snakefile'} --directory {finished} --configfile {TINY} " in command
+    assert (
+        command.startswith(f"cd {finished} && ")
+        and f" --force {target} -s {ROOT / 'Snakefile'} --configfile {TINY} " in command
+    )
     pasted(command)
     run_snakemake(finished, "-j1", f"results/{A1}/summary.csv")
     assert json.loads((finished / target).read_text())["run"] == "lam0_eta0.1"
@@ -783,7 +786,7 @@ def test_verify_names_each_damaged_result_with_the_command_that_rebuilds_it(fini
         assert re.search(f"DAMAGED {re.escape(path)}: .*{problem}", out), (path, out)
         # the run's own command: its Snakefile, directory and config files given
         assert re.search(
-            f"rebuild: .* -j1 --force {re.escape(path)} -s {ROOT / 'Snakefile'} --directory {finished} "
+            f"rebuild: cd {finished} && .* -j1 --force {re.escape(path)} -s {ROOT / 'Snakefile'} "
             f"--configfile {TINY} {finished / 'data.yaml'}\n",
             out,
         ), out

@@ -225,8 +225,6 @@ def test_the_slurm_profile_without_slurm_stops_before_any_job_with_the_fix(tmp_p
     assert "NoSlurm: the SLURM executor (profiles/slurm) submits each job with sbatch" in done.stderr
     assert "PATH lacks sbatch, sacct, squeue; nothing was run" in done.stderr
     # the run's own options, without the profile
-    assert re.search(
-        f"without the profile: .* -j2 -s {ROOT / 'Snakefile'} --directory {work} --configfile ", done.stderr
-    )
+    assert re.search(f"without the profile: cd {work} && .* -j2 -s {ROOT / 'Snakefile'} --configfile ", done.stderr)
     assert "Traceback" not in done.stderr
     assert not (work / "resources").exists() and not (work / "logs").exists()

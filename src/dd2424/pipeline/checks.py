@@ -50,12 +50,36 @@ def run_spec_problems(config):
 
 
 def inert_defaults(config):
-    """``[(key, when it acts)]``: each key of the config's own ``defaults`` that changes no run of any report
-    (``experiments.defaults_set``): it acts in none, or every run where it acts sets its own value."""
+    """``[(key, why)]``: each key of the config's own ``defaults`` that changes no run of any report
+    (``experiments.defaults_set``), and why in words: it acts in no run here, or every run where it acts sets
+    its own value (or has this one already)."""
     changed = {
         key for exps in defaults_set(config, config["reports"]).values() for keys in exps.values() for key in keys
     }
-    return [(key, acts_when(key)) for key in config.get("defaults") or {} if config["reports"] and key not in changed]
+    runs = [
+        spec
+        for rid, report in config["reports"].items()
+        for name in report["experiments"]
+        for spec in static_runs(config, rid, name).values()
+    ]
+    found = []
+    for key in config.get("defaults") or {}:
+        if not config["reports"] or key in changed:
+            continue
+        if not any(acts(key, spec) for spec in runs):
+            found.append(
+                (key, f"it acts when {acts_when(key)}, and no run here has that: remove it, or set what it needs")
+            )
+        else:
+            where = f" (it acts when {acts_when(key)})" if acts_when(key) else ""
+            found.append(
+                (
+                    key,
+                    f"every run where it acts{where} sets its own {key}, or has this value already: remove it, "
+                    "or set it where the runs set theirs (overrides)",
+                )
+            )
+    return found
 
 
 def check_run_specs(config):

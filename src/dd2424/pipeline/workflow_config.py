@@ -46,10 +46,8 @@ def load(basedir, configfiles, config_args, workdir):
     if inert:
         raise ConfigFileError(
             "\n".join(
-                f"{blame(sources, ['defaults', key])}: defaults.{key} is set but changes no run: it acts when "
-                f"{when}, and every such run sets its own {key} (or has this value already): remove it, or set "
-                "it where the runs set theirs (overrides)"
-                for key, when in inert
+                f"{blame(sources, ['defaults', key])}: defaults.{key} is set but changes no run: {why}"
+                for key, why in inert
             )
         )
     return WorkflowConfig(config, sources, report_schema)

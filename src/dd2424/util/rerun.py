@@ -4,7 +4,7 @@ A message saying ``snakemake -j1 --force <file>`` is wrong for a run started wit
 ``--directory``: pasted, it rebuilds another directory's file with other settings.  And ``snakemake`` is on
 PATH only where the environment is activated.  The Snakefile's main process records the run's own options in
 the environment (``record``), which its jobs inherit (locally, and through sbatch, which exports it), and
-``command`` writes them out again, as a line to paste anywhere.
+``command`` writes them out again, as a line to paste anywhere (``cd <dir> && snakemake …``).
 """
 
 import json
@@ -42,24 +42,23 @@ def program():
 
 
 def command(*words, cores=1, run=None):
-    """``snakemake -j<cores> <words>`` with the options of the recorded run (``run``: another, from
-    ``run_of``): ``-s`` and ``--directory`` where it worked outside its checkout, its config files and
-    ``--config`` last (they take several values, and would swallow a target after them)."""
+    """``cd <dir> && snakemake -j<cores> <words>`` with the options of the recorded run (``run``: another,
+    from ``run_of``): ``-s <checkout>/Snakefile`` where it worked outside its checkout, its config files and
+    ``--config`` last (they take several values, and would swallow a target after them).  Without a
+    recorded run, the plain command."""
     run = run if run is not None else json.loads(os.environ.get(ENV) or "{}")
     parts = [f"-j{cores}", *map(str, words)]
     if run.get("workdir") and run.get("basedir") and run["workdir"] != run["basedir"]:
-        parts += ["-s", str(Path(run["basedir"], "Snakefile")), "--directory", run["workdir"]]
+        parts += ["-s", str(Path(run["basedir"], "Snakefile"))]
     if run.get("configfiles"):
         parts += ["--configfile", *run["configfiles"]]
     if run.get("config"):
         parts += ["--config", *run["config"]]
-    return f"{program()} {shlex.join(parts)}"
+    return in_workdir(f"{program()} {shlex.join(parts)}", run)
 
 
 def in_workdir(line, run=None):
-    """``line`` (a shell command on relative paths) run in the recorded run's working directory: prefixed
-    with ``cd <dir> &&`` where that is not its checkout."""
+    """``line`` (a shell command on paths relative to the run's working directory) prefixed with ``cd <dir>
+    &&``, so that it can be pasted anywhere; as it is where no run is recorded."""
     run = run if run is not None else json.loads(os.environ.get(ENV) or "{}")
-    if run.get("workdir") and run.get("basedir") and run["workdir"] != run["basedir"]:
-        return f"cd {shlex.quote(run['workdir'])} && {line}"
-    return line
+    return f"cd {shlex.quote(run['workdir'])} && {line}" if run.get("workdir") else line
