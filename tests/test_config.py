@@ -327,7 +327,9 @@ def test_every_shipped_run_is_trainable_on_the_full_and_the_tiny_data(config):
 def test_an_untrainable_run_is_refused_naming_experiment_run_and_key(config):
     layers = ex.experiments_of(config, "a3-2019-batch-norm")["layers"]
     layers["runs"]["k3_bn"]["n_batch"] = 1
-    with pytest.raises(ConfigError, match=r"a3-2019-batch-norm\.yaml: experiments\.layers \(run 'k3_bn'\): batch_norm"):
+    with pytest.raises(
+        ConfigError, match=r"a3-2019-batch-norm\.yaml:[0-9]+: experiments\.layers \(run 'k3_bn'\): batch_norm"
+    ):
         check_config(config)
     # the remainder is known once the split's size is: 45,000 images in batches of 2,647 (17 of them and one image)
     layers["runs"]["k3_bn"]["n_batch"] = 2647

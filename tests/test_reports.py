@@ -238,14 +238,14 @@ def test_overrides_merge_into_a_report(tmp_path):
         # a bar per run: a runs experiment's
         (
             lambda r: r["experiments"]["grid"].update(figures=["bars"]),
-            r"r0/a1-made-up\.yaml: experiments\.grid\.figures: bars sets the runs of a runs experiment side by side; "
-            r"'grid' is a grid search",
+            r"r0/a1-made-up\.yaml:[0-9]+: experiments\.grid\.figures: bars sets the runs of a runs experiment side "
+            r"by side; 'grid' is a grid search",
         ),
         (lambda r: r["experiments"]["required"].update(figures=["bar"]), r"experiments\.required\.figures\.0: 'bar'"),
         # a test curve is drawn beside a run's curves; a search's points have none
         (
             lambda r: r["experiments"]["grid"].update(base={"test_curves": True}),
-            r"r0/a1-made-up\.yaml: experiments\.grid: test_curves draws a test curve beside "
+            r"r0/a1-made-up\.yaml:[0-9]+: experiments\.grid: test_curves draws a test curve beside "
             r"a runs experiment's training curves; 'grid' is a grid search",
         ),
     ],
@@ -422,7 +422,7 @@ def test_a_split_name_with_two_definitions_names_both_files_and_the_same_definit
         # the grid ranks its points by validation accuracy
         (
             lambda r: r["experiments"]["grid"].update(base={"split": "all50k_center"}),
-            r"a1-made-up\.yaml: experiments\.grid: a grid search ranks its points by validation accuracy, but "
+            r"a1-made-up\.yaml:[0-9]+: experiments\.grid: a grid search ranks its points by validation accuracy, but "
             r"split 'all50k_center' has no validation set "
             r"\(splits\.all50k_center\.val_size is 0 in .*a1-made-up\.yaml\)",
         ),

@@ -135,7 +135,9 @@ def _check_experiment(config, rid, report, name, exp, origins):
     splits = config["splits"]
     experiments = report["experiments"]
     where = f"{report['file']}: experiments"
-    here = f"{where}.{name}"
+    # the experiment's own line: a cross-reference's problem is a key of it
+    line = yaml_files.line_of(report["file"], ["experiments", name])
+    here = f"{report['file']}{f':{line}' if line else ''}: experiments.{name}"
     for run, spec in static_runs(config, rid, name).items():
         refuse_untrainable(spec, f"{here} (run {run!r})")
         refuse_inert(exp, run, spec, report["file"], name, override_of(config, origins, rid, name))
