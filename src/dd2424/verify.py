@@ -44,7 +44,7 @@ from dd2424.pipeline import experiments, paths, records, results, targets, train
 from dd2424.pipeline.checks import ConfigError
 from dd2424.pipeline.configuration import ConfigFileError
 from dd2424.pipeline.reports import ReportError
-from dd2424.util import damaged, rerun, sourcecode
+from dd2424.util import clock, damaged, rerun, sourcecode
 from dd2424.util.atomic import is_partial
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -263,6 +263,10 @@ def main(argv=None):
     for path in leftovers:
         print(f"leftover of an interrupted write (safe to delete): {path}")
     print(f"{count_of(checked, 'file')} read, {len(damaged)} damaged")
+    # Snakemake would refuse to run on (and before this check, delete the outputs after) a file from the future.
+    future = clock.future_problem([root / "resources", root / "results"])
+    if future:
+        print(f"FUTURE: {future}")
     try:
         missing, not_built, stale = compare(root, [Path(f).resolve() for f in args.configfile], args.config)
     except (ConfigFileError, ReportError, ConfigError) as error:
@@ -293,9 +297,15 @@ def main(argv=None):
             f"To rebuild the damaged files:\n  {snakemake_command(args, '--force', *files)}\n"
             "then the run's own command again, which reruns what depends on them."
         )
-    if stale:
+    if stale and not (args.configfile or args.config):
+        print(
+            "These results disagree with config.yaml alone. If the run that made them had --configfile or --config "
+            'options, give them (make verify VERIFY_ARGS="--configfile my.yaml"): a run without them would retrain '
+            "every result named STALE."
+        )
+    elif stale:
         print(f"The run's own command makes the stale results again: {snakemake_command(args)}")
-    return 1 if damaged or stale or missing else 0
+    return 1 if damaged or stale or missing or future else 0
 
 
 if __name__ == "__main__":
