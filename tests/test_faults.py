@@ -371,6 +371,8 @@ def test_a_file_stamped_in_the_future_is_named_before_any_job_and_nothing_is_del
     )
     fix = f"cd {finished} && find resources -newermt now -exec touch -h {{}} +"
     assert fix in done.stderr
+    status, out = verify_in(finished)  # verify names it too
+    assert status == 1 and "FUTURE: 1 file(s) have a modification time in the future" in out, out
     assert all(b.exists() for b in batches) and archive.exists()
     # the command it gives, pasted anywhere; then the jobs after the file run once more, as after any edit of it
     pasted(fix)

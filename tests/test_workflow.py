@@ -441,6 +441,7 @@ def test_with_snakemakes_records_lost_a_changed_setting_still_reruns_its_job_and
     assert verify(work, *configs)[0] == 0
     status, out = verify(work)
     assert status == 1 and "recorded" in out and "today" in out
+    assert "These results disagree with config.yaml alone. If the run that made them had --configfile" in out
     done = snakemake(work, "-n", extra_configs=[work / "lambda.yaml"])
     assert f"Rerunning {rule}: " in done.stderr and "lambda 0.0 recorded, 0.01 today" in done.stderr
     counts = job_counts(done.stdout)
