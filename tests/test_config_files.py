@@ -243,3 +243,15 @@ def test_a_runs_typo_and_its_bad_value_are_named_together(tmp_path):
     lines = str(e.value).splitlines()
     assert len(lines) == 2 and all(line.startswith(f"{mine}:6: overrides.a1-2025-text.") for line in lines), lines
     assert "('epoch' was unexpected)" in lines[0] and "lambda: -1 is less than the minimum of 0" in lines[1]
+
+
+def test_an_override_giving_an_experiment_a_second_kind_says_so_in_a_sentence(tmp_path):
+    (mine,) = _files(
+        tmp_path,
+        mine="overrides:\n  a1-2024-grid-bce:\n    experiments:\n      grid:\n        runs: {x: {epochs: 3}}\n",
+    )
+    with pytest.raises(ReportError) as e:
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    assert str(e.value).startswith(
+        f"{mine}:4: overrides.a1-2024-grid-bce.experiments.grid: runs and grid exclude each other, and both are given"
+    ), str(e.value)

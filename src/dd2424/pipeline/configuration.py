@@ -97,7 +97,7 @@ def problem_keys(error):
     return keys
 
 
-def _message(error):
+def schema_message(error):
     """jsonschema's message, or a sentence where it would print the whole mapping: keys that exclude each
     other (``oneOf`` of ``required`` alternatives) given together, as two merged files give them."""
     alternatives = (
@@ -107,8 +107,8 @@ def _message(error):
         given = [k for a in alternatives for k in a if k in error.instance]
         if len(given) > 1:
             return (
-                f"{' and '.join(given)} exclude each other, and both are given (a --configfile's keys are added to "
-                "config.yaml's, never remove them): keep one, or define the mapping under a new name"
+                f"{' and '.join(given)} exclude each other, and both are given (keys merged from several files, as a "
+                "--configfile's or an override's, add up and never remove one): keep one, or give it a new name"
             )
         if not given:
             return f"one of {', '.join(k for a in alternatives for k in a)} is required"
@@ -123,7 +123,7 @@ def check_schema(config, schema_path, sources, more=()):
     errors = (
         jsonschema.exceptions.best_match([e]) for e in jsonschema.Draft202012Validator(schema).iter_errors(config)
     )
-    problems = [(problem_keys(e), list(map(str, e.absolute_path)), _message(e)) for e in errors]
+    problems = [(problem_keys(e), list(map(str, e.absolute_path)), schema_message(e)) for e in errors]
     problems += [(blamed, keys, message) for keys, blamed, message in more]
     lines = []
     for blamed, where, message in sorted(problems, key=lambda p: list(map(str, p[1]))):

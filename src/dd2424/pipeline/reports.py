@@ -23,7 +23,7 @@ import jsonschema
 from dd2424.nn.spec import json_schema
 from dd2424.util import yaml_files
 
-from .configuration import problem_keys, sets
+from .configuration import problem_keys, schema_message, sets
 from .quantities import ENSEMBLE_ACCURACIES, HISTORY_QUANTITIES, QUANTITIES, kind_of
 from .scorecard import point_matches
 
@@ -136,7 +136,7 @@ def _schema_error(path, errors, override, override_origin, rid):
             file, where = path, list(error.absolute_path)
         line = yaml_files.line_of(file, keys) if Path(str(file)).is_file() else None
         where = ".".join(map(str, where)) or "(top level)"
-        text = f"{file}{f':{line}' if line else ''}: {where}: {yaml_files.shorten(error.message, 300)}"
+        text = f"{file}{f':{line}' if line else ''}: {where}: {yaml_files.shorten(schema_message(error), 300)}"
         if text not in lines:
             lines.append(text)
     return ReportError("\n".join(lines))
