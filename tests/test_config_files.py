@@ -255,3 +255,19 @@ def test_an_override_giving_an_experiment_a_second_kind_says_so_in_a_sentence(tm
     assert str(e.value).startswith(
         f"{mine}:4: overrides.a1-2024-grid-bce.experiments.grid: runs and grid exclude each other, and both are given"
     ), str(e.value)
+
+
+def test_an_override_of_a_report_that_does_not_exist_and_a_clashing_split_name_their_lines(tmp_path):
+    (mine,) = _files(tmp_path, mine="seeds: [1]\noverrides:\n  a9-nope: {title: x}\n")
+    with pytest.raises(ReportError, match=f"^{mine}:3: overrides names \\['a9-nope'\\], which no report file"):
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    (splits,) = _files(tmp_path, splits="splits:\n  mine: {train: [data_batch_1], test: [test_batch], val_size: 100}\n")
+    report = (ROOT / "reports/a1-2025-text.yaml").read_text(encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(
+        report.replace("id: a1-2025-text", "id: r")
+        + "splits:\n  mine: {train: [data_batch_2], test: [test_batch], val_size: 100}\n",
+        encoding="utf-8",
+    )
+    (add,) = _files(tmp_path, add=f"report_files: {{shipped: null, r: {tmp_path / 'r.yaml'}}}\n")
+    with pytest.raises(ReportError, match=f"splits.mine is already a different split in {splits}:2 "):
+        workflow_config.load(ROOT, [splits, add], [], tmp_path)

@@ -171,10 +171,13 @@ def load_reports(config, schema, workdir, basedir, origins=None, blame=None):
     # (a file refused above may be the one an override names)
     unknown = sorted(set(overrides) - set(reports))
     if unknown and not problems:
-        problems.append(f"overrides names {unknown}, which no report file has as its id ({', '.join(reports)})")
+        where = blame(["overrides", unknown[0]]) if blame else "the config"
+        problems.append(
+            f"{where}: overrides names {unknown}, which no report file has as its id ({', '.join(reports)})"
+        )
     if problems:
         raise ReportError("\n".join(problems))
-    config["splits"] = merge_splits(config.get("splits") or {}, reports)
+    config["splits"] = merge_splits(config.get("splits") or {}, reports, blame)
     return reports
 
 
@@ -250,7 +253,7 @@ def _line_in(origin, keys):
     return f"{origin}:{line}" if line else origin
 
 
-def merge_splits(splits, reports):
+def merge_splits(splits, reports, blame=None):
     """The config's ``splits`` with every report's own (``splits`` in its file) added.
 
     A report may repeat a split the config or another report defines, if it
@@ -258,7 +261,8 @@ def merge_splits(splits, reports):
     naming both files.  The config's own splits keep their order, first.
     """
     merged = dict(splits)
-    origin = dict.fromkeys(splits, CONFIG_SPLITS)
+    # ``blame(keys)``: the config file and line that define a split of the config's own
+    origin = {name: blame(["splits", name]) if blame else CONFIG_SPLITS for name in splits}
     for report in reports.values():
         for name, spec in (report.get("splits") or {}).items():
             if name in merged and merged[name] != spec:

@@ -52,8 +52,8 @@ def future_problem(roots, now=None):
         f"{len(found)} file(s) have a modification time in the future (a clock skew, or a copy from a machine "
         f"whose clock runs ahead):\n{shown}{more}\n"
         "Snakemake would take them as newer than everything made from them, rerun those jobs and delete their "
-        "outputs. Nothing has run. Stamp them with the current time (the jobs after them then run once more, "
-        "as after an edit), then run again:\n"
+        "outputs. Nothing has run. Stamp them with the current time (the jobs that read them then run once more, "
+        "as after an edit of them: for the archive or resources/, every job), then run again:\n"
         "  "
         + rerun.in_workdir(
             f"find {' '.join(shlex.quote(str(r)) for r in _roots_of(found, roots))} -newermt now -exec touch -h {{}} +"
