@@ -271,3 +271,18 @@ def test_an_override_of_a_report_that_does_not_exist_and_a_clashing_split_name_t
     (add,) = _files(tmp_path, add=f"report_files: {{shipped: null, r: {tmp_path / 'r.yaml'}}}\n")
     with pytest.raises(ReportError, match=f"splits.mine is already a different split in {splits}:2 "):
         workflow_config.load(ROOT, [splits, add], [], tmp_path)
+
+
+def test_an_override_naming_a_missing_run_and_a_bad_value_are_named_together(tmp_path):
+    (mine,) = _files(
+        tmp_path,
+        mine="overrides:\n  a1-2024-grid-bce:\n    experiments:\n      required:\n        runs:\n"
+        "          lam0_eta0.1: {lambda: -1}\n          nosuch: {epochs: 3}\n      nosuch: {base: {epochs: 3}}\n",
+    )
+    with pytest.raises(ReportError) as e:
+        workflow_config.load(ROOT, [mine], [], tmp_path)
+    lines = str(e.value).splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{mine}:7: overrides.a1-2024-grid-bce.experiments.required.runs.nosuch: experiment")
+    assert lines[1].startswith(f"{mine}:8: overrides.a1-2024-grid-bce.experiments.nosuch: ")
+    assert lines[2].startswith(f"{mine}:6: overrides.a1-2024-grid-bce.experiments.required.runs.lam0_eta0.1.lambda: -1")

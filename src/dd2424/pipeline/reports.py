@@ -189,11 +189,14 @@ def _checked_report(path, overrides, origins, validator, schema, config):
     override = (overrides.get(rid) or {}) if isinstance(rid, str) else {}
     origin = origins.get(rid, "the config (config.yaml or a --configfile)")
     grid_point_problems(report, path)
-    override_problems(report, override, path, origin)
+    # what the override names that the report lacks, and the schema's problems of the rest: at once
+    problems, override = override_problems(report, override, path, origin)
     report = merge(report, override)
     errors = list(validator.iter_errors(report))
     if errors:
-        raise _schema_error(path, errors, override, origin, rid)
+        problems.append(str(_schema_error(path, errors, override, origin, rid)))
+    if problems:
+        raise ReportError("\n".join(problems))
     sampled_range_problems(report, path, schema["$defs"])
     if not REPORT_ID.match(rid) or rid in RESERVED_IDS:
         raise ReportError(
@@ -222,29 +225,34 @@ def split_origin(config, name):
 
 
 def override_problems(report, override, path, origin="the config"):
-    """Refuse an override that changes an experiment, or a run, its report file does not have: merged in, it
-    would add a new one silently while the one meant keeps its settings.  An override may add a whole
-    experiment (one that says what it trains: runs, grid, random or refine).  ``origin`` is the file that
-    sets the override: the refusal names its line."""
+    """``(problems, override)``: an override's changes to an experiment, or a run, its report file does not
+    have (merged in, each would add a new one silently while the one meant keeps its settings), a line each
+    with the line of ``origin`` (the config file that sets it), and the override without them, to check the
+    rest with.  An override may add a whole experiment (one that says what it trains: runs, grid, random or
+    refine)."""
     experiments = report.get("experiments") or {}
     rid = report.get("id")
+    problems, kept = [], {}
     for name, changes in (override.get("experiments") or {}).items():
         where = f"overrides.{rid}.experiments.{name}"
         whole = isinstance(changes, dict) and any(k in changes for k in ("runs", "grid", "random", "refine"))
-        if name not in experiments and whole:
-            continue
-        if name not in experiments:
-            raise ReportError(
+        if name not in experiments and not whole:
+            problems.append(
                 f"{_line_in(origin, ['overrides', rid, 'experiments', name])}: {where}: {path} has no experiment "
                 f"{name!r} (its experiments: {', '.join(experiments)})"
             )
-        runs = (experiments[name] or {}).get("runs") or {}
-        for run in (changes or {}).get("runs") or {}:
-            if runs and run not in runs:
-                raise ReportError(
-                    f"{_line_in(origin, ['overrides', rid, 'experiments', name, 'runs', run])}: {where}.runs.{run}: "
-                    f"experiment {name!r} of {path} has no run {run!r} (its runs: {', '.join(map(str, runs))})"
-                )
+            continue
+        runs = ((experiments.get(name) or {}).get("runs") or {}) if name in experiments else {}
+        unknown = [run for run in (changes or {}).get("runs") or {} if runs and run not in runs]
+        for run in unknown:
+            problems.append(
+                f"{_line_in(origin, ['overrides', rid, 'experiments', name, 'runs', run])}: {where}.runs.{run}: "
+                f"experiment {name!r} of {path} has no run {run!r} (its runs: {', '.join(map(str, runs))})"
+            )
+        if unknown:
+            changes = {**changes, "runs": {r: v for r, v in changes["runs"].items() if r not in unknown}}
+        kept[name] = changes
+    return problems, ({**override, "experiments": kept} if "experiments" in override else override)
 
 
 def _line_in(origin, keys):
