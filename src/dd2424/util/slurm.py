@@ -32,14 +32,9 @@ def missing_commands(which=shutil.which):
 def controller_problem(run=subprocess.run, targets=()):
     """Why no SLURM controller answers this machine (sinfo fails: no slurm.conf, a controller that is down or
     unreachable), or None.  Checked before accounting: without a controller every command fails alike."""
-    try:
-        done = run(["sinfo", "--noheader", "--summarize"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        said = str(error)
-    else:
-        if done.returncode == 0:
-            return None
-        said = _first_line(done)
+    said = _failure(["sinfo", "--noheader", "--summarize"], run)
+    if said is None:
+        return None
     return (
         f"NoController: SLURM's commands are installed here, but no SLURM controller answers them ("
         f"{said}): this machine is not a configured node of a cluster, or its controller is down; nothing was "
@@ -48,7 +43,14 @@ def controller_problem(run=subprocess.run, targets=()):
     )
 
 
-def _first_line(done):
+def _failure(command, run):
+    """None where ``command`` succeeds, else what it said first (or why it could not run)."""
+    try:
+        done = run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    if done.returncode == 0:
+        return None
     lines = (done.stderr + done.stdout).strip().splitlines()
     return lines[0] if lines else f"exit status {done.returncode}"
 
@@ -62,14 +64,9 @@ def accounting_problem(status_command, run=subprocess.run):
     """
     if status_command != "sacct":
         return None
-    try:
-        done = run(["sacct", "-X", "-n", "-S", "now"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        said = str(error)
-    else:
-        if done.returncode == 0:
-            return None
-        said = _first_line(done)
+    said = _failure(["sacct", "-X", "-n", "-S", "now"], run)
+    if said is None:
+        return None
     return (
         f"NoAccounting: the SLURM executor follows each job with sacct, and sacct fails on this cluster "
         f"({said}): the run would wait for its first job forever; nothing was run. Follow the jobs with squeue "
