@@ -286,3 +286,13 @@ def test_an_override_naming_a_missing_run_and_a_bad_value_are_named_together(tmp
     assert lines[0].startswith(f"{mine}:7: overrides.a1-2024-grid-bce.experiments.required.runs.nosuch: experiment")
     assert lines[1].startswith(f"{mine}:8: overrides.a1-2024-grid-bce.experiments.nosuch: ")
     assert lines[2].startswith(f"{mine}:6: overrides.a1-2024-grid-bce.experiments.required.runs.lam0_eta0.1.lambda: -1")
+
+
+def test_an_experiment_an_override_adds_is_blamed_on_the_overrides_line(tmp_path):
+    (mine,) = _files(
+        tmp_path,
+        mine="overrides:\n  a1-2025-text:\n    experiments:\n      extra:\n"
+        "        base: {split: nosuch}\n        runs: {r: {}}\n",
+    )
+    with pytest.raises(ConfigError, match=f"^{mine}:4: experiments.extra \\(run 'r'\\): split 'nosuch' is not one"):
+        workflow_config.load(ROOT, [mine], [], tmp_path)

@@ -47,6 +47,7 @@ def with_experiment(config, report, name, exp):
 @pytest.mark.parametrize(
     "report,name,exp,message",
     [
+        # an experiment the file lacks: the file, no line
         (A1, "x", {"base": {"split": "nosuch"}, "runs": {"r": {}}}, rf"{A1}\.yaml: experiments\.x.*'nosuch'"),
         (A2, "x", {"refine": {"from": "nosuch", "count": 2}}, rf"{A2}\.yaml: experiments\.x\.refine\.from.*'nosuch'"),
         (A2, "x", {"refine": {"from": "cyclic", "count": 2}}, r"refine\.from names 'cyclic', a runs experiment"),

@@ -135,9 +135,7 @@ def _check_experiment(config, rid, report, name, exp, origins):
     splits = config["splits"]
     experiments = report["experiments"]
     where = f"{report['file']}: experiments"
-    # the experiment's own line: a cross-reference's problem is a key of it
-    line = yaml_files.line_of(report["file"], ["experiments", name])
-    here = f"{report['file']}{f':{line}' if line else ''}: experiments.{name}"
+    here = f"{experiment_at(report['file'], name, override_of(config, origins, rid, name))}: experiments.{name}"
     for run, spec in static_runs(config, rid, name).items():
         refuse_untrainable(spec, f"{here} (run {run!r})")
         refuse_inert(exp, run, spec, report["file"], name, override_of(config, origins, rid, name))
@@ -374,6 +372,23 @@ def override_of(config, origins, rid, name):
     ``name`` of report ``rid`` (``origins``: ``configuration.override_origins``) and what it sets; or None."""
     part = (((config.get("overrides") or {}).get(rid) or {}).get("experiments") or {}).get(name)
     return (origins.get(rid, CONFIG_SPLITS), rid, part) if isinstance(part, dict) else None
+
+
+def experiment_at(file, name, override=None):
+    """``file:line`` of experiment ``name`` in the report ``file``; where the report file lacks it (an
+    override added it), the config file of ``override`` (``override_of``) and its line there."""
+    line = yaml_files.line_of(file, ["experiments", name])
+    if line != yaml_files.line_of(file, ["experiments"]):
+        return f"{file}:{line}" if line else str(file)
+    if override:
+        origin = override[0]
+        line = (
+            yaml_files.line_of(origin, ["overrides", override[1], "experiments", name])
+            if Path(origin).is_file()
+            else None
+        )
+        return f"{origin}:{line}" if line else str(origin)
+    return str(file)
 
 
 def set_at(file, name, run, key, exp, override=None):
