@@ -1,7 +1,6 @@
 """Ensembles: hard and soft votes on made-up predictions, the table of an experiment, its scorecard and checks."""
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -245,7 +244,8 @@ def test_an_ensemble_of_one_member_or_of_other_test_sets_is_refused_naming_file_
     config, file = _with_experiment(exp, seeds)
     with pytest.raises(checks.ConfigError, match="ensemble") as e:
         checks.check_config(config)
-    assert re.match(f"{re.escape(str(file))}:[0-9]+: experiments.mine.ensemble: ", str(e.value))
+    # an experiment the file itself lacks: the file, no line
+    assert str(e.value).startswith(f"{file}: experiments.mine.ensemble: ")
     assert message in str(e.value)
 
 

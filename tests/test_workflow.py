@@ -785,7 +785,8 @@ def test_a_report_defining_its_own_splits_trains_on_them(tmp_path):
     (work / "search.yaml").write_text(yaml.safe_dump(search), encoding="utf-8")
     done = snakemake(work, "-n", check=False, extra_configs=[work / "add.yaml", work / "search.yaml"])
     assert done.returncode != 0 and re.search(
-        "mine.yaml:[0-9]+: experiments.grid: a grid search ranks its", done.stderr
+        "search.yaml:[0-9]+: experiments.grid: a grid search ranks its",
+        done.stderr,  # the override that adds it
     )
 
 
