@@ -9,7 +9,8 @@ from snakemake.utils import min_version
 
 import dd2424
 from dd2424.pipeline import workflow_config
-from dd2424.pipeline.checks import ConfigError, check_sizes
+from dd2424.pipeline.checks import ConfigError
+from dd2424.pipeline.sizes import check_sizes
 from dd2424.pipeline.configuration import ConfigFileError, blame, override_origins
 from dd2424.pipeline.reports import ReportError
 from dd2424.util import live_run, rerun

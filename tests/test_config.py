@@ -14,9 +14,10 @@ from snakemake.utils import validate
 
 from dd2424.nn import spec
 from dd2424.pipeline import experiments as ex
-from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_sizes, check_spec
+from dd2424.pipeline.checks import ConfigError, check_config, check_run_specs, check_spec
 from dd2424.pipeline.reports import load_reports, merge
 from dd2424.pipeline.search import refine_ranges
+from dd2424.pipeline.sizes import check_sizes
 
 SCHEMA = str(ROOT / "workflow/schemas/config.schema.yaml")
 # Two of the shipped reports, by id.

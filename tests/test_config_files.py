@@ -4,10 +4,11 @@ import pytest
 from conftest import ROOT, run_snakemake, tiny_workdir
 
 from dd2424.pipeline import workflow_config
-from dd2424.pipeline.checks import ConfigError, check_sizes
+from dd2424.pipeline.checks import ConfigError
 from dd2424.pipeline.configuration import ConfigFileError, blame, check_schema, override_origins, read_config
 from dd2424.pipeline.reports import ReportError, load_reports
 from dd2424.pipeline.reports import load_schema as load_report_schema
+from dd2424.pipeline.sizes import check_sizes
 
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 REPORT_SCHEMA = load_report_schema(ROOT / "workflow/schemas/report.schema.yaml", SCHEMA)
@@ -75,16 +76,21 @@ def test_every_broken_config_file_is_named_at_once(tmp_path):
     assert lines[2].startswith(f"{laughs}:") and "expand to more than" in lines[2]
 
 
-def test_a_bad_override_is_blamed_on_the_config_file_not_on_the_report(tmp_path):
+def _refused_run_override(tmp_path, text, top=""):
+    """(config file, the ReportError's message) of a --configfile overriding one run of a1-2025-text's default
+    experiment with ``text`` (after ``top``, lines of other keys)."""
     (mine,) = _files(
         tmp_path,
-        mine="overrides:\n  a1-2025-text:\n    experiments:\n      default:\n"
-        "        runs:\n          lam0_eta0.001: {eta: -0.1}\n",
+        mine=f"{top}overrides:\n  a1-2025-text:\n    experiments:\n      default:\n        runs:\n          {text}\n",
     )
     config, sources = read_config([ROOT / "config.yaml", mine], [])
     with pytest.raises(ReportError) as e:
         load_reports(config, REPORT_SCHEMA, tmp_path, ROOT, override_origins(sources))
-    message = str(e.value)
+    return mine, str(e.value)
+
+
+def test_a_bad_override_is_blamed_on_the_config_file_not_on_the_report(tmp_path):
+    mine, message = _refused_run_override(tmp_path, "lam0_eta0.001: {eta: -0.1}")
     assert message.startswith(
         f"{mine}:6: overrides.a1-2025-text.experiments.default.runs.lam0_eta0.001.eta: -0.1 is less"
     )
@@ -172,18 +178,11 @@ def test_a_default_of_the_config_changes_only_the_runs_where_it_acts(tmp_path):
 
 
 def test_an_override_naming_a_run_its_report_lacks_is_blamed_on_its_line(tmp_path):
-    (mine,) = _files(
-        tmp_path,
-        mine="seeds: [1]\noverrides:\n  a1-2025-text:\n    experiments:\n      default:\n"
-        "        runs:\n          lam0_eta0.01: {eta: 0.1}\n",
-    )
-    config, sources = read_config([ROOT / "config.yaml", mine], [])
-    with pytest.raises(ReportError) as e:
-        load_reports(config, REPORT_SCHEMA, tmp_path, ROOT, override_origins(sources))
-    assert str(e.value).startswith(
+    mine, message = _refused_run_override(tmp_path, "lam0_eta0.01: {eta: 0.1}", top="seeds: [1]\n")
+    assert message.startswith(
         f"{mine}:7: overrides.a1-2025-text.experiments.default.runs.lam0_eta0.01: experiment 'default' of "
-    ), str(e.value)
-    assert "has no run 'lam0_eta0.01' (its runs: lam0_eta0.001" in str(e.value)
+    ), message
+    assert "has no run 'lam0_eta0.01' (its runs: lam0_eta0.001" in message
 
 
 def test_what_an_override_sets_is_blamed_on_its_line_every_experiment_at_once(tmp_path):

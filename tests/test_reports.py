@@ -8,8 +8,9 @@ from conftest import REPORT_SCHEMA, ROOT, shipped_config, write_report
 
 from dd2424.pipeline import experiments as ex
 from dd2424.pipeline import targets
-from dd2424.pipeline.checks import ConfigError, check_config, check_sizes
+from dd2424.pipeline.checks import ConfigError, check_config
 from dd2424.pipeline.reports import ReportError, load_reports, merge
+from dd2424.pipeline.sizes import check_sizes
 
 SHIPPED = sorted(p.stem for p in (ROOT / "reports").glob("*.yaml"))
 

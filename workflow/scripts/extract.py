@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from dd2424.data.cifar import extract
-from dd2424.pipeline.checks import check_sizes
+from dd2424.pipeline.sizes import check_sizes
 from dd2424.util.logs import LineLog
 
 with LineLog(snakemake.log[0]) as log:

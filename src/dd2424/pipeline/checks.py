@@ -4,17 +4,15 @@ Kept apart from ``experiments`` (which training jobs depend on), so that
 changing a check retrains nothing.
 """
 
-from pathlib import Path
-
 import jsonschema
 
 from dd2424.data.cifar import has_validation, split_problem
 from dd2424.nn.schedules import cyclic_length
 from dd2424.nn.spec import acts, acts_on, acts_when, json_schema, stackable
-from dd2424.util import yaml_files
 
 from .experiments import SEARCH_KINDS, defaults_set, experiment_kind, refine_chain, searched_keys, static_runs
-from .reports import CONFIG_SPLITS, check_published, split_origin
+from .origins import experiment_at, layers, override_of, set_at
+from .reports import check_published, split_origin
 from .search import RULE_DEFAULTS, RULE_PARAMETERS
 
 
@@ -357,61 +355,12 @@ def check_spec(spec, train_images=None, preview=False):
     return problems
 
 
-def _layers(exp, run):
-    """Where an experiment sets a run's keys: ``{key path: mapping}``, later layers winning."""
-    return {
-        ("base",): (exp or {}).get("base") or {},
-        ("runs", run): ((exp or {}).get("runs") or {}).get(run) or {},
-        ("grid",): (exp or {}).get("grid") or {},
-        ("random", "sample"): ((exp or {}).get("random") or {}).get("sample") or {},
-    }
-
-
-def override_of(config, origins, rid, name):
-    """``(file, report id, partial experiment)``: the config file whose ``overrides`` change experiment
-    ``name`` of report ``rid`` (``origins``: ``configuration.override_origins``) and what it sets; or None."""
-    part = (((config.get("overrides") or {}).get(rid) or {}).get("experiments") or {}).get(name)
-    return (origins.get(rid, CONFIG_SPLITS), rid, part) if isinstance(part, dict) else None
-
-
-def experiment_at(file, name, override=None):
-    """``file:line`` of experiment ``name`` in the report ``file``; where the report file lacks it (an
-    override added it), the config file of ``override`` (``override_of``) and its line there."""
-    line = yaml_files.line_of(file, ["experiments", name])
-    if line != yaml_files.line_of(file, ["experiments"]):
-        return f"{file}:{line}" if line else str(file)
-    if override:
-        origin = override[0]
-        line = (
-            yaml_files.line_of(origin, ["overrides", override[1], "experiments", name])
-            if Path(origin).is_file()
-            else None
-        )
-        return f"{origin}:{line}" if line else str(origin)
-    return str(file)
-
-
-def set_at(file, name, run, key, exp, override=None):
-    """``file:line: <key path>`` where ``key`` of run ``run`` of experiment ``name`` is set: in the config file
-    of ``override`` (``override_of``) where its overrides set it, else in the report ``file``."""
-    if override:
-        origin, rid, part = override
-        for where, values in _layers(part, run).items():
-            if key in values:
-                keys = ["overrides", rid, "experiments", name, *where, key]
-                line = yaml_files.line_of(origin, keys) if Path(origin).is_file() else None
-                return f"{origin}{f':{line}' if line else ''}: {'.'.join(map(str, keys[:-1]))}"
-    where = next((w for w, values in _layers(exp, run).items() if key in values), ())
-    line = yaml_files.line_of(file, ["experiments", name, *where, key]) if where else None
-    return f"{file}{f':{line}' if line else ''}: experiments.{name}"
-
-
 def refuse_inert(exp, run, spec, file, name, override=None):
     """Raise ConfigError if experiment ``name`` of report ``file`` (with ``override``, ``override_of``) sets a
     key (in its base, the run, a grid or a sampled range) that this run's other settings make meaningless
     (``acts``): ``init_sigma`` under ``init: he`` would be recorded as given while He's σ trains.  The
     message names the file and line that set it: the report's, or the config file whose override did."""
-    own = [key for values in _layers(exp, run).values() for key in values]
+    own = [key for values in layers(exp, run).values() for key in values]
     inert = list(dict.fromkeys(key for key in own if not acts(key, spec)))
     if inert:
         raise ConfigError(
@@ -479,62 +428,3 @@ def _check_stackable_keys(where, sample, what="a random search"):
             f"({', '.join(stackable())}); search other keys with a grid"
             + ("" if what == "a random search" else " that nothing refines")
         )
-
-
-def check_sizes(config, batch_sizes, origins=None, blame=None):
-    """Sizes the run specs ask for against the data, once the archive's batch sizes are known.
-
-    ``batch_sizes``: ``{batch name: images}`` (``meta.json`` of the extracted
-    archive).  Refuses a validation size larger than its pool, an ``n_train`` above its split's training
-    images, and an ``n_batch`` above the images a run trains on: every problem at once, each with the file
-    (and line) that set it.  ``origins`` (``configuration.override_origins``) and ``blame`` (key path ->
-    ``file:line``, ``configuration.blame``) name the config files; without them (in a job), "the config".
-    """
-    origins = origins or {}
-    train_sizes, problems = {}, []
-    used = {g.get("split", "batch1") for g in config["gradcheck"].values() if isinstance(g, dict)}
-    used |= {
-        spec["split"] for rid, report in config["reports"].items() for name in report["experiments"]
-        for spec in static_runs(config, rid, name).values()
-    }  # fmt: skip
-    for name, split in config["splits"].items():
-        pool = sum(batch_sizes.get(b, 0) for b in split["train"])
-        val_from = split.get("val_from", "train")
-        carved = sum(batch_sizes.get(b, 0) for b in split["test"]) if val_from == "test" else pool
-        # a split no run uses is never built: its sizes do not matter
-        if name in used and "val_size" in split and not 0 <= split["val_size"] < carved:
-            origin = split_origin(config, name)
-            if origin == CONFIG_SPLITS and blame:
-                origin = blame(["splits", name, "val_size"])
-            problems.append(
-                f"{origin}: splits.{name}.val_size is {split['val_size']}, but its "
-                f"{'test' if val_from == 'test' else 'training'} pool has {carved} images"
-            )
-        train_sizes[name] = pool - split.get("val_size", 0) if val_from == "train" else pool
-    if problems:
-        raise ConfigError("\n".join(problems))
-    for rid, report in config["reports"].items():
-        for name, exp in report["experiments"].items():
-            override = override_of(config, origins, rid, name)
-            for run, spec in static_runs(config, rid, name).items():
-                where = f"{report['file']}: experiments.{name} (run {run!r})"
-                available = train_sizes.get(spec["split"], 0)
-                images = spec.get("n_train") or available
-                if spec.get("n_train") and spec["n_train"] > available:
-                    problems.append(
-                        f"{set_at(report['file'], name, run, 'n_train', exp, override)} (run {run!r}): n_train "
-                        f"{spec['n_train']} is more than the {available} training images of split {spec['split']!r}"
-                    )
-                elif spec["n_batch"] > images:
-                    problems.append(
-                        f"{set_at(report['file'], name, run, 'n_batch', exp, override)} (run {run!r}): n_batch "
-                        f"{spec['n_batch']} is larger than its {images} training images"
-                    )
-                else:
-                    # a preview's shortened half-cycle may round below one update: it trains one
-                    try:
-                        refuse_untrainable(spec, where, images, bool(config.get("preview")))
-                    except ConfigError as error:
-                        problems.append(str(error))
-    if problems:
-        raise ConfigError("\n".join(dict.fromkeys(problems)))
